@@ -1,0 +1,18 @@
+"""Imports every extension module so that their hooks register, in pipeline order."""
+from __future__ import annotations
+
+import importlib
+
+import registry
+
+# Each module registers hooks at import. Order matters only among hooks of the same action.
+MODULES = ["control", "calllog", "faults", "clock"]
+
+for _name in MODULES:
+    importlib.import_module(_name)
+
+
+def shutdown() -> None:
+    """Release what extensions hold on the host (loop devices, subprocesses) before exit."""
+    for hook in registry.reset_hooks():
+        hook()

@@ -1,0 +1,129 @@
+/**
+ * Starts the project's AWS emulator (test/emulator/server.py) on a free port and talks to its
+ * control API. Used by the mocha root hooks, `npm run demo` and `npm run bench`.
+ */
+import { ChildProcess, spawn } from "node:child_process";
+import * as net from "node:net";
+import * as path from "node:path";
+
+const SERVER = path.join(__dirname, "..", "emulator", "server.py");
+const READY = /^ready (http:\/\/\S+)$/m;
+const START_DEADLINE_MS = 30_000;
+
+export interface EmulatorOptions {
+    /** Profile name under test/emulator/profiles, or a JSON file. Default: instant. */
+    profile?: string;
+    /** Overrides the profile's time scale. */
+    timeScale?: number;
+}
+
+export interface CallRecord {
+    service: string;
+    operation: string;
+    time: number;
+    params: Record<string, unknown>;
+    status: number;
+    error: string | null;
+}
+
+export class Emulator {
+    private constructor(
+        readonly endpoint: string,
+        private readonly child: ChildProcess,
+        private readonly stderr: () => string,
+    ) {}
+
+    static async start(options: EmulatorOptions = {}): Promise<Emulator> {
+        const port = await freePort();
+        const args = [SERVER, "--port", String(port), "--profile", options.profile ?? "instant"];
+        if (options.timeScale !== undefined) args.push("--time-scale", String(options.timeScale));
+        const child = spawn("python3", args, { stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "";
+        child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-20_000)));
+        const endpoint = await waitForReady(child, () => stderr);
+        return new Emulator(endpoint, child, () => stderr);
+    }
+
+    /** Points the AWS SDK v3 clients created after this call at the emulator. */
+    exportEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+        env.AWS_ENDPOINT_URL = this.endpoint;
+        env.AWS_REGION = env.AWS_REGION ?? "us-east-1";
+        env.AWS_ACCESS_KEY_ID = "testing";
+        env.AWS_SECRET_ACCESS_KEY = "testing";
+        delete env.AWS_PROFILE;
+        delete env.AWS_SESSION_TOKEN;
+    }
+
+    async control<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
+        const response = await fetch(`${this.endpoint}/_emulator${route}`, {
+            method,
+            headers: body === undefined ? {} : { "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const payload = (await response.json()) as T & { error?: string };
+        if (!response.ok) throw new Error(`emulator ${method} ${route}: ${payload.error ?? response.status}`);
+        return payload;
+    }
+
+    reset(): Promise<unknown> {
+        return this.control("POST", "/reset");
+    }
+
+    async calls(filter: { operation?: string; service?: string; since?: number } = {}): Promise<CallRecord[]> {
+        const query = new URLSearchParams(
+            Object.entries(filter).map(([k, v]) => [k, String(v)] as [string, string]),
+        );
+        const { calls } = await this.control<{ calls: CallRecord[] }>("GET", `/calls?${query}`);
+        return calls;
+    }
+
+    /** What the emulator printed on stderr (the Python traceback when a request failed). */
+    log(): string {
+        return this.stderr();
+    }
+
+    async stop(): Promise<void> {
+        if (this.child.exitCode !== null) return;
+        const exited = new Promise((resolve) => this.child.once("exit", resolve));
+        this.child.kill("SIGTERM");
+        await Promise.race([exited, delay(10_000).then(() => this.child.kill("SIGKILL"))]);
+    }
+}
+
+function waitForReady(child: ChildProcess, stderr: () => string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        let stdout = "";
+        const timer = setTimeout(() => fail(`no "ready" line within ${START_DEADLINE_MS} ms`), START_DEADLINE_MS);
+        const fail = (why: string) => {
+            clearTimeout(timer);
+            child.kill("SIGKILL");
+            reject(new Error(`emulator did not start: ${why}\n${stderr()}`));
+        };
+        child.stdout!.on("data", (chunk) => {
+            stdout += chunk;
+            const match = READY.exec(stdout);
+            if (match) {
+                clearTimeout(timer);
+                resolve(match[1]);
+            }
+        });
+        child.once("exit", (code) => fail(`exited with ${code}`));
+        child.once("error", (err) => fail(err.message));
+    });
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
