@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The arguments of {@link ResetAccess}. The stack config of this project uses the same names. */
+export interface ResetAccessArgs {
+    /** The instance to get back into (`i-…`). Required. Linux only in this version. */
+    instanceId: pulumi.Input<string>;
+    /**
+     * A subnet in the instance's Availability Zone, from which the helper reaches the SSM
+     * endpoints. Default: a temporary VPC with one public subnet in that AZ, removed by
+     * `pulumi destroy`.
+     */
+    subnetId?: pulumi.Input<string>;
+    /** The helper's instance type (x86_64). Default: t3.small, or the first of t3a.small, t2.small, m5.large, m6i.large offered in the AZ. */
+    helperInstanceType?: pulumi.Input<string>;
+    /**
+     * Your own OpenSSH public key line to install. When given, no key pair is made and nothing
+     * is stored; excludes keyType, keyParameterName and keyParameterKmsKeyId.
+     */
+    publicKey?: pulumi.Input<string>;
+    /**
+     * Whom to give the key: "auto" (default: the usual cloud login users present on the
+     * volume, e.g. ec2-user or ubuntu, plus every user that already has authorized_keys), or
+     * a list of user names (root only when named).
+     */
+    users?: pulumi.Input<string[] | "auto">;
+    /** Where the generated private key is stored (SecureString). Default: /ec2rl/openssh/<instanceId>/key, as AWS's runbook does. */
+    keyParameterName?: pulumi.Input<string>;
+    /** KMS key for the SecureString parameter. Default: the account's aws/ssm key. */
+    keyParameterKmsKeyId?: pulumi.Input<string>;
+    /** Type of the generated key: "ed25519" (default) or "rsa" (4096 bits, for sshd older than OpenSSH 6.5). */
+    keyType?: pulumi.Input<"ed25519" | "rsa">;
+    /** Any string; changing it performs a new reset (a new key, when one is generated). Default "1". */
+    rotation?: pulumi.Input<string>;
+    /** Keep the backup AMI and its snapshots at `pulumi destroy`. Default true. */
+    retainBackup?: pulumi.Input<boolean>;
+    /** Delete the key parameter at `pulumi destroy`. Default false: it is how you log in. */
+    deleteKeyParameterOnDestroy?: pulumi.Input<boolean>;
+    /** The instance's region. Default: the aws provider's region. */
+    region?: pulumi.Input<string>;
+    /** A role the custom steps assume for their AWS calls (the ordinary resources use the aws provider's credentials). */
+    assumeRoleArn?: pulumi.Input<string>;
+    /** Proceed although the instance has instance-store volumes, whose data a stop loses. Default false. */
+    allowInstanceStoreLoss?: pulumi.Input<boolean>;
+    /** Proceed with an instance of an Auto Scaling group that may replace it while stopped. Default false. */
+    allowAutoScaling?: pulumi.Input<boolean>;
+}

@@ -1,0 +1,72 @@
+/**
+ * A new SSH key pair for the reset. The private key goes to SSM Parameter Store as a
+ * SecureString and nowhere else: not into the outputs (so not into Pulumi state), not into a
+ * log, not into the command that installs the public key.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { PutParameterCommand, DeleteParameterCommand } from "@aws-sdk/client-ssm";
+import { awsErrorCode, clientsFor } from "../lib/aws-clients";
+import { generateSshKeyPair, SshKeyType } from "../lib/ssh-keys";
+import { replaceOnChange } from "./replace-on-change";
+
+export interface GeneratedSshKeyArgs {
+    instanceId: pulumi.Input<string>;
+    parameterName: pulumi.Input<string>;
+    kmsKeyId?: pulumi.Input<string>;
+    keyType: pulumi.Input<SshKeyType>;
+    rotation: pulumi.Input<string>;
+    /** Delete the parameter at `pulumi destroy` (default false: the key is how you log in). */
+    deleteParameterOnDestroy?: pulumi.Input<boolean>;
+    region: pulumi.Input<string>;
+    assumeRoleArn?: pulumi.Input<string>;
+}
+
+interface KeyInputs {
+    instanceId: string;
+    parameterName: string;
+    kmsKeyId?: string;
+    keyType: SshKeyType;
+    rotation: string;
+    deleteParameterOnDestroy?: boolean;
+    region: string;
+    assumeRoleArn?: string;
+}
+
+const provider: pulumi.dynamic.ResourceProvider = {
+    diff: replaceOnChange,
+    async create(inputs: KeyInputs) {
+        const { ssm } = await clientsFor(inputs);
+        const key = generateSshKeyPair(inputs.keyType, `ec2-reset-access@${inputs.instanceId}`);
+        const put = await ssm.send(
+            new PutParameterCommand({
+                Name: inputs.parameterName,
+                Type: "SecureString",
+                KeyId: inputs.kmsKeyId || undefined,
+                Value: key.privateKey,
+                Overwrite: true, // earlier versions stay in the parameter's history
+                Description: `SSH private key (${inputs.keyType}, ${key.fingerprint}) installed on ${inputs.instanceId} by ec2-reset-access`,
+            }),
+        );
+        const outs = { ...inputs, publicKey: key.publicKey, fingerprint: key.fingerprint, parameterVersion: put.Version ?? 0 };
+        return { id: `${inputs.parameterName}#${put.Version ?? 0}`, outs };
+    },
+    async delete(_id: pulumi.ID, props: KeyInputs) {
+        if (!props.deleteParameterOnDestroy) return;
+        const { ssm } = await clientsFor(props);
+        await ssm.send(new DeleteParameterCommand({ Name: props.parameterName })).catch((err) => {
+            if (awsErrorCode(err) !== "ParameterNotFound") throw err;
+        });
+    },
+};
+
+export class GeneratedSshKey extends pulumi.dynamic.Resource {
+    declare readonly publicKey: pulumi.Output<string>;
+    declare readonly fingerprint: pulumi.Output<string>;
+    declare readonly parameterName: pulumi.Output<string>;
+    declare readonly parameterVersion: pulumi.Output<number>;
+
+    constructor(name: string, args: GeneratedSshKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        const outputs = { publicKey: undefined, fingerprint: undefined, parameterVersion: undefined };
+        super(provider, name, { ...args, ...outputs }, opts, "ec2-reset-access", "GeneratedSshKey");
+    }
+}

@@ -1,0 +1,50 @@
+/** Step 2: an AMI of the stopped target, started and not awaited; kept unless retainBackup is false. */
+import * as pulumi from "@pulumi/pulumi";
+import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand } from "@aws-sdk/client-ec2";
+import { awsErrorCode, Clients, clientsFor } from "../lib/aws-clients";
+import { startBackup } from "../lib/target-steps";
+import { TargetContext } from "../lib/target-context";
+import { targetStepProvider, TargetStepInputs } from "./target-step";
+
+export interface TargetBackupArgs {
+    context: pulumi.Input<TargetContext>;
+    rotation: pulumi.Input<string>;
+    /** Keep the AMI and its snapshots at `pulumi destroy` (default true). */
+    retainBackup: pulumi.Input<boolean>;
+}
+
+interface BackupInputs extends TargetStepInputs {
+    retainBackup: boolean;
+}
+
+const step = targetStepProvider("back up the target", (clients: Clients, inputs: BackupInputs) =>
+    startBackup(clients, inputs.context),
+);
+
+const provider: pulumi.dynamic.ResourceProvider = {
+    ...step,
+    async delete(id: pulumi.ID, props: BackupInputs & { imageId?: string }) {
+        await step.delete!(id, props);
+        if (props.retainBackup !== false || !props.imageId) return;
+        const { ec2 } = await clientsFor(props.context);
+        const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [props.imageId] })).catch(() => undefined))?.Images?.[0];
+        if (!image) return; // deregistered already
+        await ec2.send(new DeregisterImageCommand({ ImageId: props.imageId }));
+        for (const mapping of image.BlockDeviceMappings ?? []) {
+            const snapshotId = mapping.Ebs?.SnapshotId;
+            if (!snapshotId) continue;
+            await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch((err) => {
+                if (awsErrorCode(err) !== "InvalidSnapshot.NotFound") throw err;
+            });
+        }
+    },
+};
+
+export class TargetBackup extends pulumi.dynamic.Resource {
+    declare readonly imageId: pulumi.Output<string>;
+    declare readonly imageName: pulumi.Output<string>;
+
+    constructor(name: string, args: TargetBackupArgs, opts?: pulumi.CustomResourceOptions) {
+        super(provider, name, { ...args, imageId: undefined, imageName: undefined }, opts, "ec2-reset-access", "TargetBackup");
+    }
+}

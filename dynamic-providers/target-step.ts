@@ -1,0 +1,34 @@
+/**
+ * A step that touches the target: `create` runs it with the repair-on-failure guarantee, and
+ * `delete` (what `pulumi destroy` runs, also after a killed `pulumi up`) repairs the target:
+ * a no-op when the target is whole, the undo of whatever a failed run left otherwise.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Clients, clientsFor } from "../lib/aws-clients";
+import { restoreTarget, withRepair } from "../lib/repair";
+import { TargetContext } from "../lib/target-context";
+import { replaceOnChange } from "./replace-on-change";
+
+export interface TargetStepInputs {
+    context: TargetContext;
+    /** Changing it performs the step again (a new reset). */
+    rotation: string;
+}
+
+export function targetStepProvider<I extends TargetStepInputs, O extends object>(
+    step: string,
+    run: (clients: Clients, inputs: I) => Promise<O>,
+): pulumi.dynamic.ResourceProvider {
+    return {
+        diff: replaceOnChange,
+        async create(inputs: I) {
+            const outs = await withRepair(step, inputs.context, (clients) => run(clients, inputs));
+            return { id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`, outs: { ...inputs, ...outs } };
+        },
+        async delete(_id: pulumi.ID, props: I) {
+            // Older state may lack a context (never written before the preflight passed): nothing to repair.
+            if (!props?.context?.rootVolumeId) return;
+            await restoreTarget(await clientsFor(props.context), props.context);
+        },
+    };
+}

@@ -1,0 +1,86 @@
+/** Instance state changes with their waits. Each acts only when needed (describe first). */
+import {
+    CreateTagsCommand,
+    DeleteTagsCommand,
+    DescribeInstancesCommand,
+    EC2Client,
+    Instance,
+    StartInstancesCommand,
+    StopInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { waitFor } from "./waits";
+
+/** How long a graceful stop may take before it is forced (the runbook: stop, stop, force). */
+const GRACEFUL_STOP_SECONDS = 600;
+const FORCED_STOP_SECONDS = 600;
+const START_SECONDS = 900;
+
+export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance> {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = out.Reservations?.[0]?.Instances?.[0];
+    if (!instance) throw new Error(`instance ${instanceId} not found`);
+    return instance;
+}
+
+export async function instanceState(ec2: EC2Client, instanceId: string): Promise<string> {
+    return (await describeInstance(ec2, instanceId)).State?.Name ?? "unknown";
+}
+
+/** Stops the instance and waits until it is stopped; forces the stop if it hangs. */
+export async function stopInstance(ec2: EC2Client, instanceId: string): Promise<void> {
+    const state = await instanceState(ec2, instanceId);
+    if (state === "stopped") return;
+    if (state !== "stopping") await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    try {
+        await waitForState(ec2, instanceId, "stopped", GRACEFUL_STOP_SECONDS);
+    } catch (err) {
+        if (!String(err).includes("timed out")) throw err;
+        await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], Force: true }));
+        await waitForState(ec2, instanceId, "stopped", FORCED_STOP_SECONDS);
+    }
+}
+
+/** Starts the instance (waiting out a stop in progress first) and waits until it runs. */
+export async function startInstance(ec2: EC2Client, instanceId: string): Promise<void> {
+    let state = await instanceState(ec2, instanceId);
+    if (state === "running") return;
+    if (state === "stopping") state = await waitForState(ec2, instanceId, "stopped", FORCED_STOP_SECONDS);
+    if (state !== "pending") await ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
+    await waitForState(ec2, instanceId, "running", START_SECONDS);
+}
+
+/** Asks for a stop and does not wait (the helper, once it is no longer needed). */
+export async function requestStop(ec2: EC2Client, instanceId: string): Promise<void> {
+    const state = await instanceState(ec2, instanceId).catch(() => "gone");
+    if (state === "running" || state === "pending") {
+        await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    }
+}
+
+export async function waitForState(
+    ec2: EC2Client,
+    instanceId: string,
+    wanted: string,
+    deadlineSeconds: number,
+): Promise<string> {
+    return waitFor({ what: `${instanceId} to be ${wanted}`, deadlineSeconds }, async () => {
+        const state = await instanceState(ec2, instanceId);
+        if (state === wanted) return state;
+        if (state === "terminated" || state === "shutting-down") {
+            throw new Error(`${instanceId} is ${state} while waiting for it to be ${wanted}`);
+        }
+        return undefined;
+    });
+}
+
+export async function setTag(ec2: EC2Client, instanceId: string, key: string, value: string): Promise<void> {
+    await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
+}
+
+export async function removeTag(ec2: EC2Client, instanceId: string, key: string): Promise<void> {
+    await ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key }] }));
+}
+
+export function tagValue(instance: Instance, key: string): string | undefined {
+    return instance.Tags?.find((tag) => tag.Key === key)?.Value;
+}

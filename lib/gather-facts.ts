@@ -1,0 +1,132 @@
+/** Reads (never changes) everything the preflight rules need, with the SDK. */
+import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from "@aws-sdk/client-auto-scaling";
+import {
+    DescribeAddressesCommand,
+    DescribeInstanceAttributeCommand,
+    DescribeInstanceTypeOfferingsCommand,
+    DescribeInstanceTypesCommand,
+    DescribeSpotInstanceRequestsCommand,
+    DescribeSubnetsCommand,
+    EC2Client,
+    Instance,
+    _InstanceType,
+} from "@aws-sdk/client-ec2";
+import { awsErrorCode, Clients } from "./aws-clients";
+import { describeInstance } from "./ec2-instance";
+import { describeVolume } from "./ec2-volume";
+import { HELPER_TYPE_CANDIDATES, TargetFacts } from "./target-facts";
+
+export interface FactsRequest {
+    instanceId: string;
+    region: string;
+    subnetId?: string;
+    /** Ask which helper types the AZ offers (skipped when the operator chose one). */
+    findHelperType: boolean;
+}
+
+export async function gatherTargetFacts(clients: Clients, request: FactsRequest): Promise<TargetFacts> {
+    const { ec2 } = clients;
+    const base = { instanceId: request.instanceId, region: request.region };
+    let instance: Instance;
+    try {
+        instance = await describeInstance(ec2, request.instanceId);
+    } catch (err) {
+        if (awsErrorCode(err) === "InvalidInstanceID.NotFound" || awsErrorCode(err) === "InvalidInstanceID.Malformed"
+            || String(err).includes("not found")) {
+            return { ...base, found: false };
+        }
+        throw err;
+    }
+    const az = instance.Placement?.AvailabilityZone;
+    const root = instance.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
+    const rootVolume = root?.Ebs?.VolumeId ? await describeVolume(ec2, root.Ebs.VolumeId) : undefined;
+    return {
+        ...base,
+        found: true,
+        state: instance.State?.Name,
+        platform: instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux",
+        availabilityZone: az,
+        instanceType: instance.InstanceType,
+        rootDeviceType: instance.RootDeviceType,
+        rootDeviceName: instance.RootDeviceName,
+        rootVolumeId: root?.Ebs?.VolumeId,
+        rootDeleteOnTermination: root?.Ebs?.DeleteOnTermination ?? false,
+        rootEncrypted: rootVolume?.Encrypted ?? false,
+        rootKmsKeyId: rootVolume?.KmsKeyId,
+        instanceStoreGiB: await instanceStoreGiB(ec2, instance.InstanceType),
+        stopProtection: await stopProtection(ec2, request.instanceId),
+        lifecycle: instance.InstanceLifecycle,
+        spotRequestType: await spotRequestType(ec2, instance.SpotInstanceRequestId),
+        marketplaceProductCodes: (instance.ProductCodes ?? [])
+            .filter((p) => p.ProductCodeType === "marketplace")
+            .map((p) => p.ProductCodeId ?? "?"),
+        publicIp: instance.PublicIpAddress,
+        hasElasticIp: instance.PublicIpAddress ? await hasElasticIp(ec2, request.instanceId) : false,
+        autoScaling: await autoScalingMembership(clients, request.instanceId),
+        subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId) : undefined,
+        offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az) : undefined,
+    };
+}
+
+async function instanceStoreGiB(ec2: EC2Client, type: string | undefined): Promise<number> {
+    if (!type) return 0;
+    const out = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] }));
+    const info = out.InstanceTypes?.[0];
+    return info?.InstanceStorageSupported ? info.InstanceStorageInfo?.TotalSizeInGB ?? 1 : 0;
+}
+
+async function stopProtection(ec2: EC2Client, instanceId: string): Promise<boolean> {
+    const out = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" }));
+    return out.DisableApiStop?.Value ?? false;
+}
+
+async function spotRequestType(ec2: EC2Client, requestId: string | undefined): Promise<string | undefined> {
+    if (!requestId) return undefined;
+    const out = await ec2.send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [requestId] }));
+    return out.SpotInstanceRequests?.[0]?.Type;
+}
+
+async function hasElasticIp(ec2: EC2Client, instanceId: string): Promise<boolean> {
+    const out = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: "instance-id", Values: [instanceId] }] }));
+    return (out.Addresses ?? []).length > 0;
+}
+
+async function autoScalingMembership(clients: Clients, instanceId: string): Promise<TargetFacts["autoScaling"]> {
+    const out = await clients.autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+    const member = out.AutoScalingInstances?.[0];
+    if (!member?.AutoScalingGroupName) return undefined;
+    const groups = await clients.autoscaling.send(
+        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [member.AutoScalingGroupName] }),
+    );
+    const suspended = groups.AutoScalingGroups?.[0]?.SuspendedProcesses ?? [];
+    return {
+        group: member.AutoScalingGroupName,
+        lifecycleState: member.LifecycleState ?? "InService",
+        suspendedProcesses: suspended.map((p) => p.ProcessName ?? ""),
+    };
+}
+
+async function subnetFacts(ec2: EC2Client, subnetId: string): Promise<TargetFacts["subnet"]> {
+    try {
+        const out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
+        const subnet = out.Subnets?.[0];
+        return { id: subnetId, found: !!subnet, availabilityZone: subnet?.AvailabilityZone };
+    } catch (err) {
+        if (awsErrorCode(err) === "InvalidSubnetID.NotFound") return { id: subnetId, found: false };
+        throw err;
+    }
+}
+
+async function offeredHelperTypes(ec2: EC2Client, az: string): Promise<string[]> {
+    const out = await ec2.send(
+        new DescribeInstanceTypeOfferingsCommand({
+            LocationType: "availability-zone",
+            Filters: [
+                { Name: "location", Values: [az] },
+                { Name: "instance-type", Values: HELPER_TYPE_CANDIDATES },
+            ],
+        }),
+    );
+    const offered = new Set((out.InstanceTypeOfferings ?? []).map((o) => o.InstanceType as string));
+    return HELPER_TYPE_CANDIDATES.filter((t) => offered.has(t));
+}

@@ -1,0 +1,83 @@
+/**
+ * The refusals and warnings, as pure functions of the facts: every message names the problem
+ * and the fix, and nothing has been touched when a refusal is raised.
+ */
+import { HELPER_TYPE_CANDIDATES, PreflightOptions, PreflightVerdict, TargetFacts } from "./target-facts";
+
+type Rule = (f: TargetFacts, o: PreflightOptions) => string | undefined;
+
+const refusalRules: Rule[] = [
+    (f) =>
+        f.found ? undefined
+            : `instanceId: instance ${f.instanceId} was not found in ${f.region}; check the id, and the region (config aws:region or the region argument).`,
+    (f) =>
+        f.state === "running" || f.state === "stopped" ? undefined
+            : `instanceId: ${f.instanceId} is ${f.state}; run again once it is running or stopped.`,
+    (f) =>
+        f.platform !== "windows" ? undefined
+            : `instanceId: ${f.instanceId} runs Windows; this version resets Linux SSH keys only (use AWSSupport-ResetAccess for Windows).`,
+    (f) =>
+        f.rootDeviceType === "ebs" && f.rootVolumeId ? undefined
+            : `instanceId: ${f.instanceId} has an instance-store root device, which cannot be moved to a helper; such an instance cannot be reset offline.`,
+    (f, o) =>
+        !f.instanceStoreGiB || o.allowInstanceStoreLoss ? undefined
+            : `instanceId: ${f.instanceId} (${f.instanceType}) has ${f.instanceStoreGiB} GiB of instance-store volumes, whose data is lost when it stops; copy what you need, then set allowInstanceStoreLoss: true.`,
+    (f) =>
+        !f.stopProtection ? undefined
+            : `instanceId: ${f.instanceId} has stop protection on; turn it off (aws ec2 modify-instance-attribute --instance-id ${f.instanceId} --no-disable-api-stop), then run again.`,
+    (f) =>
+        f.lifecycle !== "spot" || f.spotRequestType === "persistent" ? undefined
+            : `instanceId: ${f.instanceId} is a one-time Spot instance, which cannot be stopped; it cannot be reset offline.`,
+    (f) =>
+        !f.marketplaceProductCodes?.length ? undefined
+            : `instanceId: ${f.instanceId} has AWS Marketplace product codes (${f.marketplaceProductCodes.join(", ")}); its root volume can only be attached to a stopped instance, so it cannot be mounted on a helper.`,
+    autoScalingRefusal,
+    (f) => {
+        if (!f.subnet) return undefined;
+        if (!f.subnet.found) return `subnetId: subnet ${f.subnet.id} was not found in ${f.region}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
+        return f.subnet.availabilityZone === f.availabilityZone ? undefined
+            : `subnetId: subnet ${f.subnet.id} is in ${f.subnet.availabilityZone} but ${f.instanceId} is in ${f.availabilityZone}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
+    },
+    (f, o) =>
+        o.helperInstanceType || f.offeredHelperTypes === undefined || f.offeredHelperTypes.length ? undefined
+            : `helperInstanceType: none of ${HELPER_TYPE_CANDIDATES.join(", ")} is offered in ${f.availabilityZone}; set helperInstanceType to a small x86_64 type offered there.`,
+];
+
+function autoScalingRefusal(f: TargetFacts, o: PreflightOptions): string | undefined {
+    const asg = f.autoScaling;
+    if (!asg || o.allowAutoScaling || asg.lifecycleState.startsWith("Standby")) return undefined;
+    const suspended = asg.suspendedProcesses;
+    if (suspended.includes("HealthCheck") || suspended.includes("ReplaceUnhealthy")) return undefined;
+    return (
+        `instanceId: ${f.instanceId} is ${asg.lifecycleState} in Auto Scaling group ${asg.group}, which would replace it while it is stopped; ` +
+        `put it in Standby (aws autoscaling enter-standby --should-decrement-desired-capacity --auto-scaling-group-name ${asg.group} --instance-ids ${f.instanceId}) ` +
+        `or suspend HealthCheck and ReplaceUnhealthy, then run again.`
+    );
+}
+
+const warningRules: Array<(f: TargetFacts) => string | undefined> = [
+    (f) =>
+        f.publicIp && !f.hasElasticIp
+            ? `${f.instanceId}: its public IP ${f.publicIp} will change when it stops (no Elastic IP is associated).`
+            : undefined,
+    (f) =>
+        f.rootEncrypted
+            ? `${f.instanceId}: its root volume is encrypted${f.rootKmsKeyId ? ` with ${f.rootKmsKeyId}` : ""}; you need kms:CreateGrant and kms:Decrypt on that key to attach it to the helper.`
+            : undefined,
+];
+
+export function evaluateTarget(facts: TargetFacts, options: PreflightOptions): PreflightVerdict {
+    // Once the instance is missing, the other rules have nothing to say.
+    const rules = facts.found ? refusalRules : refusalRules.slice(0, 1);
+    const refusals = rules.map((rule) => rule(facts, options)).filter((m): m is string => !!m);
+    const warnings = facts.found ? warningRules.map((rule) => rule(facts)).filter((m): m is string => !!m) : [];
+    const helperInstanceType = options.helperInstanceType ?? facts.offeredHelperTypes?.[0];
+    return { refusals, warnings, helperInstanceType };
+}
+
+/** One error for all refusals, so the operator fixes everything in one go. */
+export function refusalMessage(refusals: string[]): string {
+    return refusals.length === 1
+        ? `refused before touching anything: ${refusals[0]}`
+        : `refused before touching anything:\n${refusals.map((r) => `- ${r}`).join("\n")}`;
+}

@@ -1,0 +1,95 @@
+/** Running the reset script on the helper through SSM Run Command, and reading its verdict. */
+import {
+    DescribeInstanceInformationCommand,
+    GetCommandInvocationCommand,
+    GetCommandInvocationCommandOutput,
+    SendCommandCommand,
+    SSMClient,
+} from "@aws-sdk/client-ssm";
+import { awsErrorCode } from "./aws-clients";
+import { waitFor } from "./waits";
+
+const REGISTRATION_SECONDS = 900;
+const DELIVERY_SECONDS = 600;
+const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated", "DeliveryTimedOut", "ExecutionTimedOut"]);
+
+/** Waits until the helper's SSM agent is registered and Online. */
+export async function waitUntilManaged(ssm: SSMClient, instanceId: string): Promise<void> {
+    await waitFor({ what: `helper ${instanceId} to register with SSM (PingStatus Online)`, deadlineSeconds: REGISTRATION_SECONDS, maxIntervalSeconds: 5 }, async () => {
+        const out = await ssm.send(
+            new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
+        );
+        return out.InstanceInformationList?.[0]?.PingStatus === "Online" ? true : undefined;
+    });
+}
+
+export interface ScriptVerdict {
+    status: "ok" | "error";
+    device?: string;
+    filesystem?: string;
+    users: Array<{ name: string; file?: string; action: string; reason?: string }>;
+    warnings: string[];
+    reason?: string;
+}
+
+export interface CommandRequest {
+    documentName: string;
+    instanceId: string;
+    parameters: Record<string, string>;
+    executionTimeoutSeconds: number;
+}
+
+/** Sends the command, waits for its end, and returns the script's final JSON line. */
+export async function runScript(ssm: SSMClient, request: CommandRequest): Promise<ScriptVerdict> {
+    const sent = await ssm.send(
+        new SendCommandCommand({
+            DocumentName: request.documentName,
+            InstanceIds: [request.instanceId],
+            Parameters: Object.fromEntries(Object.entries(request.parameters).map(([k, v]) => [k, [v]])),
+            TimeoutSeconds: DELIVERY_SECONDS,
+            Comment: "ec2-reset-access: reset SSH key on the offline root volume",
+        }),
+    );
+    const commandId = sent.Command?.CommandId;
+    if (!commandId) throw new Error("SendCommand returned no CommandId");
+    const deadline = DELIVERY_SECONDS + request.executionTimeoutSeconds + 60;
+    const invocation = await waitFor({ what: `command ${commandId} on ${request.instanceId}`, deadlineSeconds: deadline }, async () => {
+        try {
+            const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: request.instanceId }));
+            return TERMINAL.has(out.Status ?? "") ? out : undefined;
+        } catch (err) {
+            if (awsErrorCode(err) === "InvocationDoesNotExist") return undefined; // not yet visible
+            throw err;
+        }
+    });
+    const verdict = parseVerdict(invocation.StandardOutputContent ?? "");
+    if (invocation.Status !== "Success" || verdict?.status !== "ok") {
+        throw new Error(describeFailure(commandId, invocation, verdict));
+    }
+    return verdict;
+}
+
+/** The last line of stdout that parses as a JSON object with a status. */
+export function parseVerdict(stdout: string): ScriptVerdict | undefined {
+    const lines = stdout.trimEnd().split("\n").reverse();
+    for (const line of lines) {
+        if (!line.trim().startsWith("{")) continue;
+        try {
+            const parsed = JSON.parse(line);
+            if (parsed && typeof parsed.status === "string") return { users: [], warnings: [], ...parsed };
+        } catch {
+            // not the verdict line
+        }
+    }
+    return undefined;
+}
+
+function describeFailure(commandId: string, inv: GetCommandInvocationCommandOutput, verdict?: ScriptVerdict): string {
+    const tail = (text: string | undefined) => (text ?? "").trimEnd().split("\n").slice(-8).join("\n  ");
+    return [
+        `the reset script ended ${inv.Status} (exit code ${inv.ResponseCode ?? "none"}, command ${commandId})`,
+        verdict ? `result: ${JSON.stringify(verdict)}` : "the script printed no result line",
+        `last output lines:\n  ${tail(inv.StandardOutputContent)}`,
+        inv.StandardErrorContent?.trim() ? `last error lines:\n  ${tail(inv.StandardErrorContent)}` : "",
+    ].filter(Boolean).join("\n");
+}

@@ -1,0 +1,68 @@
+/**
+ * The reset's steps on the target, each idempotent ("make it so"), so that re-running a step
+ * after a failure, which restored the target, does the whole of its part again.
+ */
+import { CreateImageCommand, DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { Clients } from "./aws-clients";
+import { describeInstance, setTag, startInstance, stopInstance, tagValue, requestStop } from "./ec2-instance";
+import { attachmentOf, attachVolume, describeVolume, detachVolume } from "./ec2-volume";
+import { restoreTarget } from "./repair";
+import { HELPER_DEVICE, IN_PROGRESS_TAG, TargetContext } from "./target-context";
+
+/** Journal first (so any later failure or kill is repaired), then stop. */
+export async function holdTarget({ ec2 }: Clients, ctx: TargetContext): Promise<void> {
+    const instance = await describeInstance(ec2, ctx.instanceId);
+    if (!tagValue(instance, IN_PROGRESS_TAG)) await setTag(ec2, ctx.instanceId, IN_PROGRESS_TAG, ctx.priorState);
+    await stopInstance(ec2, ctx.instanceId);
+}
+
+/**
+ * Starts an AMI of the stopped target and returns its id without waiting: the snapshot is
+ * point-in-time at this call, so the volume can move while it completes.
+ */
+export async function startBackup({ ec2 }: Clients, ctx: TargetContext): Promise<{ imageId: string; imageName: string }> {
+    const imageName = await freeImageName(ec2, `AWSSupport-EC2Rescue:${ctx.instanceId}`);
+    const tags = [
+        { Key: "Name", Value: imageName },
+        { Key: "ec2-reset-access:backup-of", Value: ctx.instanceId },
+    ];
+    const out = await ec2.send(
+        new CreateImageCommand({
+            InstanceId: ctx.instanceId,
+            Name: imageName,
+            Description: `Backup taken by ec2-reset-access before resetting access to ${ctx.instanceId}`,
+            NoReboot: true, // the target is stopped already
+            TagSpecifications: [
+                { ResourceType: "image", Tags: tags },
+                { ResourceType: "snapshot", Tags: tags },
+            ],
+        }),
+    );
+    if (!out.ImageId) throw new Error("CreateImage returned no ImageId");
+    return { imageId: out.ImageId, imageName };
+}
+
+/** The runbook's name, made unique with a timestamp when an earlier reset used it. */
+async function freeImageName(ec2: EC2Client, name: string): Promise<string> {
+    const out = await ec2.send(new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "name", Values: [name] }] }));
+    if (!out.Images?.length) return name;
+    return `${name} ${new Date().toISOString().replace(/[:.]/g, "-")}`;
+}
+
+/** Holds the target, makes sure the helper runs, and moves the root volume to the helper. */
+export async function moveRootToHelper(clients: Clients, ctx: TargetContext, helperId: string): Promise<void> {
+    const { ec2 } = clients;
+    await holdTarget(clients, ctx);
+    await startInstance(ec2, helperId); // a later rotation finds the helper stopped
+    const attachment = attachmentOf(await describeVolume(ec2, ctx.rootVolumeId));
+    if (attachment?.InstanceId === helperId && attachment.State === "attached") return;
+    await detachVolume(ec2, ctx.rootVolumeId);
+    await attachVolume(ec2, ctx.rootVolumeId, helperId, HELPER_DEVICE);
+}
+
+/** The volume back on the target, its state restored; the helper asked to stop. */
+export async function releaseTarget(clients: Clients, ctx: TargetContext, helperId: string): Promise<string> {
+    await restoreTarget(clients, ctx);
+    await requestStop(clients.ec2, helperId);
+    return (await describeInstance(clients.ec2, ctx.instanceId)).State?.Name ?? "unknown";
+}

@@ -1,0 +1,47 @@
+/**
+ * Polling with a deadline: the Pulumi engine gives a provider no timeout, so every wait brings
+ * its own, and a long one reports progress (pulumi.log falls back to the console in the
+ * dynamic-provider host, which the CLI shows).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface WaitOptions {
+    /** What is awaited, for progress lines and the timeout error: "i-0abc to stop". */
+    what: string;
+    deadlineSeconds: number;
+    /** First poll interval; doubles up to maxIntervalSeconds. */
+    intervalSeconds?: number;
+    maxIntervalSeconds?: number;
+    /** Report progress after this many seconds, then at the same period. */
+    reportEverySeconds?: number;
+}
+
+/**
+ * Calls `poll` until it returns a value other than undefined; throws when the deadline passes.
+ * `poll` may throw to stop early (a terminal state is an error, with its evidence).
+ */
+export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | undefined>): Promise<T> {
+    const started = Date.now();
+    const deadline = started + options.deadlineSeconds * 1000;
+    const reportEvery = (options.reportEverySeconds ?? 30) * 1000;
+    let interval = (options.intervalSeconds ?? 0.25) * 1000;
+    let nextReport = started + reportEvery;
+    for (;;) {
+        const result = await poll();
+        if (result !== undefined) return result;
+        const now = Date.now();
+        if (now >= deadline) {
+            throw new Error(`timed out after ${options.deadlineSeconds} s waiting for ${options.what}`);
+        }
+        if (now >= nextReport) {
+            pulumi.log.info(`still waiting for ${options.what} (${Math.round((now - started) / 1000)} s)`);
+            nextReport = now + reportEvery;
+        }
+        await sleep(Math.min(interval, deadline - now));
+        interval = Math.min(interval * 2, (options.maxIntervalSeconds ?? 5) * 1000);
+    }
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
