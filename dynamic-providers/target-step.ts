@@ -17,12 +17,14 @@ export interface TargetStepInputs {
 
 export function targetStepProvider<I extends TargetStepInputs, O extends object>(
     step: string,
-    run: (clients: Clients, inputs: I) => Promise<O>,
+    // Not named `run`: a global of that name (mocha defines one) is not captured by Pulumi's
+    // closure serializer, which skips identifiers it finds on the global object.
+    performStep: (clients: Clients, inputs: I) => Promise<O>,
 ): pulumi.dynamic.ResourceProvider {
     return {
         diff: replaceOnChange,
         async create(inputs: I) {
-            const outs = await withRepair(step, inputs.context, (clients) => run(clients, inputs));
+            const outs = await withRepair(step, inputs.context, (clients) => performStep(clients, inputs));
             return { id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`, outs: { ...inputs, ...outs } };
         },
         async delete(_id: pulumi.ID, props: I) {

@@ -1,6 +1,7 @@
 /** Moving a volume between instances, with waits; each call acts only when needed. */
 import {
     AttachVolumeCommand,
+    DescribeInstancesCommand,
     DescribeVolumesCommand,
     DetachVolumeCommand,
     EC2Client,
@@ -70,7 +71,7 @@ export async function waitForVolume(ec2: EC2Client, volumeId: string, wanted: st
     });
 }
 
-/** Sets DeleteOnTermination of the volume attached at `device`, when it differs. */
+/** Sets DeleteOnTermination of the volume attached at `device` (as the instance reports it), when it differs. */
 export async function setDeleteOnTermination(
     ec2: EC2Client,
     instanceId: string,
@@ -78,8 +79,9 @@ export async function setDeleteOnTermination(
     volumeId: string,
     wanted: boolean,
 ): Promise<void> {
-    const attachment = attachmentOf(await describeVolume(ec2, volumeId));
-    if (attachment?.DeleteOnTermination === wanted) return;
+    const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
+    const mapping = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === device && m.Ebs?.VolumeId === volumeId);
+    if (mapping?.Ebs?.DeleteOnTermination === wanted) return;
     await ec2.send(
         new ModifyInstanceAttributeCommand({
             InstanceId: instanceId,

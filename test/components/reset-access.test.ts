@@ -1,0 +1,143 @@
+/** The ResetAccess component under Pulumi's mocks: what it creates, where, and what it refuses. */
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, promiseOf, Recorded, SAMPLE_PUBLIC_KEY, settle, TARGET } from "./mocks";
+import { ResetAccess } from "../../components/reset-access";
+
+const STEP = (type: string) => `pulumi-nodejs:dynamic/ec2-reset-access:${type}`;
+
+async function build(args: Partial<ConstructorParameters<typeof ResetAccess>[1]> = {}, subnetAz?: string) {
+    const recorded = installMocks({ subnetAz });
+    const parents = new Map<string, pulumi.Resource | undefined>();
+    const component = new ResetAccess("reset", { instanceId: TARGET.instanceId, ...args }, {
+        transformations: [({ name, opts }) => (parents.set(name, opts.parent), undefined)],
+    });
+    await promiseOf(component.targetState);
+    await settle();
+    return { component, recorded, parents };
+}
+
+const byName = (recorded: Recorded[], name: string) => {
+    const found = recorded.find((r) => r.name === name);
+    assert.ok(found, `no resource named ${name}; have ${recorded.map((r) => r.name).join(", ")}`);
+    return found;
+};
+
+describe("ResetAccess under mocks", () => {
+    it("creates the temporary network, helper, document and the five steps, all children of the component", async () => {
+        const { recorded, parents, component } = await build();
+        const types = recorded.map((r) => `${r.type}::${r.name}`).sort();
+        assert.deepEqual(types, [
+            "aws:ec2/instance:Instance::reset-helper",
+            "aws:ec2/securityGroup:SecurityGroup::reset-helper",
+            "aws:iam/instanceProfile:InstanceProfile::reset-helper",
+            "aws:iam/role:Role::reset-helper",
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment::reset-helper-ssm",
+            "aws:ssm/document:Document::reset-reset-ssh-key",
+            "awsx:ec2:Vpc::reset-vpc",
+            "ec2-reset-access:index:ResetAccess::reset",
+            `${STEP("GeneratedSshKey")}::reset-key`,
+            `${STEP("HoldTarget")}::reset-stop`,
+            `${STEP("ReleaseTarget")}::reset-release`,
+            `${STEP("RootVolumeToHelper")}::reset-move-root`,
+            `${STEP("SshKeyReset")}::reset-reset`,
+            `${STEP("TargetBackup")}::reset-backup`,
+            `${STEP("TargetPreflight")}::reset-preflight`,
+        ].sort());
+        for (const r of recorded.filter((r) => r.type !== "ec2-reset-access:index:ResetAccess")) {
+            assert.equal(parents.get(r.name), component, `${r.name} is not a child of the component`);
+        }
+    });
+
+    it("pins the temporary VPC to the target's AZ, without NAT gateway", async () => {
+        const { recorded } = await build();
+        const vpc = byName(recorded, "reset-vpc").inputs;
+        assert.deepEqual(vpc.availabilityZoneNames, [TARGET.availabilityZone]);
+        assert.equal(vpc.natGateways.strategy, "None");
+        assert.deepEqual(vpc.subnetSpecs.map((s: { type: string }) => s.type), ["Public"]);
+    });
+
+    it("launches the helper from AL2023 with IMDSv2, an encrypted root, a public IP and the SSM role", async () => {
+        const { recorded } = await build();
+        const helper = byName(recorded, "reset-helper").inputs;
+        assert.equal(helper.ami, "ami-0al2023");
+        assert.equal(helper.instanceType, "t3.small");
+        assert.equal(helper.subnetId, "subnet-0temp");
+        assert.equal(helper.metadataOptions.httpTokens, "required");
+        assert.equal(helper.rootBlockDevice.encrypted, true);
+        assert.equal(helper.associatePublicIpAddress, true);
+        assert.equal(helper.iamInstanceProfile, "reset-helper-1234567");
+        assert.equal(byName(recorded, "reset-helper-ssm").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        const sg = recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs;
+        assert.equal(sg.ingress, undefined, "the helper's security group admits nothing inbound");
+    });
+
+    it("uses a given subnet instead of a temporary VPC", async () => {
+        const { recorded } = await build({ subnetId: "subnet-0aaaabbbbccccdddd" });
+        assert.equal(recorded.some((r) => r.type === "awsx:ec2:Vpc"), false);
+        const helper = byName(recorded, "reset-helper").inputs;
+        assert.equal(helper.subnetId, "subnet-0aaaabbbbccccdddd");
+        assert.equal(helper.associatePublicIpAddress, false);
+        assert.equal(recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs.vpcId, "vpc-0given");
+        assert.equal(byName(recorded, "reset-preflight").inputs.subnetId, "subnet-0aaaabbbbccccdddd");
+    });
+
+    it("passes the document only parameters it declares, with patterns, and never a private key", async () => {
+        const { recorded } = await build();
+        const content = JSON.parse(byName(recorded, "reset-reset-ssh-key").inputs.content);
+        assert.deepEqual(Object.keys(content.parameters).sort(), ["deviceName", "publicKey", "users", "volumeId"]);
+        for (const p of Object.values(content.parameters) as Array<{ allowedPattern: string }>) assert.ok(p.allowedPattern);
+        const reset = byName(recorded, "reset-reset").inputs;
+        assert.equal(reset.publicKey, SAMPLE_PUBLIC_KEY);
+        assert.equal(reset.users, "auto");
+        assert.doesNotMatch(JSON.stringify(recorded), /PRIVATE KEY/);
+    });
+
+    it("stores the generated key at the runbook's parameter by default", async () => {
+        const { recorded, component } = await build();
+        const key = byName(recorded, "reset-key").inputs;
+        assert.equal(key.parameterName, `/ec2rl/openssh/${TARGET.instanceId}/key`);
+        assert.equal(key.keyType, "ed25519");
+        assert.equal(await promiseOf(component.fingerprint), "SHA256:sample");
+    });
+
+    it("installs the operator's own key without generating or storing one", async () => {
+        const own = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk me@laptop (work)";
+        const { recorded, component } = await build({ publicKey: own, users: ["ec2-user", "deploy"] });
+        assert.equal(recorded.some((r) => r.name === "reset-key"), false);
+        const reset = byName(recorded, "reset-reset").inputs;
+        assert.equal(reset.publicKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk me_laptop__work_");
+        assert.equal(reset.users, "ec2-user,deploy");
+        assert.equal(await promiseOf(component.keyParameterName), undefined);
+    });
+
+    it("exposes the outputs, with the preflight's and the script's warnings", async () => {
+        const { component } = await build();
+        assert.deepEqual(await promiseOf(component.usersUpdated), ["ec2-user"]);
+        assert.equal(await promiseOf(component.backupImageId), "ami-0backup");
+        assert.deepEqual(await promiseOf(component.warnings), [
+            "i-0123456789abcdef0: its public IP 3.3.3.3 will change when it stops (no Elastic IP is associated).",
+            "ec2-user: home is writable by others",
+        ]);
+    });
+
+    describe("refuses bad arguments before creating anything", () => {
+        const cases: Array<[string, Record<string, unknown>, string]> = [
+            ["a malformed instance id", { instanceId: "web-1" },
+                'instanceId: "web-1" is not an instance id; expected i- followed by 8 or 17 hex digits (pulumi config set instanceId i-0123456789abcdef0).'],
+            ["a malformed subnet id", { subnetId: "my-subnet" },
+                'subnetId: "my-subnet" is not a subnet id; expected subnet- followed by hex digits, or omit it for a temporary VPC.'],
+            ["publicKey with keyType", { publicKey: SAMPLE_PUBLIC_KEY, keyType: "rsa" },
+                "Only one of [publicKey] and [keyType] can be specified: publicKey installs your key, the others configure a generated one."],
+            ["a bad assumeRoleArn", { assumeRoleArn: "admin" },
+                'assumeRoleArn: "admin" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).'],
+        ];
+        for (const [what, args, message] of cases) {
+            it(what, () => {
+                const recorded = installMocks();
+                assert.throws(() => new ResetAccess("reset", { instanceId: TARGET.instanceId, ...args } as never), { message });
+                assert.deepEqual(recorded.filter((r) => r.type !== "ec2-reset-access:index:ResetAccess"), []);
+            });
+        }
+    });
+});

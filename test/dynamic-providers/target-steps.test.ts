@@ -1,0 +1,114 @@
+/**
+ * The custom steps that touch the target, each loaded from its serialized form the way the
+ * dynamic-provider host loads it, driven against the emulator: they do their part, and a fault
+ * in any of them leaves the target whole.
+ */
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { HoldTarget } from "../../dynamic-providers/hold-target";
+import { ReleaseTarget } from "../../dynamic-providers/release-target";
+import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
+import { TargetBackup } from "../../dynamic-providers/target-backup";
+import { TargetContext } from "../../lib/target-context";
+import { emulator } from "../hooks";
+import { contextOf, createHelper, createTarget, targetShape, wholeShape } from "../support/fixtures";
+import { hostedProvider } from "../support/serialized-provider";
+
+type Provider = pulumi.dynamic.ResourceProvider;
+
+describe("target steps (host-loaded providers)", () => {
+    const ec2 = new EC2Client({});
+    const iam = new IAMClient({});
+    let hold: Provider, backup: Provider, move: Provider, release: Provider;
+    let ctx: TargetContext;
+    let helperId: string;
+
+    before(async () => {
+        const context = {} as TargetContext;
+        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1" }));
+        backup = await hostedProvider(() => new TargetBackup("backup", { context, rotation: "1", retainBackup: true }));
+        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", helperInstanceId: "i-0" }));
+        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", helperInstanceId: "i-0" }));
+    });
+
+    beforeEach(async () => {
+        await emulator().reset();
+        ctx = contextOf(await createTarget(ec2));
+        helperId = (await createHelper(ec2, iam)).InstanceId!;
+    });
+
+    const base = () => ({ context: ctx, rotation: "1" });
+
+    it("hold stops the target and journals its prior state on it", async () => {
+        await hold.create!(base());
+        assert.deepEqual(await targetShape(ec2, ctx), { ...wholeShape(ctx), state: "stopped", inProgressTag: true });
+    });
+
+    it("backup starts an AMI named as the runbook does, tagged, without waiting for it", async () => {
+        await hold.create!(base());
+        const { outs } = await backup.create!({ ...base(), retainBackup: true });
+        assert.equal(outs.imageName, `AWSSupport-EC2Rescue:${ctx.instanceId}`);
+        assert.match(outs.imageId, /^ami-/);
+        const waits = await emulator().calls({ operation: "DescribeImages" });
+        assert.equal(waits.length, 1, "only the name check: the image is not awaited");
+    });
+
+    it("move puts the root volume on the helper at /dev/sdf; release puts it back and restarts the target", async () => {
+        await hold.create!(base());
+        await move.create!({ ...base(), helperInstanceId: helperId });
+        const moved = await targetShape(ec2, ctx);
+        assert.equal(moved.rootAttachedTo, helperId);
+        assert.equal(moved.rootDevice, "/dev/sdf");
+        const { outs } = await release.create!({ ...base(), helperInstanceId: helperId });
+        assert.equal(outs.targetState, "running");
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+    });
+
+    it("release leaves a target that was stopped before, stopped", async () => {
+        await ec2.send(new (await import("@aws-sdk/client-ec2")).StopInstancesCommand({ InstanceIds: [ctx.instanceId] }));
+        ctx = { ...ctx, priorState: "stopped" };
+        await hold.create!(base());
+        await move.create!({ ...base(), helperInstanceId: helperId });
+        await release.create!({ ...base(), helperInstanceId: helperId });
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+    });
+
+    it("delete of any step repairs a target left half-way (a killed run), and is a no-op on a whole one", async () => {
+        await hold.create!(base());
+        await move.create!({ ...base(), helperInstanceId: helperId });
+        await hold.delete!("hold", base()); // the only step in state after a kill during the move
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        const before = (await emulator().calls()).length;
+        await move.delete!("move", { ...base(), helperInstanceId: helperId });
+        const writes = (await emulator().calls()).slice(before).filter((c) => !c.operation.startsWith("Describe"));
+        assert.deepEqual(writes, [], "repairing a whole target changes nothing");
+    });
+
+    const faults: Array<[string, string, string]> = [
+        ["hold", "StopInstances", "IncorrectInstanceState"],
+        ["backup", "CreateImage", "InvalidParameterValue"],
+        ["move (detach)", "DetachVolume", "IncorrectState"],
+        ["move (attach)", "AttachVolume", "VolumeInUse"],
+        ["release (attach)", "AttachVolume", "InvalidParameterValue"],
+    ];
+    for (const [step, operation, code] of faults) {
+        it(`a fault in ${step} (${operation} → ${code}) is reported with the step and instance, and the target is whole`, async () => {
+            const run = async () => {
+                await hold.create!(base());
+                await backup.create!({ ...base(), retainBackup: true });
+                await move.create!({ ...base(), helperInstanceId: helperId });
+                await release.create!({ ...base(), helperInstanceId: helperId });
+            };
+            // release's AttachVolume is the second one of the run
+            await emulator().control("POST", "/faults", { operation, code, message: "injected", nth: step.startsWith("release") ? 2 : 1 });
+            await assert.rejects(run(), (err: Error) => {
+                assert.match(err.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: .*injected`));
+                assert.match(err.message, /The instance is whole again/);
+                return true;
+            });
+            assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        });
+    }
+});

@@ -1,0 +1,120 @@
+/** Instances in the emulator shaped like the ones a reset meets: a target and a helper. */
+import {
+    DescribeImagesCommand,
+    DescribeInstancesCommand,
+    DescribeVolumesCommand,
+    EC2Client,
+    Instance,
+    RunInstancesCommand,
+    waitUntilInstanceRunning,
+} from "@aws-sdk/client-ec2";
+import {
+    AddRoleToInstanceProfileCommand,
+    AttachRolePolicyCommand,
+    CreateInstanceProfileCommand,
+    CreateRoleCommand,
+    IAMClient,
+} from "@aws-sdk/client-iam";
+import { TargetContext } from "../../lib/target-context";
+
+export const REGION = "us-east-1";
+export const AZ = "us-east-1a";
+
+export async function linuxImageId(ec2: EC2Client): Promise<string> {
+    const out = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "root-device-name", Values: ["/dev/xvda"] }] }));
+    const image = out.Images?.find((i) => i.RootDeviceType === "ebs" && i.Platform?.toLowerCase() !== "windows") ?? out.Images?.[0];
+    if (!image?.ImageId) throw new Error("the emulator has no Linux image with /dev/xvda as root");
+    return image.ImageId;
+}
+
+export interface TargetOptions {
+    instanceType?: string;
+    availabilityZone?: string;
+    disableApiStop?: boolean;
+    tags?: Record<string, string>;
+}
+
+/** A running Linux instance with an 8 GiB root volume at /dev/xvda, DeleteOnTermination true. */
+export async function createTarget(ec2: EC2Client, options: TargetOptions = {}): Promise<Instance> {
+    const out = await ec2.send(
+        new RunInstancesCommand({
+            ImageId: await linuxImageId(ec2),
+            InstanceType: (options.instanceType ?? "t3.micro") as never,
+            MinCount: 1,
+            MaxCount: 1,
+            Placement: { AvailabilityZone: options.availabilityZone ?? AZ },
+            DisableApiStop: options.disableApiStop,
+            BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 8, DeleteOnTermination: true } }],
+            TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries(options.tags ?? { Name: "target" }).map(([Key, Value]) => ({ Key, Value })) }],
+        }),
+    );
+    const id = out.Instances![0].InstanceId!;
+    await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
+    return describe(ec2, id);
+}
+
+/** A running helper whose instance profile carries AmazonSSMManagedInstanceCore. */
+export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZone = AZ): Promise<Instance> {
+    const name = `helper-${Math.random().toString(16).slice(2, 8)}`;
+    await iam.send(new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+    }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    const out = await ec2.send(new RunInstancesCommand({
+        ImageId: await linuxImageId(ec2),
+        InstanceType: "t3.small",
+        MinCount: 1,
+        MaxCount: 1,
+        Placement: { AvailabilityZone: availabilityZone },
+        IamInstanceProfile: { Name: name },
+        BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 8, DeleteOnTermination: true } }],
+    }));
+    const id = out.Instances![0].InstanceId!;
+    await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
+    return describe(ec2, id);
+}
+
+export async function describe(ec2: EC2Client, instanceId: string): Promise<Instance> {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return out.Reservations![0].Instances![0];
+}
+
+export function contextOf(target: Instance): TargetContext {
+    const root = target.BlockDeviceMappings!.find((m) => m.DeviceName === target.RootDeviceName)!;
+    return {
+        region: REGION,
+        instanceId: target.InstanceId!,
+        availabilityZone: target.Placement!.AvailabilityZone!,
+        rootVolumeId: root.Ebs!.VolumeId!,
+        rootDeviceName: target.RootDeviceName!,
+        rootDeleteOnTermination: root.Ebs!.DeleteOnTermination ?? false,
+        priorState: target.State!.Name === "running" ? "running" : "stopped",
+    };
+}
+
+/** What "whole" means for a target: its state, and its root volume where it belongs. */
+export async function targetShape(ec2: EC2Client, ctx: TargetContext) {
+    const instance = await describe(ec2, ctx.instanceId);
+    const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [ctx.rootVolumeId] }))).Volumes![0];
+    const attachment = volume.Attachments?.find((a) => a.State !== "detached");
+    return {
+        state: instance.State?.Name,
+        rootAttachedTo: attachment?.InstanceId,
+        rootDevice: attachment?.Device,
+        rootDeleteOnTermination: instance.BlockDeviceMappings?.find((m) => m.Ebs?.VolumeId === ctx.rootVolumeId)?.Ebs?.DeleteOnTermination,
+        inProgressTag: instance.Tags?.some((t) => t.Key === "ec2-reset-access:in-progress") ?? false,
+    };
+}
+
+export function wholeShape(ctx: TargetContext) {
+    return {
+        state: ctx.priorState,
+        rootAttachedTo: ctx.instanceId,
+        rootDevice: ctx.rootDeviceName,
+        rootDeleteOnTermination: ctx.rootDeleteOnTermination,
+        inProgressTag: false,
+    };
+}
