@@ -5,9 +5,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 
 export const SCRIPT_PATH = path.join(__dirname, "..", "scripts", "linux", "reset-ssh-key.sh");
 export const EXECUTION_TIMEOUT_SECONDS = 600;
+/** SSM's limit on a document's content (MaxDocumentSizeExceeded). */
+export const MAX_DOCUMENT_BYTES = 64 * 1024;
 
 export const PARAMETER_PATTERNS = {
     volumeId: "^vol-[0-9a-f]{8,17}$",
@@ -34,16 +37,21 @@ const LOCATE_DEVICE = [
     'if [ -z "$device" ]; then echo "volume $volume is not visible on this helper (looked in $by_id and $devices)" >&2; exit 3; fi',
 ];
 
+/**
+ * The script travels gzipped and base64-encoded: as text it would not fit in a document, and
+ * base64 has no "{{" for SSM to substitute. gzip's header carries no time here, so the same
+ * script gives the same document (no diff on the next `pulumi up`).
+ */
 export function resetDocumentContent(script: string = fs.readFileSync(SCRIPT_PATH, "utf8")): string {
-    if (script.includes("{{")) throw new Error(`${SCRIPT_PATH} contains "{{", which SSM would substitute`);
-    const workdir = 'workdir=$(mktemp -d); trap \'rm -rf "$workdir"\' EXIT';
+    const packed = zlib.gzipSync(Buffer.from(script, "utf8"), { level: 9 }).toString("base64").match(/.{1,76}/g) ?? [];
     const runCommand = [
         "set -euo pipefail",
-        workdir,
+        'workdir=$(mktemp -d); trap \'rm -rf "$workdir"\' EXIT',
         ...LOCATE_DEVICE,
-        "cat > \"$workdir/reset-ssh-key.sh\" <<'EC2_RESET_ACCESS_SCRIPT'",
-        ...script.replace(/\n$/, "").split("\n"),
+        "base64 -d > \"$workdir/reset-ssh-key.sh.gz\" <<'EC2_RESET_ACCESS_SCRIPT'",
+        ...packed,
         "EC2_RESET_ACCESS_SCRIPT",
+        'gunzip "$workdir/reset-ssh-key.sh.gz"',
         'bash "$workdir/reset-ssh-key.sh" --device "$device" --public-key "{{ publicKey }}" --users "{{ users }}"',
     ];
     const parameter = (description: string, pattern: string, defaultValue?: string) => ({
@@ -52,7 +60,7 @@ export function resetDocumentContent(script: string = fs.readFileSync(SCRIPT_PAT
         allowedPattern: pattern,
         ...(defaultValue === undefined ? {} : { default: defaultValue }),
     });
-    return JSON.stringify({
+    const content = JSON.stringify({
         schemaVersion: "2.2",
         description: "ec2-reset-access: put an SSH public key on an offline Linux root volume attached to this instance.",
         parameters: {
@@ -70,4 +78,8 @@ export function resetDocumentContent(script: string = fs.readFileSync(SCRIPT_PAT
             },
         ],
     });
+    if (Buffer.byteLength(content) > MAX_DOCUMENT_BYTES) {
+        throw new Error(`the reset document is ${Buffer.byteLength(content)} bytes; SSM accepts at most ${MAX_DOCUMENT_BYTES}`);
+    }
+    return content;
 }
