@@ -1,0 +1,136 @@
+/**
+ * What the SSM and disk tests share: SSM-managed instances, a latency profile of their own, and a
+ * wait for a command's end. (A .test.ts file so that it may live beside them; its one test checks
+ * the fixture itself.)
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+    AddRoleToInstanceProfileCommand,
+    AttachRolePolicyCommand,
+    CreateInstanceProfileCommand,
+    CreateRoleCommand,
+    IAMClient,
+} from "@aws-sdk/client-iam";
+import {
+    DescribeInstanceInformationCommand,
+    GetCommandInvocationCommand,
+    GetCommandInvocationCommandOutput,
+    SendCommandCommand,
+    SendCommandCommandInput,
+    SSMClient,
+} from "@aws-sdk/client-ssm";
+import { emulator } from "../hooks";
+
+export const SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled"]);
+
+export const ec2 = () => new EC2Client({ maxAttempts: 1 });
+export const ssm = () => new SSMClient({ maxAttempts: 1 });
+export const iam = () => new IAMClient({ maxAttempts: 1 });
+
+let profiles = 0;
+
+/** An instance profile whose role has AmazonSSMManagedInstanceCore (or not, with `managed: false`). */
+export async function instanceProfile(managed = true): Promise<string> {
+    const name = `ssm-test-${++profiles}`;
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+    await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    if (managed) await iam().send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_CORE_POLICY }));
+    const { InstanceProfile } = await iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam().send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    return InstanceProfile!.Arn!;
+}
+
+/** An Amazon Linux 2 AMI that moto knows. */
+export async function linuxImage(): Promise<string> {
+    const { Images } = await ec2().send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["amzn2-ami-hvm-*"] }] }));
+    assert.ok(Images?.length, "moto knows no amzn2-ami-hvm image");
+    return Images[0].ImageId!;
+}
+
+/** Launches `count` instances with the given instance profile (none when undefined). */
+export async function launch(profileArn?: string, count = 1): Promise<string[]> {
+    const { Instances } = await ec2().send(
+        new RunInstancesCommand({
+            ImageId: await linuxImage(),
+            InstanceType: "t3.micro",
+            MinCount: count,
+            MaxCount: count,
+            ...(profileArn ? { IamInstanceProfile: { Arn: profileArn } } : {}),
+        }),
+    );
+    return Instances!.map((i) => i.InstanceId!);
+}
+
+export async function managedInstance(): Promise<string> {
+    return (await launch(await instanceProfile()))[0];
+}
+
+/** Switches the emulator to a profile with these durations (AWS seconds) at this time scale. */
+export async function useProfile(durations: Record<string, number>, timeScale: number): Promise<void> {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ssm-profile-")), "ssm-test.json");
+    fs.writeFileSync(file, JSON.stringify({ timeScale, durations }));
+    await emulator().control("POST", "/profile", { name: file });
+}
+
+/** Back to the run's default profile (reset does not change the profile). */
+export async function instantProfile(): Promise<void> {
+    await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+}
+
+export async function pingStatus(instanceId: string): Promise<string | undefined> {
+    const out = await ssm().send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }));
+    return out.InstanceInformationList?.[0]?.PingStatus;
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(25);
+    }
+}
+
+export async function invocation(commandId: string, instanceId: string, pluginName?: string): Promise<GetCommandInvocationCommandOutput> {
+    return ssm().send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: pluginName }));
+}
+
+/** Waits for the invocation to reach a terminal status and returns it. */
+export async function finished(commandId: string, instanceId: string, ms = 10_000): Promise<GetCommandInvocationCommandOutput> {
+    return poll(`command ${commandId} on ${instanceId}`, async () => {
+        const out = await invocation(commandId, instanceId);
+        return TERMINAL.has(out.Status ?? "") ? out : undefined;
+    }, ms);
+}
+
+/** Sends AWS-RunShellScript with these lines to one instance; returns the command id. */
+export async function runShell(instanceId: string, commands: string[], extra: Partial<SendCommandCommandInput> & { executionTimeout?: string } = {}): Promise<string> {
+    const { executionTimeout, ...input } = extra;
+    const parameters: Record<string, string[]> = { commands };
+    if (executionTimeout !== undefined) parameters.executionTimeout = [executionTimeout];
+    const { Command } = await ssm().send(
+        new SendCommandCommand({ DocumentName: "AWS-RunShellScript", InstanceIds: [instanceId], Parameters: parameters, ...input }),
+    );
+    return Command!.CommandId!;
+}
+
+describe("SSM test fixtures", () => {
+    beforeEach(() => emulator().reset());
+
+    it("launch a managed Linux instance that is Online under the instant profile", async () => {
+        const instanceId = await managedInstance();
+        assert.match(instanceId, /^i-[0-9a-f]+$/);
+        assert.equal(await pingStatus(instanceId), "Online");
+    });
+});
