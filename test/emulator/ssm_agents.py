@@ -137,8 +137,21 @@ def refresh() -> None:
 
 
 @registry.after("ec2", "RunInstances")
+def _launched(req: AwsRequest, response: AwsResponse) -> None:
+    """moto associates IamInstanceProfile with the first instance of a launch only: give it to all,
+    as EC2 does. Then starts their registration delay at the call, not at the next request."""
+    arn, name = req.get("IamInstanceProfile.Arn"), req.get("IamInstanceProfile.Name")
+    if arn or name:
+        backend = _ec2_backend(req.account, req.region)
+        for instance_id in re.findall(r"<instanceId>(i-[0-9a-f]+)</instanceId>", response.body.decode()):
+            if instance_id not in backend.iam_instance_profile_associations:
+                backend.associate_iam_instance_profile(instance_id=instance_id, iam_instance_profile_name=name,
+                                                       iam_instance_profile_arn=arn)
+    refresh()
+
+
 @registry.after("ec2", "StartInstances")
-def _seen_running(req: AwsRequest, response: AwsResponse) -> None:
+def _started(req: AwsRequest, response: AwsResponse) -> None:
     refresh()  # starts the registration delay at the call, not at the next request
 
 
