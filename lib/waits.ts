@@ -21,10 +21,11 @@ export interface WaitOptions {
  * `poll` may throw to stop early (a terminal state is an error, with its evidence).
  */
 export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | undefined>): Promise<T> {
+    const scale = timeScale();
     const started = Date.now();
-    const deadline = started + options.deadlineSeconds * 1000;
-    const reportEvery = (options.reportEverySeconds ?? 30) * 1000;
-    let interval = (options.intervalSeconds ?? 0.25) * 1000;
+    const deadline = started + options.deadlineSeconds * 1000 * scale;
+    const reportEvery = (options.reportEverySeconds ?? 30) * 1000 * scale;
+    let interval = (options.intervalSeconds ?? 0.25) * 1000 * scale;
     let nextReport = started + reportEvery;
     for (;;) {
         const result = await poll();
@@ -38,8 +39,18 @@ export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | u
             nextReport = now + reportEvery;
         }
         await sleep(Math.min(interval, deadline - now));
-        interval = Math.min(interval * 2, (options.maxIntervalSeconds ?? 5) * 1000);
+        interval = Math.min(interval * 2, (options.maxIntervalSeconds ?? 5) * 1000 * scale);
     }
+}
+
+/**
+ * Emulated time only: EC2_RESET_ACCESS_TIME_SCALE (default 1) scales every deadline and poll
+ * interval, so that a run against the emulator with its latency profile scaled by the same
+ * factor waits and polls as it would on AWS. Never set it against AWS.
+ */
+export function timeScale(): number {
+    const value = Number(process.env.EC2_RESET_ACCESS_TIME_SCALE ?? "1");
+    return value > 0 && Number.isFinite(value) ? value : 1;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -20,10 +20,15 @@ import { TargetContext } from "../../lib/target-context";
 export const REGION = "us-east-1";
 export const AZ = "us-east-1a";
 
+// moto's images are the same after every reset: look one up once per run (it is a slow call).
+let cachedImageId: string | undefined;
+
 export async function linuxImageId(ec2: EC2Client): Promise<string> {
+    if (cachedImageId) return cachedImageId;
     const out = await ec2.send(new DescribeImagesCommand({ Filters: [{ Name: "root-device-name", Values: ["/dev/xvda"] }] }));
     const image = out.Images?.find((i) => i.RootDeviceType === "ebs" && i.Platform?.toLowerCase() !== "windows") ?? out.Images?.[0];
     if (!image?.ImageId) throw new Error("the emulator has no Linux image with /dev/xvda as root");
+    cachedImageId = image.ImageId;
     return image.ImageId;
 }
 
