@@ -16,6 +16,7 @@ with that output after `seconds` (real) InProgress, instead of running.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -43,6 +44,7 @@ _commands: list["Command"] = []
 _faults: list["CommandFault"] = []
 _generation = 0
 _root = tempfile.mkdtemp(prefix="emulator-ssm-")
+atexit.register(shutil.rmtree, _root, True)  # after extensions.shutdown() has run the reset hooks
 _driver: Optional[threading.Thread] = None
 
 
@@ -176,6 +178,8 @@ def _end_pending(invocation: Invocation, status: str, details: str) -> None:
 def _deliver(invocation: Invocation) -> None:
     command = invocation.command
     with _lock:
+        if invocation.status != "Pending":
+            return
         invocation.status = invocation.details = "InProgress"
         fault = next((f for f in _faults if f.take(command.document_name, invocation.instance_id)), None)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -234,11 +238,15 @@ def _run_steps(invocation: Invocation, env: dict[str, str]) -> None:
 
 
 def _run_fault(invocation: Invocation, fault: CommandFault) -> None:
+    with _lock:
+        runnable = [p for p in invocation.plugins if not p.step.skip_reason]
+        if runnable:
+            runnable[0].status = runnable[0].details = "InProgress"
+            runnable[0].started = time.time()
     invocation.cancel.wait(fault.seconds)
     with _lock:
         if _stale(invocation):
             return
-        runnable = [p for p in invocation.plugins if not p.step.skip_reason]
         for plugin in invocation.plugins:
             if invocation.cancel.is_set():
                 plugin.end("Cancelled", "Cancelled", STOPPED_EXIT_CODE)

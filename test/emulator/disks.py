@@ -13,6 +13,7 @@ volumes, on reset and on shutdown.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -43,6 +44,7 @@ class Disk:
 
 _disks: dict[str, Disk] = {}
 _root = tempfile.mkdtemp(prefix="emulator-disks-")
+atexit.register(shutil.rmtree, _root, True)  # after extensions.shutdown() has run the reset hooks
 
 
 def _losetup(*args: str) -> str:

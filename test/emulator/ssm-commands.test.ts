@@ -1,7 +1,6 @@
 /** Run Command with AWS-RunShellScript: exact targeting, real scripts, their output and status. */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { StopInstancesCommand } from "@aws-sdk/client-ec2";
 import {
@@ -20,14 +19,19 @@ import {
     launch,
     managedInstance,
     poll,
+    removeTempDirs,
     runShell,
     ssm,
+    tempDir,
     useProfile,
 } from "./ssm-support.test";
 
 describe("SSM Run Command (AWS-RunShellScript)", () => {
     beforeEach(() => emulator().reset());
-    afterEach(() => instantProfile());
+    afterEach(async () => {
+        await instantProfile();
+        removeTempDirs();
+    });
 
     it("targets exactly the InstanceIds given, not every instance in the region", async () => {
         const [a, b, c] = await launch(await instanceProfile(), 3);
@@ -92,7 +96,7 @@ describe("SSM Run Command (AWS-RunShellScript)", () => {
 
     it("runs in workingDirectory when given", async () => {
         const instanceId = await managedInstance();
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssm-wd-"));
+        const dir = tempDir("ssm-wd-");
         const { Command } = await ssm().send(new SendCommandCommand({
             DocumentName: "AWS-RunShellScript", InstanceIds: [instanceId], Parameters: { commands: ["pwd"], workingDirectory: [dir] },
         }));
@@ -116,7 +120,7 @@ describe("SSM Run Command (AWS-RunShellScript)", () => {
 
     it("ends TimedOut (ExecutionTimedOut, 137) after executionTimeout and kills the whole process group", async () => {
         const instanceId = await managedInstance();
-        const pidFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ssm-pid-")), "pid");
+        const pidFile = path.join(tempDir("ssm-pid-"), "pid");
         const started = Date.now();
         const commandId = await runShell(instanceId, ["echo before", `sleep 60 & echo $! > ${pidFile}`, "sleep 60"], { executionTimeout: "1" });
         const out = await finished(commandId, instanceId);

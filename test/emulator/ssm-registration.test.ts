@@ -3,11 +3,14 @@ import * as assert from "node:assert/strict";
 import { DescribeInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
-import { ec2, instanceProfile, instantProfile, launch, pingStatus, poll, ssm, useProfile } from "./ssm-support.test";
+import { ec2, instanceProfile, instantProfile, launch, pingStatus, poll, removeTempDirs, ssm, useProfile } from "./ssm-support.test";
 
 describe("SSM DescribeInstanceInformation", () => {
     beforeEach(() => emulator().reset());
-    afterEach(() => instantProfile());
+    afterEach(async () => {
+        await instantProfile();
+        removeTempDirs();
+    });
 
     it("lists a managed instance Online ssm.register after it runs, with the fields AWS returns", async () => {
         await useProfile({ "ssm.register": 40 }, 0.01); // 0.4 s

@@ -33,6 +33,18 @@ export const ssm = () => new SSMClient({ maxAttempts: 1 });
 export const iam = () => new IAMClient({ maxAttempts: 1 });
 
 let profiles = 0;
+const temporary: string[] = [];
+
+/** A new folder under the system's temp folder, removed by `removeTempDirs`. */
+export function tempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    temporary.push(dir);
+    return dir;
+}
+
+export function removeTempDirs(): void {
+    for (const dir of temporary.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
 
 /** An instance profile whose role has AmazonSSMManagedInstanceCore (or not, with `managed: false`). */
 export async function instanceProfile(managed = true): Promise<string> {
@@ -72,7 +84,7 @@ export async function managedInstance(): Promise<string> {
 
 /** Switches the emulator to a profile with these durations (AWS seconds) at this time scale. */
 export async function useProfile(durations: Record<string, number>, timeScale: number): Promise<void> {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ssm-profile-")), "ssm-test.json");
+    const file = path.join(tempDir("ssm-profile-"), "ssm-test.json");
     fs.writeFileSync(file, JSON.stringify({ timeScale, durations }));
     await emulator().control("POST", "/profile", { name: file });
 }

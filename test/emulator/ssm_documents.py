@@ -150,7 +150,12 @@ def _check_item(name: str, spec: dict[str, Any], item: str) -> None:
     if allowed and item not in [str(a) for a in allowed]:
         raise _invalid(name, f"\"{item}\" failed to satisfy constraint: allowedValues {allowed}.")
     pattern = spec.get("allowedPattern")
-    if pattern and not re.fullmatch(pattern, item, re.DOTALL):
+    try:
+        matched = not pattern or re.fullmatch(pattern, item)
+    except re.error as err:
+        raise DocumentError("InvalidDocumentContent", f"The allowedPattern of parameter {name} is not a regular "
+                            f"expression the emulator can use: {err}") from None
+    if not matched:
         raise _invalid(name, f"\"{item}\" failed to satisfy constraint: allowedPattern {pattern}.")
     if len(item) < int(spec.get("minChars", 0)) or ("maxChars" in spec and len(item) > int(spec["maxChars"])):
         raise _invalid(name, f"\"{item}\" is {len(item)} characters long, outside minChars "
