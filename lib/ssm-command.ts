@@ -11,7 +11,8 @@ import { waitFor } from "./waits";
 
 const REGISTRATION_SECONDS = 900;
 const DELIVERY_SECONDS = 600;
-const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated", "DeliveryTimedOut", "ExecutionTimedOut"]);
+// An array, not a Set: Pulumi serializes a captured Set as a plain object, without its methods.
+const TERMINAL = ["Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated", "DeliveryTimedOut", "ExecutionTimedOut"];
 
 /** Waits until the helper's SSM agent is registered and Online. */
 export async function waitUntilManaged(ssm: SSMClient, instanceId: string): Promise<void> {
@@ -29,7 +30,8 @@ export interface ScriptVerdict {
     filesystem?: string;
     users: Array<{ name: string; file?: string; action: string; reason?: string }>;
     warnings: string[];
-    reason?: string;
+    /** Why the run as a whole failed (status "error"). */
+    error?: string;
 }
 
 export interface CommandRequest {
@@ -56,7 +58,7 @@ export async function runScript(ssm: SSMClient, request: CommandRequest): Promis
     const invocation = await waitFor({ what: `command ${commandId} on ${request.instanceId}`, deadlineSeconds: deadline }, async () => {
         try {
             const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: request.instanceId }));
-            return TERMINAL.has(out.Status ?? "") ? out : undefined;
+            return TERMINAL.includes(out.Status ?? "") ? out : undefined;
         } catch (err) {
             if (awsErrorCode(err) === "InvocationDoesNotExist") return undefined; // not yet visible
             throw err;
@@ -76,7 +78,7 @@ export function parseVerdict(stdout: string): ScriptVerdict | undefined {
         if (!line.trim().startsWith("{")) continue;
         try {
             const parsed = JSON.parse(line);
-            if (parsed && typeof parsed.status === "string") return { users: [], warnings: [], ...parsed };
+            if (parsed && typeof parsed.status === "string") return { ...parsed, users: parsed.users ?? [], warnings: parsed.warnings ?? [] };
         } catch {
             // not the verdict line
         }
