@@ -1,18 +1,23 @@
 /**
  * The program behind `pulumi up`: reads the stack config (keys named as ResetAccessArgs) and
- * resets access to one instance. Other projects import the component from components/.
+ * resets access to one instance; what it returns are the stack outputs. Pulumi calls a
+ * program exported as a function; the tests run this same function under the harness.
+ * Other projects use the component itself: components/reset-access.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ResetAccess } from "./components/reset-access";
 import { argsFromConfig } from "./lib/config-args";
 
-const reset = new ResetAccess("reset", argsFromConfig(new pulumi.Config()));
-
-export const keyParameterName = reset.keyParameterName;
-export const publicKey = reset.publicKey;
-export const fingerprint = reset.fingerprint;
-export const usersUpdated = reset.usersUpdated;
-export const backupImageId = reset.backupImageId;
-export const warnings = reset.warnings;
-export const helperInstanceId = reset.helperInstanceId;
-export const targetState = reset.targetState;
+export = function resetAccessProgram() {
+    const reset = new ResetAccess("reset", argsFromConfig(new pulumi.Config()));
+    return {
+        keyParameterName: reset.keyParameterName,
+        publicKey: reset.publicKey,
+        fingerprint: reset.fingerprint,
+        usersUpdated: reset.usersUpdated,
+        backupImageId: reset.backupImageId,
+        warnings: reset.warnings,
+        helperInstanceId: reset.helperInstanceId,
+        targetState: reset.targetState,
+    };
+};

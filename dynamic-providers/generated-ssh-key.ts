@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PutParameterCommand, DeleteParameterCommand } from "@aws-sdk/client-ssm";
 import { awsErrorCode, clientsFor } from "../lib/aws-clients";
 import { generateSshKeyPair, SshKeyType } from "../lib/ssh-keys";
+import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
 
 export interface GeneratedSshKeyArgs {
@@ -48,7 +49,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
             }),
         );
         const outs = { ...inputs, publicKey: key.publicKey, fingerprint: key.fingerprint, parameterVersion: put.Version ?? 0 };
-        return { id: `${inputs.parameterName}#${put.Version ?? 0}`, outs };
+        return { id: `${inputs.parameterName}#${put.Version ?? 0}`, outs: plainOutputs(outs) };
     },
     async delete(_id: pulumi.ID, props: KeyInputs) {
         if (!props.deleteParameterOnDestroy) return;

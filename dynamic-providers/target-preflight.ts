@@ -7,6 +7,7 @@ import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { TargetContext } from "../lib/target-context";
+import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
 
 export interface TargetPreflightArgs {
@@ -73,7 +74,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
             chosenHelperInstanceType: verdict.helperInstanceType!,
             warnings: verdict.warnings,
         } satisfies PreflightOutputs;
-        return { id: `${inputs.instanceId}-preflight`, outs };
+        return { id: `${inputs.instanceId}-preflight`, outs: plainOutputs(outs) };
     },
     async delete() {
         // Reads only: nothing to undo.

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Clients, clientsFor } from "../lib/aws-clients";
 import { restoreTarget, withRepair } from "../lib/repair";
 import { TargetContext } from "../lib/target-context";
+import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
 
 export interface TargetStepInputs {
@@ -25,7 +26,7 @@ export function targetStepProvider<I extends TargetStepInputs, O extends object>
         diff: replaceOnChange,
         async create(inputs: I) {
             const outs = await withRepair(step, inputs.context, (clients) => performStep(clients, inputs));
-            return { id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`, outs: { ...inputs, ...outs } };
+            return { id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`, outs: plainOutputs({ ...inputs, ...outs }) };
         },
         async delete(_id: pulumi.ID, props: I) {
             // Older state may lack a context (never written before the preflight passed): nothing to repair.

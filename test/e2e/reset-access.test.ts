@@ -1,0 +1,103 @@
+/**
+ * End to end: the project's program (index.ts) deployed by the harness (Pulumi's mocks, whose
+ * resource registrations really create each resource in the emulator and run each dynamic
+ * provider as the host does), with the realistic latency profile scaled down, against a target
+ * whose root volume is a real XFS image sharing the helper's UUID.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { deploy, destroy, update } from "../support/deployment";
+import { emulator } from "../hooks";
+import { contextOf, createTarget, targetShape, wholeShape } from "../support/fixtures";
+import { inventory } from "../support/inventory";
+import { EC2_USER, TargetVolume } from "../support/target-volume";
+import { loopUnavailableReason } from "../scripts/helpers/system";
+import resetAccessProgram = require("../../index");
+
+/** Realistic AWS durations at 1/200: a 40 s stop takes 0.2 s here. */
+export const E2E_TIME_SCALE = 0.005;
+
+describe("pulumi up / pulumi destroy of the program, end to end", function () {
+    this.timeout(300_000);
+    const ec2 = new EC2Client({});
+    let volume: TargetVolume;
+
+    before(function () {
+        const reason = loopUnavailableReason();
+        if (reason) {
+            console.log(`      skipped: ${reason}`);
+            this.skip();
+        }
+    });
+
+    beforeEach(async () => {
+        await emulator().reset();
+        await emulator().control("POST", "/profile", { name: "realistic", timeScale: E2E_TIME_SCALE });
+        process.env.EC2_RESET_ACCESS_TIME_SCALE = String(E2E_TIME_SCALE);
+        volume = new TargetVolume();
+        volume.mountHelperLookalike();
+    });
+
+    afterEach(async () => {
+        delete process.env.EC2_RESET_ACCESS_TIME_SCALE;
+        await emulator().reset();
+        await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+        volume?.cleanup();
+    });
+
+    it("up installs a key only Parameter Store holds; a second up changes nothing; destroy leaves only the backup and the key", async () => {
+        const target = await createTarget(ec2);
+        const ctx = contextOf(target);
+        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
+        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
+        const before = await inventory();
+
+        const up = await deploy(resetAccessProgram, { config });
+        assert.equal(up.error, undefined, up.error?.stack);
+        assert.equal(up.outputs.keyParameterName, `/ec2rl/openssh/${ctx.instanceId}/key`);
+        assert.deepEqual(up.outputs.usersUpdated, [EC2_USER.name, "deploy"]);
+        assert.equal(up.outputs.targetState, "running");
+        const stored = await new SSMClient({}).send(new GetParameterCommand({ Name: String(up.outputs.keyParameterName), WithDecryption: true }));
+        const privateKeyBody = stored.Parameter!.Value!.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+        const state = JSON.stringify(up.state);
+        for (const piece of privateKeyBody.match(/.{1,40}/g)!) assert.ok(!state.includes(piece), "a piece of the private key is in the state");
+        const withoutCode = JSON.stringify(up.state.resources.map((r) => ({ ...r.inputs, ...r.outputs, __provider: undefined })));
+        assert.doesNotMatch(withoutCode, /PRIVATE KEY/, "no private key in any input or output");
+        assert.doesNotMatch(up.diagnostics.map((d) => d.message).join("\n"), /PRIVATE KEY/, "nor in the log");
+        const keys = volume.readFile(`home/${EC2_USER.name}/.ssh/authorized_keys`);
+        assert.ok(keys);
+        assert.equal(keys.uid, EC2_USER.uid);
+        assert.equal(keys.gid, EC2_USER.gid);
+        assert.ok(keys.content.split("\n").some((line) => line.startsWith(publicKeyOf(stored.Parameter!.Value!))), keys.content);
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+
+        const since = Date.now() / 1000;
+        const again = await update(resetAccessProgram, up.state, { config });
+        assert.equal(again.error, undefined, again.error?.stack);
+        const writes = (await emulator().calls({ since })).filter((c) => !/^(Describe|Get|List)/.test(c.operation));
+        assert.deepEqual(writes.map((c) => c.operation), [], "the second up makes no AWS change");
+
+        const left = await destroy(again.state);
+        assert.deepEqual(left.resources, []);
+        const after = await inventory();
+        assert.deepEqual({ ...after, images: [] }, { ...before, images: [] }, "no temporary resource left");
+        assert.deepEqual(after.images, [`AWSSupport-EC2Rescue:${ctx.instanceId}`], "the backup is kept");
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+    });
+});
+
+/** `ssh-keygen -y` on the private key: "type base64". */
+function publicKeyOf(privateKey: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key-"));
+    try {
+        fs.writeFileSync(path.join(dir, "id"), privateKey, { mode: 0o600 });
+        return execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "id")], { encoding: "utf8" }).trim().split(" ").slice(0, 2).join(" ");
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
