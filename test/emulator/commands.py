@@ -38,6 +38,8 @@ MAX_STDOUT_CHARS = 24_000  # GetCommandInvocation StandardOutputContent
 MAX_STDERR_CHARS = 8_000  # GetCommandInvocation StandardErrorContent
 STOPPED_EXIT_CODE = 137  # the Linux agent's code for a killed (timed out or cancelled) script
 TERMINAL = {"Success", "Failed", "TimedOut", "Cancelled"}
+_SIGNAL_TEXT = {1: "hangup", 2: "interrupt", 6: "aborted", 9: "killed", 11: "segmentation fault", 13: "broken pipe",
+                15: "terminated"}  # as Go's exec error reads them
 
 _lock = threading.RLock()  # guards invocation state; taken after app._lock, never before
 _commands: list["Command"] = []
@@ -304,7 +306,7 @@ def _record(invocation: Invocation, plugin: PluginRun, code: int, timed_out: boo
             plugin.end("Success", "Success", 0, stdout, stderr)
         else:
             if error is None:
-                error = f"exit status {code}" if code > 0 else f"signal: {signal.Signals(-code).name[3:].lower()}"
+                error = f"exit status {code}" if code > 0 else f"signal: {_SIGNAL_TEXT.get(-code, f'signal {-code}')}"
             separator = "\n" if stderr else ""
             plugin.end("Failed", "Failed", code if code > 0 else -1, stdout,
                        f"{stderr}{separator}failed to run commands: {error}")
