@@ -233,7 +233,10 @@ def _run_steps(invocation: Invocation, env: dict[str, str]) -> None:
                 continue
             plugin.status = plugin.details = "InProgress"
             plugin.started = time.time()
-        _execute(invocation, plugin, env)
+        try:
+            _execute(invocation, plugin, env)
+        except Exception as err:  # noqa: BLE001 - the invocation must end, whatever went wrong here
+            _record(invocation, plugin, 1, False, "", "", f"emulator: {type(err).__name__}: {err}")
         if plugin.status != "Success" and plugin.step.on_failure == "exit":
             stop_reason = f"Step execution skipped: step {plugin.step.name} failed and its onFailure is exit."
     _finish(invocation)

@@ -72,7 +72,10 @@ def _probe() -> Optional[str]:
     return None
 
 
-_unavailable = _probe()
+try:
+    _unavailable = _probe()
+except Exception as err:  # noqa: BLE001 - any surprise means no loop devices, not no emulator
+    _unavailable = f"probe failed: {type(err).__name__}: {err}"
 if _unavailable:
     print(f"disks: loop devices unavailable: {_unavailable}", file=sys.stderr, flush=True)
 
@@ -130,12 +133,19 @@ def _link(instance_id: str) -> None:
         base = os.path.basename(disk.loop)
         volume_name = BY_ID_PREFIX + disk.volume_id.replace("-", "")
         device_name = disk.device.removeprefix("/dev/")
-        os.symlink(disk.loop, os.path.join(by_id, volume_name))
-        os.symlink(disk.loop, os.path.join(ebs, device_name))
+        _symlink(disk.loop, os.path.join(by_id, volume_name))
+        _symlink(disk.loop, os.path.join(ebs, device_name))
         for number in _partitions(base):
             partition = f"/dev/{base}p{number}"
-            os.symlink(partition, os.path.join(by_id, f"{volume_name}-part{number}"))
-            os.symlink(partition, os.path.join(ebs, f"{device_name}{number}"))
+            _symlink(partition, os.path.join(by_id, f"{volume_name}-part{number}"))
+            _symlink(partition, os.path.join(ebs, f"{device_name}{number}"))
+
+
+def _symlink(target: str, link: str) -> None:
+    """The later attachment wins a device name two volumes share (moto lets a clash through)."""
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(target, link)
 
 
 def _partitions(loop_name: str) -> list[int]:
