@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
+import { restoreTarget } from "../lib/repair";
 import { TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
@@ -76,8 +77,12 @@ const provider: pulumi.dynamic.ResourceProvider = {
         } satisfies PreflightOutputs;
         return { id: `${inputs.instanceId}-preflight`, outs: plainOutputs(outs) };
     },
-    async delete() {
-        // Reads only: nothing to undo.
+    async delete(_id: pulumi.ID, props: Partial<PreflightOutputs>) {
+        // The preflight only reads, but it is the one step every other depends on, so it is in
+        // state whenever any step ran: its delete repairs a target held by a step that was
+        // killed before its own completion was recorded (a no-op on a whole target).
+        if (!props?.context?.rootVolumeId) return;
+        await restoreTarget(await clientsFor(props.context), props.context);
     },
 };
 

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildFilesystem, Workspace } from "../scripts/helpers/images";
+import { makeFilesystem, Workspace } from "../scripts/helpers/images";
+import { writeTree } from "../scripts/helpers/tree";
 import { rootTree, EC2_USER } from "../scripts/helpers/fixtures";
 import { makeTempDir } from "../scripts/helpers/system";
 
@@ -26,7 +27,7 @@ export class TargetVolume {
     /** Mounts an empty XFS with the target's UUID, as the helper's own root would be. */
     mountHelperLookalike(): void {
         const image = this.xfsImage([]);
-        this.helperRoot = this.workspace.mount(this.workspace.attach(image), "xfs");
+        this.helperRoot = this.workspace.mount(this.workspace.attach(image), "xfs", ["nouuid"]);
     }
 
     /** Reads a file of the target's volume (mounted read-only, nouuid, for the moment of the read). */
@@ -58,7 +59,9 @@ export class TargetVolume {
         const file = this.workspace.sparseFile(XFS_MIB);
         const loop = this.workspace.attach(file);
         try {
-            buildFilesystem(this.workspace, loop, "xfs", entries, { uuid: SHARED_XFS_UUID });
+            makeFilesystem(loop, "xfs", { uuid: SHARED_XFS_UUID });
+            // nouuid: another XFS with this UUID may be mounted (the helper look-alike, a parallel run)
+            if (entries.length) this.workspace.withMount(loop, "xfs", (root) => writeTree(root, entries), ["nouuid"]);
         } finally {
             this.workspace.detach(loop);
         }

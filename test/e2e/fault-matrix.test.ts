@@ -1,0 +1,154 @@
+/**
+ * A fault at every step — an AWS API error, and the process killed between or during steps —
+ * then `destroy`: the target is whole (root volume at its device with its DeleteOnTermination,
+ * its state as before, no journal tag) and nothing temporary is left. After an API error the
+ * target is whole already before destroy: `up` restores it before reporting. Prints the table.
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { deploy, deployInChild, destroy, readState, DeploymentState } from "../support/deployment";
+import { KillOnCall } from "../support/deployment-process";
+import { emulator } from "../hooks";
+import { contextOf, createTarget, targetShape, wholeShape } from "../support/fixtures";
+import { inventory, Inventory } from "../support/inventory";
+import { TargetVolume } from "../support/target-volume";
+import { loopUnavailableReason } from "../scripts/helpers/system";
+import { TargetContext } from "../../lib/target-context";
+import { E2E_TIME_SCALE } from "./reset-access.test";
+import resetAccessProgram = require("../../index");
+
+const PROGRAM = path.join(__dirname, "fixtures", "program.ts");
+
+interface Fault {
+    step: string;
+    kind: "API error" | "killed after" | "killed during";
+    /** For API errors: the call that fails, and its code. */
+    error?: { operation: string; code: string; nth?: number };
+    commandFails?: boolean;
+    killAfter?: string;
+    killOnCall?: KillOnCall;
+    /** Whether the step touches the target (so `up` must have restored it). */
+    touches: boolean;
+}
+
+const FAULTS: Fault[] = [
+    { step: "preflight", kind: "API error", error: { operation: "DescribeInstanceAttribute", code: "UnauthorizedOperation" }, touches: false },
+    { step: "helper launch", kind: "API error", error: { operation: "RunInstances", code: "InsufficientInstanceCapacity" }, touches: false },
+    { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, touches: true },
+    { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, touches: true },
+    { step: "move root", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, touches: true },
+    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId" }, touches: true },
+    { step: "run command", kind: "API error", commandFails: true, touches: true },
+    { step: "release", kind: "API error", error: { operation: "AttachVolume", code: "InvalidParameterValue", nth: 2 }, touches: true },
+    { step: "stop", kind: "killed during", killOnCall: { operation: "StopInstances" }, touches: true },
+    { step: "stop", kind: "killed after", killAfter: "reset-stop", touches: true },
+    { step: "backup", kind: "killed during", killOnCall: { operation: "CreateImage" }, touches: true },
+    { step: "backup", kind: "killed after", killAfter: "reset-backup", touches: true },
+    { step: "move root", kind: "killed during", killOnCall: { operation: "AttachVolume", nth: 1 }, touches: true },
+    { step: "move root", kind: "killed after", killAfter: "reset-move-root", touches: true },
+    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand" }, touches: true },
+    { step: "run command", kind: "killed after", killAfter: "reset-reset", touches: true },
+    { step: "release", kind: "killed during", killOnCall: { operation: "AttachVolume", nth: 2 }, touches: true },
+];
+
+describe("a fault at every step, then destroy", function () {
+    this.timeout(600_000);
+    const ec2 = new EC2Client({});
+    const results: Array<{ fault: Fault; ok: boolean }> = [];
+    let volume: TargetVolume;
+    let dir: string;
+
+    before(function () {
+        const reason = loopUnavailableReason();
+        if (reason) {
+            console.log(`      skipped: ${reason}`);
+            this.skip();
+        }
+    });
+
+    beforeEach(async () => {
+        await emulator().reset();
+        await emulator().control("POST", "/profile", { name: "realistic", timeScale: E2E_TIME_SCALE });
+        process.env.EC2_RESET_ACCESS_TIME_SCALE = String(E2E_TIME_SCALE);
+        volume = new TargetVolume();
+        volume.mountHelperLookalike();
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "fault-matrix-"));
+    });
+
+    afterEach(async () => {
+        delete process.env.EC2_RESET_ACCESS_TIME_SCALE;
+        await emulator().reset();
+        await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+        volume?.cleanup();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    after(() => printTable(results));
+
+    for (const fault of FAULTS) {
+        const what = fault.error ? `${fault.error.operation} → ${fault.error.code}` : fault.commandFails ? "the script exits 1" : fault.killAfter ?? fault.killOnCall?.operation;
+        it(`${fault.step}: ${fault.kind} (${what})`, async () => {
+            let ok = false;
+            try {
+                const { ctx, before } = await prepareTarget();
+                const state = await faultyUp(fault, ctx);
+                await destroy(state);
+                assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");
+                assert.deepEqual(temporary(await inventory()), temporary(before), "nothing temporary is left");
+                ok = true;
+            } finally {
+                results.push({ fault, ok });
+            }
+        });
+    }
+
+    async function prepareTarget(): Promise<{ ctx: TargetContext; before: Inventory }> {
+        const ctx = contextOf(await createTarget(ec2));
+        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
+        return { ctx, before: await inventory() };
+    }
+
+    /** Runs `pulumi up` with the fault; returns the state destroy starts from. */
+    async function faultyUp(fault: Fault, ctx: TargetContext): Promise<DeploymentState> {
+        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
+        if (fault.killAfter || fault.killOnCall) {
+            const statePath = path.join(dir, "state.json");
+            const run = await deployInChild({ modulePath: PROGRAM, statePath, config, killAfter: fault.killAfter, killOnCall: fault.killOnCall, timeoutMs: 240_000 });
+            assert.equal(run.killed, true, `the run was not killed: ${run.error ?? ""}\n${run.stderr ?? ""}`);
+            return readState(statePath);
+        }
+        if (fault.error) await emulator().control("POST", "/faults", { ...fault.error, message: "injected fault" });
+        if (fault.commandFails) await emulator().control("POST", "/command-faults", { exitCode: 1, stdout: "injected failure\n", stderr: "disk on fire\n" });
+        const up = await deploy(resetAccessProgram, { config });
+        assert.ok(up.error, "up fails");
+        if (fault.touches) {
+            assert.match(up.error.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: `));
+            assert.match(up.error.message, /The instance is whole again/);
+        }
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole when up reports the error");
+        return up.state;
+    }
+});
+
+/** Everything but the AMIs: the backup is meant to stay. */
+function temporary(inv: Inventory): Omit<Inventory, "images"> {
+    const { images: _kept, ...rest } = inv;
+    return rest;
+}
+
+function printTable(results: Array<{ fault: Fault; ok: boolean }>): void {
+    if (!results.length) return;
+    const steps = [...new Set(FAULTS.map((f) => f.step))];
+    const kinds: Fault["kind"][] = ["API error", "killed during", "killed after"];
+    const cell = (step: string, kind: string) => {
+        const rows = results.filter((r) => r.fault.step === step && r.fault.kind === kind);
+        return rows.length ? rows.map((r) => (r.ok ? "whole" : "BROKEN")).join("+") : "-";
+    };
+    const lines = [["step", ...kinds], ...steps.map((s) => [s, ...kinds.map((k) => cell(s, k))])];
+    const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+    console.log("\n      Target after the fault and destroy (steps × faults):");
+    for (const line of lines) console.log("      " + line.map((c, i) => c.padEnd(widths[i])).join("  "));
+}
