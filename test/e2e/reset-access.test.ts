@@ -13,7 +13,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { deploy, destroy, update } from "../support/deployment";
 import { emulator } from "../hooks";
-import { contextOf, createTarget, targetShape, wholeShape } from "../support/fixtures";
+import { contextOf, createTarget, describe as describeInstance, targetShape, wholeShape } from "../support/fixtures";
 import { inventory } from "../support/inventory";
 import { EC2_USER, TargetVolume } from "../support/target-volume";
 import { loopUnavailableReason } from "../scripts/helpers/system";
@@ -75,6 +75,8 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
         assert.equal(keys.gid, EC2_USER.gid);
         assert.ok(keys.content.split("\n").some((line) => line.startsWith(publicKeyOf(stored.Parameter!.Value!))), keys.content);
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        const helper = await describeInstance(ec2, String(up.outputs.helperInstanceId));
+        assert.ok(["stopping", "stopped"].includes(helper.State!.Name!), `the helper is ${helper.State!.Name}: it should be stopped once done`);
 
         const since = Date.now() / 1000;
         const again = await update(resetAccessProgram, up.state, { config });

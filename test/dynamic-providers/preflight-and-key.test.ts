@@ -1,0 +1,94 @@
+/**
+ * The preflight and the generated key, each loaded from its serialized form as the host loads
+ * it, against the emulator; and the diff every custom step shares.
+ */
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
+import { TargetPreflight } from "../../dynamic-providers/target-preflight";
+import { emulator } from "../hooks";
+import { AZ, contextOf, createTarget, REGION } from "../support/fixtures";
+import { hostedProvider } from "../support/serialized-provider";
+
+type Provider = pulumi.dynamic.ResourceProvider;
+
+describe("preflight and generated key (host-loaded providers)", () => {
+    const ec2 = new EC2Client({});
+    const ssm = new SSMClient({});
+    let preflight: Provider;
+    let key: Provider;
+
+    before(async () => {
+        preflight = await hostedProvider(() => new TargetPreflight("preflight", { instanceId: "i-0", region: REGION, rotation: "1" }));
+        key = await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION }));
+    });
+
+    beforeEach(() => emulator().reset());
+
+    const inputs = (instanceId: string, extra: Record<string, unknown> = {}) => ({ instanceId, region: REGION, rotation: "1", ...extra });
+
+    it("records what every later step needs, and chooses the helper type offered in the AZ", async () => {
+        const target = await createTarget(ec2);
+        const { outs } = await preflight.create!(inputs(target.InstanceId!));
+        assert.deepEqual(outs.context, contextOf(target));
+        assert.equal(outs.availabilityZone, AZ);
+        assert.equal(outs.chosenHelperInstanceType, "t3.small");
+        const writes = (await emulator().calls()).filter((c) => !/^(Describe|Get|List)/.test(c.operation) && c.operation !== "RunInstances");
+        assert.deepEqual(writes.map((c) => c.operation), [], "the preflight only reads");
+    });
+
+    it("refuses a missing instance, naming the region", async () => {
+        await assert.rejects(preflight.create!(inputs("i-0123456789abcdef0")), {
+            message: "refused before touching anything: instanceId: instance i-0123456789abcdef0 was not found in us-east-1; check the id, and the region (config aws:region or the region argument).",
+        });
+    });
+
+    it("refuses stop protection and a subnet in another AZ at once", async () => {
+        const target = await createTarget(ec2, { disableApiStop: true });
+        const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }));
+        const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId, CidrBlock: "10.9.1.0/24", AvailabilityZone: "us-east-1b" }));
+        const id = target.InstanceId!;
+        const subnetId = subnet.Subnet!.SubnetId!;
+        await assert.rejects(preflight.create!(inputs(id, { subnetId })), {
+            message: [
+                "refused before touching anything:",
+                `- instanceId: ${id} has stop protection on; turn it off (aws ec2 modify-instance-attribute --instance-id ${id} --no-disable-api-stop), then run again.`,
+                `- subnetId: subnet ${subnetId} is in us-east-1b but ${id} is in ${AZ}; give a subnet in ${AZ}, or omit subnetId for a temporary VPC.`,
+            ].join("\n"),
+        });
+    });
+
+    it("refuses an instance type with instance-store volumes unless allowed", async function () {
+        const target = await createTarget(ec2, { instanceType: "m5d.large" });
+        const refused = await preflight.create!(inputs(target.InstanceId!)).then(() => undefined, (err: Error) => err.message);
+        if (!refused) {
+            console.log("      skipped: the emulator reports no instance storage for m5d.large");
+            this.skip();
+        }
+        assert.match(refused, /\(m5d\.large\) has \d+ GiB of instance-store volumes, whose data is lost when it stops; copy what you need, then set allowInstanceStoreLoss: true\.$/);
+        await preflight.create!(inputs(target.InstanceId!, { allowInstanceStoreLoss: true }));
+    });
+
+    it("diff: nothing changed is no change; a new rotation replaces", async () => {
+        const olds = { ...inputs("i-1"), context: { instanceId: "i-1" }, __provider: "old code" };
+        assert.deepEqual(await preflight.diff!("id", olds, { ...inputs("i-1"), __provider: "new code" }), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual(await preflight.diff!("id", olds, { ...inputs("i-1"), rotation: "2" }), { changes: true, replaces: ["rotation"], deleteBeforeReplace: false });
+    });
+
+    it("the generated key: a SecureString under KMS, outputs without the private key; kept at delete unless asked", async () => {
+        const args = { instanceId: "i-0123456789abcdef0", parameterName: "/ec2rl/openssh/i-0123456789abcdef0/key", keyType: "ed25519", rotation: "1", region: REGION, kmsKeyId: "alias/reset" };
+        const { id, outs } = await key.create!(args);
+        assert.deepEqual(Object.keys(outs).sort(), [...Object.keys(args), "fingerprint", "parameterVersion", "publicKey"].sort());
+        assert.match(outs.publicKey, /^ssh-ed25519 AAAA\S+ ec2-reset-access@i-0123456789abcdef0$/);
+        assert.match(outs.fingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
+        const stored = await ssm.send(new GetParameterCommand({ Name: args.parameterName, WithDecryption: false }));
+        assert.equal(stored.Parameter!.Type, "SecureString");
+        await key.delete!(id, outs);
+        await ssm.send(new GetParameterCommand({ Name: args.parameterName }));
+        await key.delete!(id, { ...outs, deleteParameterOnDestroy: true });
+        await assert.rejects(ssm.send(new GetParameterCommand({ Name: args.parameterName })), { name: "ParameterNotFound" });
+        await key.delete!(id, { ...outs, deleteParameterOnDestroy: true }); // already gone is success
+    });
+});
