@@ -15,6 +15,7 @@ import { SshKeyReset } from "../dynamic-providers/ssh-key-reset";
 import { TargetBackup } from "../dynamic-providers/target-backup";
 import { TargetPreflight } from "../dynamic-providers/target-preflight";
 import { resetDocumentContent } from "../lib/reset-document";
+import { TargetContext } from "../lib/target-context";
 import * as validate from "../lib/validate-args";
 import { ResetAccessArgs } from "./reset-access-args";
 
@@ -45,17 +46,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     constructor(name: string, args: ResetAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ec2-reset-access:index:ResetAccess", name, {}, opts);
         const child = { parent: this };
-        const checked = new ArgumentChecks(this);
-        checked.exclusive(args);
-        const instanceId = checked.apply(args.instanceId, "instanceId", validate.checkInstanceId);
-        const subnetId = args.subnetId === undefined ? undefined : checked.apply(args.subnetId, "subnetId", validate.checkSubnetId);
-        const users = pulumi.output(args.users).apply((u) => checked.run(() => validate.normalizeUsers(u)));
-        const ownKey = args.publicKey === undefined ? undefined : pulumi.output(args.publicKey).apply((k) => checked.run(() => validate.checkPublicKey(k)));
-        const keyType = pulumi.output(args.keyType ?? "ed25519").apply((t) => checked.run(() => (validate.checkKeyType(t), t)));
-        const keyParameterName = pulumi
-            .all([args.keyParameterName, instanceId])
-            .apply(([n, id]) => checked.run(() => (validate.checkKeyParameterName(n ?? `/ec2rl/openssh/${id}/key`), n ?? `/ec2rl/openssh/${id}/key`)));
-        const assumeRoleArn = args.assumeRoleArn === undefined ? undefined : checked.apply(args.assumeRoleArn, "assumeRoleArn", validate.checkAssumeRoleArn);
+        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn } = checkedArguments(args, this);
         const region = args.region ?? aws.getRegionOutput({}, child).region;
         const rotation = pulumi.output(args.rotation ?? "1");
         const access = { region, assumeRoleArn };
@@ -88,22 +79,17 @@ export class ResetAccess extends pulumi.ComponentResource {
         const generated = ownKey ? undefined : new GeneratedSshKey(`${name}-key`, {
             ...access, instanceId, parameterName: keyParameterName, kmsKeyId: args.keyParameterKmsKeyId,
             keyType, rotation, deleteParameterOnDestroy: args.deleteKeyParameterOnDestroy ?? false,
-        }, { ...afterPreflight, additionalSecretOutputs: [] });
+        }, afterPreflight);
         const publicKey = ownKey ?? generated!.publicKey.apply((k) => validate.checkPublicKey(k));
 
-        // The target is touched only once every helper resource exists: a failure before this
-        // point leaves it as it was, and after it each step restores it before failing.
-        const steps = { context: preflight.context, rotation };
-        const hold = new HoldTarget(`${name}-stop`, steps, {
-            parent: this, dependsOn: [helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
-        });
-        const backup = new TargetBackup(`${name}-backup`, { ...steps, retainBackup: args.retainBackup ?? true }, { parent: this, dependsOn: [hold] });
         const helperInstanceId = helper.instance.id;
-        const moved = new RootVolumeToHelper(`${name}-move-root`, { ...steps, helperInstanceId }, { parent: this, dependsOn: [backup] });
-        const reset = new SshKeyReset(`${name}-reset`, {
-            ...steps, helperInstanceId, documentName: document.name, publicKey, users,
-        }, { parent: this, dependsOn: [moved] });
-        const release = new ReleaseTarget(`${name}-release`, { ...steps, helperInstanceId }, { parent: this, dependsOn: [reset] });
+        const { backup, reset, release } = this.stepsOnTarget(name, {
+            context: preflight.context, rotation, helperInstanceId, documentName: document.name, publicKey, users,
+            retainBackup: args.retainBackup ?? true,
+            // The target is touched only once every helper resource exists: a failure before
+            // that leaves it as it was, and after it each step restores it before failing.
+            helperResources: [helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
+        });
 
         this.keyParameterName = generated ? generated.parameterName : pulumi.output(undefined);
         this.publicKey = publicKey;
@@ -123,6 +109,24 @@ export class ResetAccess extends pulumi.ComponentResource {
             helperInstanceId: this.helperInstanceId,
             targetState: this.targetState,
         });
+    }
+
+    /** The chain of steps on the target, each after the previous one. */
+    private stepsOnTarget(name: string, a: {
+        context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
+        documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>;
+        retainBackup: pulumi.Input<boolean>; helperResources: pulumi.Resource[];
+    }) {
+        const step = { context: a.context, rotation: a.rotation };
+        const after = (previous: pulumi.Resource | pulumi.Resource[]) => ({ parent: this, dependsOn: previous });
+        const hold = new HoldTarget(`${name}-stop`, step, after(a.helperResources));
+        const backup = new TargetBackup(`${name}-backup`, { ...step, retainBackup: a.retainBackup }, after(hold));
+        const moved = new RootVolumeToHelper(`${name}-move-root`, { ...step, helperInstanceId: a.helperInstanceId }, after(backup));
+        const reset = new SshKeyReset(`${name}-reset`, {
+            ...step, helperInstanceId: a.helperInstanceId, documentName: a.documentName, publicKey: a.publicKey, users: a.users,
+        }, after(moved));
+        const release = new ReleaseTarget(`${name}-release`, { ...step, helperInstanceId: a.helperInstanceId }, after(reset));
+        return { backup, reset, release };
     }
 
     /** One public subnet in the target's AZ; no NAT gateway (the helper gets a public IP). */
@@ -192,25 +196,35 @@ export class ResetAccess extends pulumi.ComponentResource {
     }
 }
 
-/** Argument checks that throw a ResourceError naming the argument, at once for plain values. */
-class ArgumentChecks {
-    constructor(private readonly resource: pulumi.Resource) {}
-
-    run<T>(check: () => T): T {
+/**
+ * The arguments, checked: plain values at once (the constructor throws), outputs when they
+ * resolve. Either way the error is a ResourceError naming the argument and the fix.
+ */
+function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resource) {
+    const run = <T>(check: () => T): T => {
         try {
             return check();
         } catch (err) {
-            if (err instanceof validate.ArgumentError) throw new pulumi.ResourceError(err.message, this.resource);
+            if (err instanceof validate.ArgumentError) throw new pulumi.ResourceError(err.message, resource);
             throw err;
         }
-    }
-
-    apply(value: pulumi.Input<string>, _name: string, check: (v: string) => void): pulumi.Output<string> {
-        if (typeof value === "string") this.run(() => check(value));
-        return pulumi.output(value).apply((v) => this.run(() => (check(v), v)));
-    }
-
-    exclusive(args: ResetAccessArgs): void {
-        this.run(() => validate.checkExclusive(args as unknown as Record<string, unknown>, "publicKey", ["keyType", "keyParameterName", "keyParameterKmsKeyId"]));
-    }
+    };
+    const checked = (value: pulumi.Input<string>, check: (v: string) => void): pulumi.Output<string> => {
+        if (typeof value === "string") run(() => check(value));
+        return pulumi.output(value).apply((v) => run(() => (check(v), v)));
+    };
+    run(() => validate.checkExclusive(args as unknown as Record<string, unknown>, "publicKey", ["keyType", "keyParameterName", "keyParameterKmsKeyId"]));
+    const instanceId = checked(args.instanceId, validate.checkInstanceId);
+    const defaultParameter = (id: string) => `/ec2rl/openssh/${id}/key`;
+    return {
+        instanceId,
+        subnetId: args.subnetId === undefined ? undefined : checked(args.subnetId, validate.checkSubnetId),
+        assumeRoleArn: args.assumeRoleArn === undefined ? undefined : checked(args.assumeRoleArn, validate.checkAssumeRoleArn),
+        users: pulumi.output(args.users).apply((u) => run(() => validate.normalizeUsers(u))),
+        ownKey: args.publicKey === undefined ? undefined : pulumi.output(args.publicKey).apply((k) => run(() => validate.checkPublicKey(k))),
+        keyType: pulumi.output(args.keyType ?? "ed25519").apply((t) => run(() => (validate.checkKeyType(t), t))),
+        keyParameterName: pulumi.all([args.keyParameterName, instanceId]).apply(([name, id]) =>
+            run(() => (validate.checkKeyParameterName(name ?? defaultParameter(id)), name ?? defaultParameter(id))),
+        ),
+    };
 }
