@@ -1,0 +1,121 @@
+/**
+ * Shared pieces of the emulated AWS provider: the context a resource operation gets, SDK
+ * clients (no explicit endpoint: AWS_ENDPOINT_URL points them at the emulator), Pulumi-style
+ * autonames, tags, and "already gone is success".
+ */
+import { randomBytes } from "node:crypto";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+
+export type Props = Record<string, unknown>;
+
+/** What an emulated create/delete knows about the resource and the deployment. */
+export interface EmulationContext {
+    /** The resource's logical name (for autonames and awsx child names). */
+    name: string;
+    urn: string;
+    region: string;
+    /** From the resource option `customTimeouts` (create or delete), else the provider default. */
+    timeoutSeconds?: number;
+}
+
+/** A create that got far enough to have an id: the engine keeps it in state (as the AWS provider does). */
+export class PartialCreateError extends Error {
+    constructor(
+        message: string,
+        readonly id: string,
+        readonly properties: Props,
+    ) {
+        super(message);
+        this.name = "PartialCreateError";
+    }
+}
+
+// Throttling on a busy account must not fail a step; the Terraform-based provider retries too.
+const CLIENT_CONFIG = { maxAttempts: 5 };
+
+export const clients = {
+    ec2: (region: string) => new EC2Client({ region, ...CLIENT_CONFIG }),
+    iam: (region: string) => new IAMClient({ region, ...CLIENT_CONFIG }),
+    ssm: (region: string) => new SSMClient({ region, ...CLIENT_CONFIG }),
+    sts: (region: string) => new STSClient({ region, ...CLIENT_CONFIG }),
+};
+
+/** Pulumi's autoname: the logical name, a dash and 7 random hex characters. */
+export function autoname(name: string): string {
+    return `${name}-${randomBytes(4).toString("hex").slice(0, 7)}`;
+}
+
+/** The physical name: `name` input, else `namePrefix` + random, else the autoname. */
+export function physicalName(ctx: EmulationContext, inputs: Props): string {
+    if (typeof inputs.name === "string" && inputs.name) return inputs.name;
+    if (typeof inputs.namePrefix === "string" && inputs.namePrefix) {
+        return inputs.namePrefix + randomBytes(13).toString("hex");
+    }
+    return autoname(ctx.name);
+}
+
+export function awsTags(tags: unknown): { Key: string; Value: string }[] {
+    return Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value: String(Value) }));
+}
+
+export function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+    return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+}
+
+/** The AWS error code: the wire code (`Code`, e.g. IAM's "NoSuchEntity"), else the SDK's name. */
+export function errorCode(err: unknown): string {
+    const e = err as { name?: string; Code?: string } | undefined;
+    return e?.Code ?? e?.name ?? "";
+}
+
+/** Runs a delete call; the listed error codes (the thing is already gone) count as success. */
+export async function goneIsFine(call: Promise<unknown>, ...codes: string[]): Promise<void> {
+    try {
+        await call;
+    } catch (err) {
+        if (!codes.includes(errorCode(err))) throw err;
+    }
+}
+
+/** Retries `action` while it fails with an error `retryable` accepts, until the deadline. */
+export async function retryWhile<T>(retryable: (err: unknown) => boolean, seconds: number, action: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        try {
+            return await action();
+        } catch (err) {
+            if (!retryable(err) || Date.now() >= deadline) throw err;
+            await delay(500);
+        }
+    }
+}
+
+const accounts = new Map<string, Promise<string>>();
+
+/** The account id, once per region and endpoint (for ARNs the API does not return). */
+export function accountId(region: string): Promise<string> {
+    const key = `${process.env.AWS_ENDPOINT_URL ?? ""}|${region}`;
+    let found = accounts.get(key);
+    if (!found) {
+        found = clients.sts(region).send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? "");
+        found.catch(() => accounts.delete(key));
+        accounts.set(key, found);
+    }
+    return found;
+}
+
+/** An error test for `retryWhile`: the AWS error code is one of these. */
+export function code(...codes: string[]): (err: unknown) => boolean {
+    return (err) => codes.includes(errorCode(err));
+}
+
+export function delay(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function strings(value: unknown): string[] {
+    return Array.isArray(value) ? value.map(String) : [];
+}
