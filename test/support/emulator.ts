@@ -60,7 +60,14 @@ export class Emulator {
             headers: body === undefined ? {} : { "content-type": "application/json" },
             body: body === undefined ? undefined : JSON.stringify(body),
         });
-        const payload = (await response.json()) as T & { error?: string };
+        const text = await response.text();
+        let payload: T & { error?: string };
+        try {
+            payload = JSON.parse(text);
+        } catch {
+            // A 500 HTML page: the emulator's traceback is on its stderr.
+            throw new Error(`emulator ${method} ${route}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}\n${this.stderr().slice(-4000)}`);
+        }
         if (!response.ok) throw new Error(`emulator ${method} ${route}: ${payload.error ?? response.status}`);
         return payload;
     }
