@@ -1,0 +1,110 @@
+/**
+ * What the EC2 emulator tests share: a client, an Amazon Linux 2023 image, launches, the realistic
+ * profile at a small time scale, and waiter settings for it. (A .test.ts file so that it may live
+ * beside them; its tests check the fixtures themselves.)
+ */
+import * as assert from "node:assert/strict";
+import {
+    DescribeImagesCommand,
+    DescribeInstancesCommand,
+    DescribeVolumesCommand,
+    EC2Client,
+    Instance,
+    RunInstancesCommand,
+    RunInstancesCommandInput,
+    Volume,
+} from "@aws-sdk/client-ec2";
+import { emulator } from "../hooks";
+
+export const ec2 = () => new EC2Client({ maxAttempts: 1 });
+
+/** Waiter settings for the realistic profile scaled down: poll fast, give up after `seconds`. */
+export const waiter = (seconds = 5) => ({ client: ec2(), maxWaitTime: seconds, minDelay: 0.02, maxDelay: 0.1 });
+
+/** The realistic profile (AWS durations) at this time scale: 0.01 turns a 40 s stop into 0.4 s. */
+export async function realisticProfile(timeScale: number): Promise<void> {
+    await emulator().control("POST", "/profile", { name: "realistic", timeScale });
+}
+
+/** Back to the run's default profile (reset does not change the profile). */
+export async function instantProfile(): Promise<void> {
+    await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+}
+
+let image: string | undefined;
+
+/** An Amazon Linux 2023 x86_64 image that moto knows; its root device is /dev/xvda. */
+export async function linuxImage(): Promise<string> {
+    if (image) return image;
+    const { Images } = await ec2().send(
+        new DescribeImagesCommand({
+            Filters: [{ Name: "name", Values: ["al2023-ami-2023*-x86_64"] }, { Name: "root-device-name", Values: ["/dev/xvda"] }],
+        }),
+    );
+    assert.ok(Images?.length, "moto knows no al2023 x86_64 image");
+    image = Images[0].ImageId!;
+    return image;
+}
+
+/** Launches one t3.micro from the Linux image (in us-east-1a unless `extra` says otherwise). */
+export async function launch(extra: Partial<RunInstancesCommandInput> = {}): Promise<string> {
+    const { Instances } = await ec2().send(
+        new RunInstancesCommand({
+            ImageId: await linuxImage(),
+            InstanceType: "t3.micro",
+            MinCount: 1,
+            MaxCount: 1,
+            Placement: { AvailabilityZone: "us-east-1a" },
+            ...extra,
+        }),
+    );
+    return Instances![0].InstanceId!;
+}
+
+export async function describeInstance(instanceId: string): Promise<Instance> {
+    const { Reservations } = await ec2().send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return Reservations![0].Instances![0];
+}
+
+export async function stateOf(instanceId: string): Promise<string | undefined> {
+    return (await describeInstance(instanceId)).State?.Name;
+}
+
+export async function volume(volumeId: string): Promise<Volume> {
+    const { Volumes } = await ec2().send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
+    return Volumes![0];
+}
+
+/** The volume attached at the instance's root device. */
+export async function rootVolume(instanceId: string): Promise<string> {
+    const instance = await describeInstance(instanceId);
+    const root = instance.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
+    assert.ok(root?.Ebs?.VolumeId, `${instanceId} has nothing at ${instance.RootDeviceName}`);
+    return root.Ebs.VolumeId;
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 5_000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(20);
+    }
+}
+
+describe("EC2 test fixtures", () => {
+    beforeEach(() => emulator().reset());
+
+    it("launch a running AL2023 instance under the instant profile", async () => {
+        const instanceId = await launch();
+        assert.match(instanceId, /^i-[0-9a-f]+$/);
+        assert.equal(await stateOf(instanceId), "running");
+        assert.match(await rootVolume(instanceId), /^vol-/);
+    });
+});
