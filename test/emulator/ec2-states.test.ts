@@ -11,6 +11,7 @@ import {
     DescribeImagesCommand,
     DescribeSnapshotsCommand,
     DetachVolumeCommand,
+    RebootInstancesCommand,
     RunInstancesCommand,
     StartInstancesCommand,
     StopInstancesCommand,
@@ -29,6 +30,8 @@ import {
     instantProfile,
     launch,
     linuxImage,
+    managedProfile,
+    pingStatus,
     poll,
     realisticProfile,
     rootVolume,
@@ -163,6 +166,23 @@ describe("EC2 transitional states", () => {
         await waitUntilImageAvailable(waiter(), { ImageIds: [ImageId!] });
         const completed = await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
         assert.equal(completed.Snapshots![0].State, "completed");
+    });
+
+    it("the SSM agent is Online ssm.register after running (emulator_running_since), and reconnects after a reboot", async () => {
+        const profile = await managedProfile();
+        await realisticProfile(0.01); // instance.start 0.15 s, ssm.register 0.45 s
+        const instanceId = await launch({ IamInstanceProfile: { Arn: profile } });
+        await waitUntilInstanceRunning(waiter(), { InstanceIds: [instanceId] });
+        const running = Date.now();
+        assert.equal(await pingStatus(instanceId), undefined, "registered as soon as it ran");
+        await poll("Online", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
+        const took = Date.now() - running;
+        assert.ok(took >= 350 && took < 1_500, `Online ${took} ms after running, not about 450 ms`);
+
+        await ec2().send(new RebootInstancesCommand({ InstanceIds: [instanceId] }));
+        assert.equal(await stateOf(instanceId), "running");
+        assert.equal(await pingStatus(instanceId), "ConnectionLost");
+        await poll("Online again", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
     });
 
     it("under the instant profile every transition has ended by the next call, answers keep AWS's states", async () => {

@@ -14,6 +14,14 @@ import {
     RunInstancesCommandInput,
     Volume,
 } from "@aws-sdk/client-ec2";
+import {
+    AddRoleToInstanceProfileCommand,
+    AttachRolePolicyCommand,
+    CreateInstanceProfileCommand,
+    CreateRoleCommand,
+    IAMClient,
+} from "@aws-sdk/client-iam";
+import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
 
 export const ec2 = () => new EC2Client({ maxAttempts: 1 });
@@ -73,6 +81,25 @@ export async function stateOf(instanceId: string): Promise<string | undefined> {
 export async function volume(volumeId: string): Promise<Volume> {
     const { Volumes } = await ec2().send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
     return Volumes![0];
+}
+
+/** An instance profile whose role has AmazonSSMManagedInstanceCore: instances with it are managed nodes. */
+export async function managedProfile(name = "ec2-test-managed"): Promise<string> {
+    const iam = new IAMClient({ maxAttempts: 1 });
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }));
+    const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    return InstanceProfile!.Arn!;
+}
+
+/** The SSM agent's PingStatus for the instance (undefined when SSM does not list it). */
+export async function pingStatus(instanceId: string): Promise<string | undefined> {
+    const out = await new SSMClient({ maxAttempts: 1 }).send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
+    );
+    return out.InstanceInformationList?.[0]?.PingStatus;
 }
 
 /** The volume attached at the instance's root device. */
