@@ -35,8 +35,9 @@ export async function detachVolume(ec2: EC2Client, volumeId: string): Promise<vo
         try {
             await ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: attachment.InstanceId }));
         } catch (err) {
-            // Detached meanwhile (a helper terminating): the wait below sees it available.
-            if (awsErrorCode(err) !== "IncorrectState") throw err;
+            // Detached meanwhile (a helper terminating) is fine; any other refusal is not.
+            const detachedMeanwhile = awsErrorCode(err) === "IncorrectState" && !attachmentOf(await describeVolume(ec2, volumeId));
+            if (!detachedMeanwhile) throw err;
         }
     }
     try {
