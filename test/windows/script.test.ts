@@ -1,0 +1,218 @@
+/**
+ * scripts/windows/enable-password-reset.ps1 read as text (no PowerShell runs here): it embeds
+ * exactly the agent data of lib/windows-agent-edits.ts, has the required structure (strict mode,
+ * Stop on errors, the disk taken offline in a finally block, no command that changes a disk's
+ * signature or layout), and mirrors the TypeScript edit algorithms function for function.
+ * When `pwsh` is on the PATH, PowerShell's own parser checks the syntax too.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { AGENT_DATA, agentDataJson, embedAgentData, extractAgentDataJson, SCRIPT_PATH } from "../../lib/windows-agent-edits";
+import { PARAMETER_PATTERNS } from "../../lib/windows-document";
+
+const script = fs.readFileSync(SCRIPT_PATH, "utf8");
+const textEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-text-edits.ts"), "utf8");
+const agentEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-agent-edits.ts"), "utf8");
+
+/** The text of `function <name>` up to the next top-level function or section rule. */
+function psFunction(name: string): string {
+    const start = script.indexOf(`\nfunction ${name}(`);
+    assert.ok(start >= 0, `function ${name} is missing`);
+    const rest = script.slice(start + 1);
+    const end = rest.slice(1).search(/\n(function |# ---|\$exitCode = )/);
+    return end < 0 ? rest : rest.slice(0, end + 1);
+}
+
+/** A PowerShell single-quoted literal of `text`. */
+const psQuoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+describe("enable-password-reset.ps1: the embedded agent data", () => {
+    it("is exactly the data of lib/windows-agent-edits.ts, as ConvertFrom-Json will read it", () => {
+        assert.equal(extractAgentDataJson(script), agentDataJson());
+        assert.deepEqual(JSON.parse(extractAgentDataJson(script)), AGENT_DATA);
+    });
+
+    it("is the rendered literal, byte for byte (npx ts-node --transpile-only lib/windows-agent-edits.ts re-embeds it)", () => {
+        assert.equal(embedAgentData(script), script);
+    });
+
+    it("cannot end its here-string early and is plain ASCII", () => {
+        const json = extractAgentDataJson(script);
+        assert.ok(!json.split("\n").some((line) => line.startsWith("'@")));
+        assert.doesNotMatch(script, /[^\x20-\x7e\n]/, "a character outside printable ASCII (or a tab or CR)");
+    });
+});
+
+describe("enable-password-reset.ps1: structure", () => {
+    it("stops on every error under strict mode, before any other statement", () => {
+        const firstFunction = script.indexOf("\nfunction ");
+        const preference = script.indexOf("\n$ErrorActionPreference = 'Stop'\n");
+        const strict = script.indexOf("\nSet-StrictMode -Version Latest\n");
+        assert.ok(preference > 0 && strict > 0 && preference < firstFunction && strict < firstFunction);
+        assert.ok(preference < script.indexOf("\n$AgentDataJson = "));
+    });
+
+    it("takes its values as arguments and checks them against the document's patterns", () => {
+        assert.match(script, /param\(\n    \[string\]\$VolumeId = '',\n    \[string\]\$DeviceName = 'xvdf',\n    \[string\]\$AgentDataPath = ''\n\)/);
+        assert.ok(script.includes(`[regex]::IsMatch($VolumeId, ${psQuoted(PARAMETER_PATTERNS.volumeId)})`));
+        assert.ok(script.includes(`[regex]::IsMatch($DeviceName, ${psQuoted(PARAMETER_PATTERNS.deviceName)})`));
+        assert.doesNotMatch(script, /Invoke-Expression|iex |\[scriptblock\]::Create|Start-Process/i);
+    });
+
+    it("never changes a disk's signature, id or layout", () => {
+        assert.doesNotMatch(script, /Initialize-Disk|Clear-Disk|Format-Volume|New-Partition|Remove-Partition |Resize-Partition|diskpart|uniqueid/i);
+        const setDisk = script.split("\n").filter((line) => /Set-Disk/i.test(line) && !line.trimStart().startsWith("#"));
+        assert.ok(setDisk.length >= 4);
+        for (const line of setDisk) {
+            assert.match(line, /Set-Disk -Number \$State\.Number -(IsOffline|IsReadOnly) \$(true|false)( \| Out-Null)?/, line);
+            assert.doesNotMatch(line, /-Signature|-Guid|-PartitionStyle/i, line);
+        }
+    });
+
+    it("brings the disk online only in Open-TargetDisk and offline only in Close-TargetDisk, which never throws", () => {
+        const online = script.split("\n").filter((line) => line.includes("-IsOffline $false"));
+        assert.equal(online.length, 1);
+        assert.ok(psFunction("Open-TargetDisk").includes(online[0]));
+        const close = psFunction("Close-TargetDisk");
+        assert.ok(close.includes("Set-Disk -Number $State.Number -IsOffline $true"));
+        assert.doesNotMatch(close, /\bthrow\b/);
+        for (const line of close.split("\n").filter((l) => /Set-Disk|Remove-PartitionAccessPath|Write-VolumeCache/.test(l))) {
+            const before = close.slice(0, close.indexOf(line));
+            assert.ok(before.lastIndexOf("try {") > before.lastIndexOf("} catch"), `not inside try: ${line.trim()}`);
+        }
+    });
+
+    it("runs the work in a try whose finally takes the disk offline, and only once the disk is known to be safe", () => {
+        assert.match(script, /try \{\n        Invoke-Reset \$data \$state\n    \} finally \{\n        if \(\$state\.Number -ge 0\) \{ \$script:CloseProblem = Close-TargetDisk \$state \}\n    \}/);
+        const reset = psFunction("Invoke-Reset");
+        const order = ["Wait-TargetDisk", "Assert-NoSignatureCollision $disk", "$State.Number = $disk.Number", "Open-TargetDisk $State", "Invoke-AgentEdits", "Save-Changes"];
+        const positions = order.map((step) => reset.indexOf(step));
+        assert.ok(positions.every((at) => at >= 0), `missing: ${order.filter((_, k) => positions[k] < 0)}`);
+        assert.deepEqual([...positions].sort((a, b) => a - b), positions);
+        assert.equal(script.split("Open-TargetDisk $State").length, 2, "Open-TargetDisk is called once, from Invoke-Reset");
+        assert.match(psFunction("Assert-NoSignatureCollision"), /IsBoot -or \$Disk\.IsSystem/);
+    });
+
+    it("refuses a signature collision with the reason and the remedy", () => {
+        const check = psFunction("Assert-NoSignatureCollision");
+        assert.match(check, /\$_\.Signature -eq \$Disk\.Signature/);
+        assert.match(check, /\[string\]\$_\.Guid -eq \$id/);
+        assert.match(check, /Use a helper of a different Windows Server version than the target/);
+    });
+
+    it("backs up each file next to it with the data's suffix and a UTC timestamp, and undoes on failure", () => {
+        const save = psFunction("Save-Changes");
+        assert.match(save, /\[IO\.File\]::Replace\(\$temporary, \$full, \$full \+ \$Suffix\)/);
+        assert.match(save, /\[IO\.File\]::Move\(\$full, \$full \+ \$Suffix\)/);
+        assert.match(save, /for \(\$k = \$undo\.Count - 1; \$k -ge 0; \$k--\)/);
+        assert.match(psFunction("Invoke-Reset"), /ToString\("yyyyMMdd'T'HHmmss'Z'", \[Globalization\.CultureInfo\]::InvariantCulture\)/);
+        assert.match(psFunction("Invoke-Reset"), /Save-Changes \$root \$plan \$reads \(\$Data\.backupSuffix \+ \$stamp\)/);
+    });
+
+    it("prints one JSON line with the contract's keys and exits 0 only on success", () => {
+        assert.match(script, /\$script:Result = \[ordered\]@\{\n    status = 'error'; volumeId = \$null; windowsVolume = \$null; agent = \$null\n    changes = \(New-Object System\.Collections\.ArrayList\); warnings = \(New-Object System\.Collections\.ArrayList\); error = \$null\n\}/);
+        assert.ok(script.endsWith("[Console]::Out.WriteLine((ConvertTo-AsciiJson $script:Result))\nexit $exitCode\n"));
+        assert.equal(script.split("$exitCode = 0").length, 2);
+        assert.match(script, /\$script:Result\.status = 'ok'\n    \$exitCode = 0\n/);
+        assert.match(script, /\$exitCode = 1\ntry \{/);
+        assert.doesNotMatch(script, /Write-Output|Write-Host/, "function output must not leak into return values");
+    });
+});
+
+describe("enable-password-reset.ps1: the same algorithm as lib/windows-text-edits.ts", () => {
+    const functions: [string, string][] = [
+        ["setCapturedValue", "Set-CapturedValue"],
+        ["checkBootTask", "Test-BootTask"],
+        ["elementText", "Get-ElementText"],
+        ["body", "Get-Body"],
+        ["indentOf", "Get-Indent"],
+        ["isContent", "Test-Content"],
+        ["trimSpaces", "Get-TrimmedSpaces"],
+        ["blockEnd", "Get-BlockEnd"],
+        ["contentEnd", "Get-ContentEnd"],
+        ["keyLines", "Get-KeyLines"],
+        ["requireIndent", "Assert-Indent"],
+        ["spliceLines", "Set-Lines"],
+        ["scalarPattern", "Get-ScalarPattern"],
+        ["ensureYamlTaskInput", "Set-YamlTaskInput"],
+        ["locateTasks", "Find-TaskItems"],
+        ["ensureItemInput", "Set-ItemInput"],
+        ["keyLinesAnyIndent", "Get-LinesAnyIndent"],
+        ["holdsExactly", "Test-HoldsExactly"],
+    ];
+
+    it("has a PowerShell counterpart for every function", () => {
+        const declared = [...textEdits.matchAll(/^(?:export )?function (\w+)/gm)].map((m) => m[1]).sort();
+        assert.deepEqual(declared, functions.map(([ts]) => ts).sort());
+        for (const [, ps] of functions) psFunction(ps);
+        assert.match(agentEdits, /export function planEdits\(/);
+        psFunction("Invoke-AgentEdits");
+    });
+
+    it("uses the same regular expressions", () => {
+        const shared = [
+            "^ *(#[^\\n]*)?$",
+            "^ *tasks: *(#[^\\n]*)?$",
+            "^ *- +task: *([A-Za-z0-9]+|\"[A-Za-z0-9]+\"|'[A-Za-z0-9]+') *(#[^\\n]*)?$",
+            "^ *inputs *:",
+            "^ *inputs: *(#[^\\n]*)?$",
+            "^ *- ",
+            "^( *- +)",
+            "^ *\\t",
+            "^[ \\t\\r\\n]*[{[]",
+            "^[\"']|[\"']$",
+            "^ +| +$",
+            "^ *",
+        ];
+        for (const source of shared) {
+            assert.ok(textEdits.includes(`/${source}/`), `TypeScript lacks /${source}/`);
+            assert.ok(script.includes(psQuoted(source)), `PowerShell lacks ${psQuoted(source)}`);
+        }
+        assert.ok(textEdits.includes("`^ *- +stage: *${scalarPattern(stage)} *(#[^\\\\n]*)?$`"));
+        assert.ok(script.includes("'^ *- +stage: *{0} *(#[^\\n]*)?$' -f (Get-ScalarPattern $Stage)"));
+        assert.ok(textEdits.includes("`^ *${scalarPattern(key)} *:`"));
+        assert.ok(script.includes("'^ *{0} *:' -f (Get-ScalarPattern $Key)"));
+    });
+
+    it("refuses with the same reasons", () => {
+        const reasons = [
+            "expected exactly one match of ",
+            "the task does not run ",
+            "the task has no boot trigger",
+            "the task's boot trigger is disabled",
+            "the task is disabled (InitializeInstance.ps1 disables it once it has run)",
+            "the file is in JSON form (EC2Launch v2 accepts it); only the block YAML layout is edited",
+            ": a tab in the indentation",
+            ": unexpected indentation in ",
+            " item, found ",
+            " in stage ",
+            " has no tasks",
+            ": expected \"- task: <name>\" in stage ",
+            " times in stage ",
+            "\"inputs:\" keys",
+            "\"inputs:\" with an inline value is not supported",
+            "\"inputs:\" as a sequence is not supported for task ",
+            ": not found",
+        ];
+        for (const reason of reasons) {
+            assert.ok(textEdits.includes(reason) || agentEdits.includes(reason), `TypeScript lacks ${reason}`);
+            assert.ok(script.includes(reason), `PowerShell lacks ${reason}`);
+        }
+    });
+});
+
+describe("enable-password-reset.ps1: PowerShell's parser", () => {
+    it("parses without errors (needs pwsh on the PATH)", function () {
+        const probe = spawnSync("pwsh", ["-NoProfile", "-Command", "$PSVersionTable.PSVersion.ToString()"], { encoding: "utf8" });
+        if (probe.error) this.skip();
+        const parse = spawnSync("pwsh", [
+            "-NoProfile",
+            "-Command",
+            "$e = $null; $t = $null; [void][System.Management.Automation.Language.Parser]::ParseFile($args[0], [ref]$t, [ref]$e); $e | ForEach-Object { $_.ToString() }; exit $e.Count",
+            SCRIPT_PATH,
+        ], { encoding: "utf8" });
+        assert.equal(parse.status, 0, parse.stdout + parse.stderr);
+    });
+});
