@@ -233,10 +233,17 @@ def _settle_block_devices(req: AwsRequest, instance: Any) -> None:
             mapping[device].delete_on_termination = True
     image, root_volume = ec2.amis.get(instance.image_id), ec2.volumes.get(mapping[root].volume_id)
     if image is not None and root_volume is not None:
-        if root_volume.snapshot_id is None and getattr(image, "ebs_snapshot", None) is not None:
-            root_volume.snapshot_id = image.ebs_snapshot.id
+        if root_volume.snapshot_id is None:
+            root_volume.snapshot_id = _root_snapshot(image)
         if product_codes(image):
             set_product_codes(root_volume, product_codes(image))
+
+
+def _root_snapshot(image: Any) -> Optional[str]:
+    for entry in image.block_device_mappings:
+        if entry["DeviceName"] == image.root_device_name:
+            return entry["Ebs"].get("SnapshotId")
+    return None
 
 
 @registry.after("ec2", "StartInstances")
