@@ -34,7 +34,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     readonly fingerprint: pulumi.Output<string | undefined>;
     /** The users whose authorized_keys now hold the key. */
     readonly usersUpdated: pulumi.Output<string[]>;
-    /** The backup AMI taken before the volume moved (`AWSSupport-EC2Rescue:<instanceId>`). */
+    /** The backup AMI taken before the volume moved (`AWSSupport-EC2Rescue_<instanceId>`, tagged Name `AWSSupport-EC2Rescue:<instanceId>` as the runbook names it). */
     readonly backupImageId: pulumi.Output<string>;
     /** What could still stop a login, or what changed (e.g. the public IP). */
     readonly warnings: pulumi.Output<string[]>;

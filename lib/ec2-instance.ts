@@ -52,7 +52,7 @@ export async function startInstance(ec2: EC2Client, instanceId: string): Promise
 /** Asks for a stop and does not wait (the helper, once it is no longer needed). */
 export async function requestStop(ec2: EC2Client, instanceId: string): Promise<void> {
     const state = await instanceState(ec2, instanceId).catch(() => "gone");
-    if (state === "running" || state === "pending") {
+    if (state === "running") { // a pending instance that never ran cannot be stopped yet
         await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
     }
 }

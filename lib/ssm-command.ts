@@ -55,7 +55,8 @@ export async function runScript(ssm: SSMClient, request: CommandRequest): Promis
     const commandId = sent.Command?.CommandId;
     if (!commandId) throw new Error("SendCommand returned no CommandId");
     const deadline = DELIVERY_SECONDS + request.executionTimeoutSeconds + 60;
-    const invocation = await waitFor({ what: `command ${commandId} on ${request.instanceId}`, deadlineSeconds: deadline }, async () => {
+    const waiting = { what: `command ${commandId} on ${request.instanceId}`, deadlineSeconds: deadline, realTimeDeadline: true };
+    const invocation = await waitFor(waiting, async () => {
         try {
             const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: request.instanceId }));
             return TERMINAL.includes(out.Status ?? "") ? out : undefined;

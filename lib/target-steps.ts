@@ -21,9 +21,11 @@ export async function holdTarget({ ec2 }: Clients, ctx: TargetContext): Promise<
  * point-in-time at this call, so the volume can move while it completes.
  */
 export async function startBackup({ ec2 }: Clients, ctx: TargetContext): Promise<{ imageId: string; imageName: string }> {
-    const imageName = await freeImageName(ec2, `AWSSupport-EC2Rescue:${ctx.instanceId}`);
+    // The runbook's label, `AWSSupport-EC2Rescue:<id>`, goes in the Name tag: CreateImage's name
+    // admits no colon (letters, digits, ()[] space . / - ' @ _), so the AMI name uses "_".
+    const imageName = await freeImageName(ec2, `AWSSupport-EC2Rescue_${ctx.instanceId}`);
     const tags = [
-        { Key: "Name", Value: imageName },
+        { Key: "Name", Value: `AWSSupport-EC2Rescue:${ctx.instanceId}` },
         { Key: "ec2-reset-access:backup-of", Value: ctx.instanceId },
     ];
     const out = await ec2.send(
@@ -46,7 +48,7 @@ export async function startBackup({ ec2 }: Clients, ctx: TargetContext): Promise
 async function freeImageName(ec2: EC2Client, name: string): Promise<string> {
     const out = await ec2.send(new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "name", Values: [name] }] }));
     if (!out.Images?.length) return name;
-    return `${name} ${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    return `${name} ${new Date().toISOString().replace(/[:.]/g, "-")}`; // still no colon
 }
 
 /** Holds the target, makes sure the helper runs, and moves the root volume to the helper. */

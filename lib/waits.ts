@@ -12,6 +12,11 @@ export interface WaitOptions {
     /** First poll interval; doubles up to maxIntervalSeconds. */
     intervalSeconds?: number;
     maxIntervalSeconds?: number;
+    /**
+     * The deadline is real time even against the emulator: what is awaited runs for real there
+     * too (the reset script), so EC2_RESET_ACCESS_TIME_SCALE must not shorten it.
+     */
+    realTimeDeadline?: boolean;
     /** Report progress after this many seconds, then at the same period. */
     reportEverySeconds?: number;
 }
@@ -23,7 +28,7 @@ export interface WaitOptions {
 export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | undefined>): Promise<T> {
     const scale = timeScale();
     const started = Date.now();
-    const deadline = started + options.deadlineSeconds * 1000 * scale;
+    const deadline = started + options.deadlineSeconds * 1000 * (options.realTimeDeadline ? 1 : scale);
     const reportEvery = (options.reportEverySeconds ?? 30) * 1000 * scale;
     let interval = (options.intervalSeconds ?? 0.25) * 1000 * scale;
     let nextReport = started + reportEvery;

@@ -32,7 +32,7 @@ const stepOutputs: Record<string, (inputs: Record<string, any>) => Record<string
         },
     }),
     GeneratedSshKey: () => ({ publicKey: SAMPLE_PUBLIC_KEY, fingerprint: "SHA256:sample", parameterVersion: 1 }),
-    TargetBackup: () => ({ imageId: "ami-0backup", imageName: `AWSSupport-EC2Rescue:${TARGET.instanceId}` }),
+    TargetBackup: () => ({ imageId: "ami-0backup", imageName: `AWSSupport-EC2Rescue_${TARGET.instanceId}` }),
     RootVolumeToHelper: () => ({ helperDevice: "/dev/sdf" }),
     SshKeyReset: () => ({ usersUpdated: ["ec2-user"], userResults: [], scriptWarnings: ["ec2-user: home is writable by others"], filesystem: "xfs" }),
     ReleaseTarget: () => ({ targetState: "running" }),

@@ -49,7 +49,7 @@ describe("target steps (host-loaded providers)", () => {
     it("backup starts an AMI named as the runbook does, tagged, without waiting for it", async () => {
         await hold.create!(base());
         const { outs } = await backup.create!({ ...base(), retainBackup: true });
-        assert.equal(outs.imageName, `AWSSupport-EC2Rescue:${ctx.instanceId}`);
+        assert.equal(outs.imageName, `AWSSupport-EC2Rescue_${ctx.instanceId}`);
         assert.match(outs.imageId, /^ami-/);
         const waits = await emulator().calls({ operation: "DescribeImages" });
         assert.equal(waits.length, 1, "only the name check: the image is not awaited");

@@ -88,7 +88,7 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
         assert.deepEqual(left.resources, []);
         const after = await inventory();
         assert.deepEqual({ ...after, images: [] }, { ...before, images: [] }, "no temporary resource left");
-        assert.deepEqual(after.images, [`AWSSupport-EC2Rescue:${ctx.instanceId}`], "the backup is kept");
+        assert.deepEqual(after.images, [`AWSSupport-EC2Rescue_${ctx.instanceId}`], "the backup is kept");
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 });

@@ -168,7 +168,7 @@ describe("the package, installed into another Pulumi project", function () {
 
             const after = await inventory();
             assert.deepEqual({ ...after, images: [] }, { ...before, images: [] }, "no temporary resource left");
-            assert.deepEqual(after.images, [`AWSSupport-EC2Rescue:${web.ctx.instanceId}`], "web's backup is kept (the default), db's removed (retainBackup: false)");
+            assert.deepEqual(after.images, [`AWSSupport-EC2Rescue_${web.ctx.instanceId}`], "web's backup is kept (the default), db's removed (retainBackup: false)");
             assert.deepEqual(await targetShape(ec2, web.ctx), wholeShape(web.ctx));
             assert.deepEqual(await targetShape(ec2, db.ctx), wholeShape(db.ctx));
             assertLoadedOnlyFromConsumer(report, consumer);
