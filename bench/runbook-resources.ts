@@ -1,0 +1,140 @@
+/**
+ * The runbook's temporary resources, made and removed with the SDK as its CloudFormation stack
+ * makes them: a VPC with one public subnet in the target's AZ (internet gateway, route table,
+ * default route), a security group with no inbound rule, the helper's role and instance profile
+ * with AmazonSSMManagedInstanceCore, the command document, and the helper instance.
+ * The same shape as ResetAccess's (awsx's VPC, its security group, role, profile, document).
+ */
+import {
+    AssociateRouteTableCommand,
+    AttachInternetGatewayCommand,
+    AuthorizeSecurityGroupEgressCommand,
+    CreateInternetGatewayCommand,
+    CreateRouteCommand,
+    CreateRouteTableCommand,
+    CreateSecurityGroupCommand,
+    CreateSubnetCommand,
+    CreateVpcCommand,
+    DeleteInternetGatewayCommand,
+    DeleteRouteTableCommand,
+    DeleteSecurityGroupCommand,
+    DeleteSubnetCommand,
+    DeleteVpcCommand,
+    DetachInternetGatewayCommand,
+    DisassociateRouteTableCommand,
+    EC2Client,
+    ModifySubnetAttributeCommand,
+    RevokeSecurityGroupEgressCommand,
+    RunInstancesCommand,
+    TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import {
+    AddRoleToInstanceProfileCommand,
+    AttachRolePolicyCommand,
+    CreateInstanceProfileCommand,
+    CreateRoleCommand,
+    DeleteInstanceProfileCommand,
+    DeleteRoleCommand,
+    DetachRolePolicyCommand,
+    IAMClient,
+    RemoveRoleFromInstanceProfileCommand,
+} from "@aws-sdk/client-iam";
+import { CreateDocumentCommand, DeleteDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { HELPER_AMI_PARAMETER } from "../components/reset-access";
+import { instanceState } from "../lib/ec2-instance";
+import { resetDocumentContent } from "../lib/reset-document";
+import { waitFor } from "../lib/waits";
+
+const SSM_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+const TERMINATE_SECONDS = 1200;
+
+export interface Network {
+    vpcId: string;
+    internetGatewayId: string;
+    subnetId: string;
+    routeTableId: string;
+    associationId: string;
+    securityGroupId: string;
+}
+
+export async function createNetwork(ec2: EC2Client, availabilityZone: string, name: string): Promise<Network> {
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.213.0.0/24" }))).Vpc!.VpcId!;
+    const internetGatewayId = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: internetGatewayId, VpcId: vpcId }));
+    const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.213.0.0/26", AvailabilityZone: availabilityZone }))).Subnet!.SubnetId!;
+    await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } }));
+    const routeTableId = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    const associationId = (await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }))).AssociationId!;
+    await ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: "0.0.0.0/0", GatewayId: internetGatewayId }));
+    const securityGroupId = (await ec2.send(new CreateSecurityGroupCommand({
+        GroupName: name, Description: "runbook helper: no inbound; outbound HTTPS", VpcId: vpcId,
+    }))).GroupId!;
+    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: securityGroupId, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    await ec2.send(new AuthorizeSecurityGroupEgressCommand({
+        GroupId: securityGroupId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+    }));
+    return { vpcId, internetGatewayId, subnetId, routeTableId, associationId, securityGroupId };
+}
+
+export async function deleteNetwork(ec2: EC2Client, n: Network): Promise<void> {
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupId: n.securityGroupId }));
+    await ec2.send(new DisassociateRouteTableCommand({ AssociationId: n.associationId }));
+    await ec2.send(new DeleteRouteTableCommand({ RouteTableId: n.routeTableId }));
+    await ec2.send(new DeleteSubnetCommand({ SubnetId: n.subnetId }));
+    await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: n.internetGatewayId, VpcId: n.vpcId }));
+    await ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: n.internetGatewayId }));
+    await ec2.send(new DeleteVpcCommand({ VpcId: n.vpcId }));
+}
+
+/** The helper's role with the SSM policy, in an instance profile of the same name. */
+export async function createHelperProfile(iam: IAMClient, name: string): Promise<void> {
+    await iam.send(new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+    }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_POLICY_ARN }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+}
+
+export async function deleteHelperProfile(iam: IAMClient, name: string): Promise<void> {
+    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_POLICY_ARN }));
+    await iam.send(new DeleteRoleCommand({ RoleName: name }));
+}
+
+/** The same document ResetAccess creates (scripts/linux/reset-ssh-key.sh inside). */
+export async function createResetDocument(ssm: SSMClient, name: string): Promise<string> {
+    await ssm.send(new CreateDocumentCommand({ Name: name, Content: resetDocumentContent(), DocumentType: "Command", DocumentFormat: "JSON" }));
+    return name;
+}
+
+export async function deleteResetDocument(ssm: SSMClient, name: string): Promise<void> {
+    await ssm.send(new DeleteDocumentCommand({ Name: name }));
+}
+
+/** Launches the helper (Amazon Linux 2023, public IP, the profile) and returns its id. */
+export async function launchHelper(ec2: EC2Client, ssm: SSMClient, network: Network, profileName: string): Promise<string> {
+    const ami = (await ssm.send(new GetParameterCommand({ Name: HELPER_AMI_PARAMETER }))).Parameter!.Value!;
+    const out = await ec2.send(new RunInstancesCommand({
+        ImageId: ami,
+        InstanceType: "t3.small",
+        MinCount: 1,
+        MaxCount: 1,
+        IamInstanceProfile: { Name: profileName },
+        MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled" },
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: network.subnetId, Groups: [network.securityGroupId], AssociatePublicIpAddress: true }],
+    }));
+    return out.Instances![0].InstanceId!;
+}
+
+/** Terminates the helper and waits until it is gone (its interface holds the security group). */
+export async function terminateHelper(ec2: EC2Client, instanceId: string): Promise<void> {
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    await waitFor({ what: `${instanceId} to be terminated`, deadlineSeconds: TERMINATE_SECONDS }, async () =>
+        (await instanceState(ec2, instanceId)) === "terminated" ? true : undefined);
+}
