@@ -27,12 +27,8 @@ import { ConsumerProviderHost, HostReport, routeDynamicProvidersTo } from "./con
 /** What a consumer must share with the package: one copy each, at the consumer's root. */
 const PEERS = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx", "@aws-sdk/client-ec2", "@aws-sdk/client-ssm", "@aws-sdk/client-auto-scaling", "@aws-sdk/client-sts"];
 const CONSUMER_PROJECT = "reset-access-consumer";
-/**
- * Realistic AWS durations at 1/50, and the steps' deadlines with them: two key scripts run at
- * once on real filesystems here, which 1/200 (the end-to-end test's scale, 6 s for a command)
- * does not leave time for on a busy machine.
- */
-const TIME_SCALE = 0.02;
+/** Realistic AWS durations at 1/200, as in the end-to-end test (the key scripts run in real time). */
+const TIME_SCALE = 0.005;
 
 describe("the package, installed into another Pulumi project", function () {
     this.timeout(600_000);
