@@ -1,10 +1,14 @@
 /**
- * `npm run demo [-- --keep DIR] [-- --time-scale S]`: the whole reset against the bundled AWS
+ * `npm run demo [-- --keep DIR --time-scale S]`: the whole reset against the bundled AWS
  * emulator, no AWS account: a running instance whose root volume is a real XFS filesystem,
  * `pulumi up` of index.ts's program (run by the project's deployment harness), the outputs,
  * the modeled AWS time, fetching and checking the key as a user would, `pulumi destroy`, and
  * what remains. With --keep DIR it leaves DIR/root.img (the target's root volume after the
  * reset) and DIR/id_reset (the private key, mode 0600); without it nothing is left on disk.
+ *
+ * The modeled AWS time is measured as the benchmark measures it: this run's wall-clock time
+ * minus the same reset's with the instant profile (timed first, on throwaway targets) and minus
+ * the script's own run time, divided by the time scale.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -34,7 +38,8 @@ export interface DemoOptions {
 export function parseDemoOptions(argv: string[]): DemoOptions {
     const options: DemoOptions = { timeScale: 0.05 };
     for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--keep" && argv[i + 1]) options.keep = path.resolve(argv[++i]);
+        // npm runs scripts in the package's folder; INIT_CWD is where `npm run demo` was typed.
+        if (argv[i] === "--keep" && argv[i + 1]) options.keep = path.resolve(process.env.INIT_CWD ?? process.cwd(), argv[++i]);
         else if (argv[i] === "--time-scale" && Number(argv[i + 1]) > 0) options.timeScale = Number(argv[++i]);
         else throw new Error(`unknown or incomplete argument ${argv[i]}; usage: npm run demo -- [--keep DIR] [--time-scale S]`);
     }
@@ -165,7 +170,8 @@ class Demo {
         console.log("Fetch the key and log in, as a user would:");
         console.log(`$ aws ${getParameterCommand(parameter).join(" ")} > id_reset && chmod 600 id_reset`);
         const fetched = await fetchKey(parameter, file);
-        console.log(`  (run here with the ${fetched.via} against the emulator: ${displayPath(file)}, mode ${mode(file)})`);
+        const where = this.options.keep ? displayPath(file) : "a temporary id_reset, removed at the end (--keep DIR keeps it)";
+        console.log(`  (run here with the ${fetched.via} against the emulator: ${where}, mode ${mode(file)})`);
         console.log("$ ssh-keygen -l -f id_reset");
         console.log(`  ${fingerprintLine(file)}`);
         const matches = derivedPublicKey(file) === String(outputs.publicKey).split(" ").slice(0, 2).join(" ");
