@@ -15,7 +15,7 @@ import { emulator } from "../hooks";
 import { contextOf, createTarget, targetShape, wholeShape } from "../support/fixtures";
 import { inventory, Inventory } from "../support/inventory";
 import { TargetVolume } from "../support/target-volume";
-import { loopUnavailableReason } from "../scripts/helpers/system";
+import { useRealisticEmulation } from "../support/realistic-emulation";
 import { TargetContext } from "../../lib/target-context";
 import { E2E_TIME_SCALE } from "./reset-access.test";
 import resetAccessProgram = require("../../index");
@@ -61,27 +61,15 @@ describe("a fault at every step, then destroy", function () {
     let volume: TargetVolume;
     let dir: string;
 
-    before(function () {
-        const reason = loopUnavailableReason();
-        if (reason) {
-            console.log(`      skipped: ${reason}`);
-            this.skip();
-        }
-    });
+    useRealisticEmulation(E2E_TIME_SCALE);
 
-    beforeEach(async () => {
-        await emulator().reset();
-        await emulator().control("POST", "/profile", { name: "realistic", timeScale: E2E_TIME_SCALE });
-        process.env.EC2_RESET_ACCESS_TIME_SCALE = String(E2E_TIME_SCALE);
+    beforeEach(() => {
         volume = new TargetVolume();
         volume.mountHelperLookalike();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "fault-matrix-"));
     });
 
-    afterEach(async () => {
-        delete process.env.EC2_RESET_ACCESS_TIME_SCALE;
-        await emulator().reset();
-        await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+    afterEach(() => {
         volume?.cleanup();
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });

@@ -16,7 +16,7 @@ import { emulator } from "../hooks";
 import { contextOf, createTarget, describe as describeInstance, targetShape, wholeShape } from "../support/fixtures";
 import { inventory } from "../support/inventory";
 import { EC2_USER, TargetVolume } from "../support/target-volume";
-import { loopUnavailableReason } from "../scripts/helpers/system";
+import { useRealisticEmulation } from "../support/realistic-emulation";
 import resetAccessProgram = require("../../index");
 
 /** Realistic AWS durations at 1/200: a 40 s stop takes 0.2 s here. */
@@ -27,28 +27,14 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
     const ec2 = new EC2Client({});
     let volume: TargetVolume;
 
-    before(function () {
-        const reason = loopUnavailableReason();
-        if (reason) {
-            console.log(`      skipped: ${reason}`);
-            this.skip();
-        }
-    });
+    useRealisticEmulation(E2E_TIME_SCALE);
 
-    beforeEach(async () => {
-        await emulator().reset();
-        await emulator().control("POST", "/profile", { name: "realistic", timeScale: E2E_TIME_SCALE });
-        process.env.EC2_RESET_ACCESS_TIME_SCALE = String(E2E_TIME_SCALE);
+    beforeEach(() => {
         volume = new TargetVolume();
         volume.mountHelperLookalike();
     });
 
-    afterEach(async () => {
-        delete process.env.EC2_RESET_ACCESS_TIME_SCALE;
-        await emulator().reset();
-        await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
-        volume?.cleanup();
-    });
+    afterEach(() => volume?.cleanup());
 
     it("up installs a key only Parameter Store holds; a second up changes nothing; destroy leaves only the backup and the key", async () => {
         const target = await createTarget(ec2);

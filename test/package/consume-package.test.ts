@@ -20,7 +20,7 @@ import { emulator } from "../hooks";
 import { contextOf, createTarget, REGION, targetShape, wholeShape } from "../support/fixtures";
 import { inventory } from "../support/inventory";
 import { EC2_USER, TargetVolume } from "../support/target-volume";
-import { loopUnavailableReason } from "../scripts/helpers/system";
+import { useRealisticEmulation } from "../support/realistic-emulation";
 import { ConsumerProject, makeTempRoot, PACKAGE_NAME, PackedPackage, packThisPackage, REPO } from "./consumer-project";
 import { ConsumerProviderHost, HostReport, routeDynamicProvidersTo } from "./consumer-provider-host";
 
@@ -82,24 +82,9 @@ describe("the package, installed into another Pulumi project", function () {
         const ec2 = new EC2Client({});
         const volumes: TargetVolume[] = [];
 
-        before(function () {
-            const reason = loopUnavailableReason();
-            if (reason) {
-                console.log(`      skipped: ${reason}`);
-                this.skip();
-            }
-        });
+        useRealisticEmulation(TIME_SCALE);
 
-        beforeEach(async () => {
-            await emulator().reset();
-            await emulator().control("POST", "/profile", { name: "realistic", timeScale: TIME_SCALE });
-            process.env.EC2_RESET_ACCESS_TIME_SCALE = String(TIME_SCALE);
-        });
-
-        afterEach(async () => {
-            delete process.env.EC2_RESET_ACCESS_TIME_SCALE;
-            await emulator().reset();
-            await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+        afterEach(() => {
             for (const volume of volumes.splice(0)) volume.cleanup();
         });
 

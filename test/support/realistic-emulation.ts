@@ -1,0 +1,30 @@
+/**
+ * The hooks every whole-run test shares: skip (with the reason) where loop devices are missing,
+ * and run each test on a fresh emulator with the realistic latency profile at `timeScale`, the
+ * program's own waits scaled alike (EC2_RESET_ACCESS_TIME_SCALE); undone after each test.
+ * Registers mocha hooks: call it at the top of a `describe`, before the suite's own hooks.
+ */
+import { emulator } from "../hooks";
+import { loopUnavailableReason } from "../scripts/helpers/system";
+
+export function useRealisticEmulation(timeScale: number): void {
+    before(function () {
+        const reason = loopUnavailableReason();
+        if (reason) {
+            console.log(`      skipped: ${reason}`);
+            this.skip();
+        }
+    });
+
+    beforeEach(async () => {
+        await emulator().reset();
+        await emulator().control("POST", "/profile", { name: "realistic", timeScale });
+        process.env.EC2_RESET_ACCESS_TIME_SCALE = String(timeScale);
+    });
+
+    afterEach(async () => {
+        delete process.env.EC2_RESET_ACCESS_TIME_SCALE;
+        await emulator().reset(); // releases the loop devices before the suite removes the images
+        await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+    });
+}
