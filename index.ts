@@ -11,11 +11,16 @@ import { argsFromConfig } from "./lib/config-args";
 export = function resetAccessProgram() {
     const reset = new ResetAccess("reset", argsFromConfig(new pulumi.Config()));
     return {
+        platform: reset.platform,
         keyParameterName: reset.keyParameterName,
         publicKey: reset.publicKey,
         fingerprint: reset.fingerprint,
         usersUpdated: reset.usersUpdated,
         backupImageId: reset.backupImageId,
+        passwordEnabledImageId: reset.passwordEnabledImageId,
+        windowsAgent: reset.windowsAgent,
+        passwordInstructions: reset.passwordInstructions,
+        replacementInstanceId: reset.replacementInstanceId,
         warnings: reset.warnings,
         helperInstanceId: reset.helperInstanceId,
         targetState: reset.targetState,

@@ -40,7 +40,7 @@ import {
     RemoveRoleFromInstanceProfileCommand,
 } from "@aws-sdk/client-iam";
 import { CreateDocumentCommand, DeleteDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { HELPER_AMI_PARAMETER } from "../components/reset-access";
+import { LINUX_HELPER_PARAMETER } from "../lib/helper-image";
 import { instanceState } from "../lib/ec2-instance";
 import { resetDocumentContent } from "../lib/reset-document";
 import { waitFor } from "../lib/waits";
@@ -119,7 +119,7 @@ export async function deleteResetDocument(ssm: SSMClient, name: string): Promise
 
 /** Launches the helper (Amazon Linux 2023, public IP, the profile) and returns its id. */
 export async function launchHelper(ec2: EC2Client, ssm: SSMClient, network: Network, profileName: string): Promise<string> {
-    const ami = (await ssm.send(new GetParameterCommand({ Name: HELPER_AMI_PARAMETER }))).Parameter!.Value!;
+    const ami = (await ssm.send(new GetParameterCommand({ Name: LINUX_HELPER_PARAMETER }))).Parameter!.Value!;
     const out = await ec2.send(new RunInstancesCommand({
         ImageId: ami,
         InstanceType: "t3.small",

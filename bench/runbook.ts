@@ -86,6 +86,7 @@ async function swapAndReset({ ec2, ssm }: Clients, ctx: TargetContext, helperId:
         instanceId: helperId,
         parameters: { volumeId: ctx.rootVolumeId, deviceName: HELPER_DEVICE, publicKey, users: "auto" },
         executionTimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
+        comment: "runbook flow: reset SSH key on the offline root volume",
     });
     await stopInstance(ec2, helperId);
     await detachVolume(ec2, ctx.rootVolumeId);

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** The arguments of {@link ResetAccess}. The stack config of this project uses the same names. */
 export interface ResetAccessArgs {
-    /** The instance to get back into (`i-…`). Required. Linux only in this version. */
+    /** The instance to get back into (`i-…`), Linux or Windows (the platform is read from the instance). Required. */
     instanceId: pulumi.Input<string>;
     /**
      * A subnet in the instance's Availability Zone, from which the helper reaches the SSM
@@ -10,30 +10,39 @@ export interface ResetAccessArgs {
      * `pulumi destroy`.
      */
     subnetId?: pulumi.Input<string>;
-    /** The helper's instance type (x86_64). Default: t3.small, or the first of t3a.small, t2.small, m5.large, m6i.large offered in the AZ. */
+    /**
+     * The helper's instance type (x86_64). Default for Linux: t3.small, or the first of t3a.small, t2.small, m5.large,
+     * m6i.large offered in the AZ; for Windows: t3.medium, or the first of t3a.medium, t2.medium, m5.large, m6i.large.
+     */
     helperInstanceType?: pulumi.Input<string>;
     /**
-     * Your own OpenSSH public key line to install. When given, no key pair is made and nothing
+     * Windows, key pair lost: the name of a key pair you own. An instance is launched from the
+     * password-enabled AMI with it (the target's type, subnet and security groups); `pulumi
+     * destroy` does not delete it. Refused for a Linux target.
+     */
+    newKeyName?: pulumi.Input<string>;
+    /**
+     * Linux: your own OpenSSH public key line to install. When given, no key pair is made and nothing
      * is stored; excludes keyType, keyParameterName and keyParameterKmsKeyId.
      */
     publicKey?: pulumi.Input<string>;
     /**
-     * Whom to give the key: "auto" (default: the usual cloud login users present on the
+     * Linux: whom to give the key: "auto" (default: the usual cloud login users present on the
      * volume, e.g. ec2-user or ubuntu, plus every user that already has authorized_keys), or
      * a list of user names (root only when named).
      */
     users?: pulumi.Input<string[] | "auto">;
-    /** Where the generated private key is stored (SecureString). Default: /ec2rl/openssh/<instanceId>/key, as AWS's runbook does. */
+    /** Linux: where the generated private key is stored (SecureString). Default: /ec2rl/openssh/<instanceId>/key, as AWS's runbook does. */
     keyParameterName?: pulumi.Input<string>;
-    /** KMS key for the SecureString parameter. Default: the account's aws/ssm key. */
+    /** Linux: KMS key for the SecureString parameter. Default: the account's aws/ssm key. */
     keyParameterKmsKeyId?: pulumi.Input<string>;
-    /** Type of the generated key: "ed25519" (default) or "rsa" (4096 bits, for sshd older than OpenSSH 6.5). */
+    /** Linux: type of the generated key: "ed25519" (default) or "rsa" (4096 bits, for sshd older than OpenSSH 6.5). */
     keyType?: pulumi.Input<"ed25519" | "rsa">;
-    /** Any string; changing it performs a new reset (a new key, when one is generated). Default "1". */
+    /** Any string; changing it performs a new reset (a new key, when one is generated; a new password-enabled AMI). Default "1". */
     rotation?: pulumi.Input<string>;
     /** Keep the backup AMI and its snapshots at `pulumi destroy`. Default true. */
     retainBackup?: pulumi.Input<boolean>;
-    /** Delete the key parameter at `pulumi destroy`. Default false: it is how you log in. */
+    /** Linux: delete the key parameter at `pulumi destroy`. Default false: it is how you log in. */
     deleteKeyParameterOnDestroy?: pulumi.Input<boolean>;
     /** The instance's region. Default: the aws provider's region. */
     region?: pulumi.Input<string>;

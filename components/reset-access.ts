@@ -1,39 +1,53 @@
 /**
- * ResetAccess: gets you back into an EC2 instance whose SSH key is lost. The helper's network,
- * role, command document and instance are ordinary resources; the steps on the target are
- * custom ones (dynamic-providers/), chained so that nothing touches the target before every
- * check and every helper resource has succeeded, and each step's undo is its `delete`.
+ * ResetAccess: gets you back into an EC2 instance you are locked out of. Linux: a new SSH key.
+ * Windows: Administrator password generation re-enabled, and a password-enabled AMI. The
+ * platform comes from the instance (the preflight reads it), so one set of resources serves
+ * both: the helper's AMI, the document and the reset step follow the platform.
+ *
+ * The helper's network, role, command document and instance are ordinary resources; the steps
+ * on the target are custom ones (dynamic-providers/), chained so that nothing touches the target
+ * before every check and every helper resource has succeeded, and each step's undo is its `delete`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import { GeneratedSshKey } from "../dynamic-providers/generated-ssh-key";
 import { HoldTarget } from "../dynamic-providers/hold-target";
+import { OfflineReset } from "../dynamic-providers/offline-reset";
 import { ReleaseTarget } from "../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../dynamic-providers/root-volume-to-helper";
-import { SshKeyReset } from "../dynamic-providers/ssh-key-reset";
 import { TargetBackup } from "../dynamic-providers/target-backup";
 import { TargetPreflight } from "../dynamic-providers/target-preflight";
+import { passwordInstructions } from "../lib/password-instructions";
 import { resetDocumentContent } from "../lib/reset-document";
-import { TargetContext } from "../lib/target-context";
+import { Platform, TargetContext } from "../lib/target-context";
 import * as validate from "../lib/validate-args";
+import { windowsDocumentContent } from "../lib/windows-document";
 import { ResetAccessArgs } from "./reset-access-args";
 
 export { ResetAccessArgs } from "./reset-access-args";
 
-/** AWS's public parameter for the current Amazon Linux 2023 AMI: SSM agent preinstalled. */
-export const HELPER_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 const SSM_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 
 export class ResetAccess extends pulumi.ComponentResource {
-    /** Where the generated private key is (SecureString); undefined when you gave publicKey. */
+    /** "linux" or "windows", as the preflight found the instance. */
+    readonly platform: pulumi.Output<Platform>;
+    /** Linux: where the generated private key is (SecureString); undefined when you gave publicKey, and for Windows. */
     readonly keyParameterName: pulumi.Output<string | undefined>;
-    /** The public key now installed. */
+    /** Linux: the public key now installed ("" for Windows). */
     readonly publicKey: pulumi.Output<string>;
-    /** Its SHA256 fingerprint, as `ssh-keygen -l` prints it. */
+    /** Linux: its SHA256 fingerprint, as `ssh-keygen -l` prints it. */
     readonly fingerprint: pulumi.Output<string | undefined>;
-    /** The users whose authorized_keys now hold the key. */
+    /** Linux: the users whose authorized_keys now hold the key. */
     readonly usersUpdated: pulumi.Output<string[]>;
+    /** Windows: the password-enabled AMI (`AWSSupport-EC2Rescue: Password-enabled AMI from <instanceId>`, its Name tag), kept by `pulumi destroy`. */
+    readonly passwordEnabledImageId: pulumi.Output<string | undefined>;
+    /** Windows: the launch agent whose password generation was re-enabled (EC2Launch v2, EC2Launch v1 or EC2Config). */
+    readonly windowsAgent: pulumi.Output<string | undefined>;
+    /** Windows: how to read the new Administrator password (GetPasswordData with the key pair's private key). */
+    readonly passwordInstructions: pulumi.Output<string | undefined>;
+    /** Windows, with newKeyName: the instance launched from the password-enabled AMI with your key pair; `pulumi destroy` leaves it. */
+    readonly replacementInstanceId: pulumi.Output<string | undefined>;
     /** The backup AMI taken before the volume moved (`AWSSupport-EC2Rescue_<instanceId>`, tagged Name `AWSSupport-EC2Rescue:<instanceId>` as the runbook names it). */
     readonly backupImageId: pulumi.Output<string>;
     /** What could still stop a login, or what changed (e.g. the public IP). */
@@ -46,7 +60,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     constructor(name: string, args: ResetAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ec2-reset-access:index:ResetAccess", name, {}, opts);
         const child = { parent: this };
-        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn } = checkedArguments(args, this);
+        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, linuxOnlyArguments } = checkedArguments(args, this);
         const region = args.region ?? aws.getRegionOutput({}, child).region;
         const rotation = pulumi.output(args.rotation ?? "1");
         const access = { region, assumeRoleArn };
@@ -60,8 +74,11 @@ export class ResetAccess extends pulumi.ComponentResource {
             allowInstanceStoreLoss: args.allowInstanceStoreLoss ?? false,
             allowAutoScaling: args.allowAutoScaling ?? false,
             rotation,
+            linuxOnlyArguments,
+            newKeyName,
             argumentsChecked: pulumi.all([users, keyType, keyParameterName, ownKey]).apply(() => true),
         }, child);
+        const platform = preflight.platform;
         preflight.warnings.apply((ws) => ws?.forEach((w) => pulumi.log.warn(w, this)));
         const afterPreflight = { parent: this, dependsOn: [preflight] };
 
@@ -69,37 +86,63 @@ export class ResetAccess extends pulumi.ComponentResource {
             ? { subnetId, publicIp: false }
             : this.temporaryNetwork(name, this.availabilityZoneOf(instanceId, region), afterPreflight);
         const helper = this.helper(name, preflight, network, afterPreflight);
-        const document = new aws.ssm.Document(`${name}-reset-ssh-key`, {
+        const document = new aws.ssm.Document(`${name}-reset-document`, {
             documentType: "Command",
             documentFormat: "JSON",
-            content: resetDocumentContent(),
+            content: platform.apply((p) => (p === "windows" ? windowsDocumentContent() : resetDocumentContent())),
             tags: { "ec2-reset-access:for": instanceId },
         }, afterPreflight);
 
         const generated = ownKey ? undefined : new GeneratedSshKey(`${name}-key`, {
             ...access, instanceId, parameterName: keyParameterName, kmsKeyId: args.keyParameterKmsKeyId,
-            keyType, rotation, deleteParameterOnDestroy: args.deleteKeyParameterOnDestroy ?? false,
+            keyType, rotation, deleteParameterOnDestroy: args.deleteKeyParameterOnDestroy ?? false, platform,
         }, afterPreflight);
-        const publicKey = ownKey ?? generated!.publicKey.apply((k) => validate.checkPublicKey(k));
+        const publicKey = ownKey ?? pulumi.all([platform, generated!.publicKey])
+            .apply(([p, k]) => (p === "windows" ? "" : validate.checkPublicKey(k)));
 
         const helperInstanceId = helper.instance.id;
         const { backup, reset, release } = this.stepsOnTarget(name, {
             context: preflight.context, rotation, helperInstanceId, documentName: document.name, publicKey, users,
             retainBackup: args.retainBackup ?? true,
+            waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
             // that leaves it as it was, and after it each step restores it before failing.
             helperResources: [helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
         });
 
-        this.keyParameterName = generated ? generated.parameterName : pulumi.output(undefined);
+        const windowsOnly = <T>(value: pulumi.Output<T>) =>
+            pulumi.all([platform, value]).apply(([p, v]) => (p === "windows" ? v : undefined));
+        const linuxOnly = <T>(value: pulumi.Output<T>) =>
+            pulumi.all([platform, value]).apply(([p, v]) => (p === "windows" ? undefined : v));
+        const replacement = newKeyName === undefined ? undefined : this.replacementInstance(name, {
+            preflight, imageId: release.passwordEnabledImageId, keyName: newKeyName, instanceId,
+        }, { parent: this, dependsOn: [release] });
+
+        this.platform = platform;
+        this.keyParameterName = generated ? linuxOnly(generated.parameterName) : pulumi.output(undefined);
         this.publicKey = publicKey;
-        this.fingerprint = generated ? generated.fingerprint : pulumi.output(undefined);
+        this.fingerprint = generated ? linuxOnly(generated.fingerprint) : pulumi.output(undefined);
         this.usersUpdated = reset.usersUpdated;
+        this.passwordEnabledImageId = windowsOnly(release.passwordEnabledImageId);
+        this.windowsAgent = windowsOnly(reset.windowsAgent);
+        this.replacementInstanceId = replacement ? replacement.id : pulumi.output(undefined);
+        this.passwordInstructions = windowsOnly(pulumi.all([
+            instanceId, release.targetState, preflight.targetKeyName, release.passwordEnabledImageId,
+            replacement?.id ?? pulumi.output(""), newKeyName ?? pulumi.output(""),
+        ]).apply(([id, targetState, targetKeyName, imageId, replacementId, keyName]) => passwordInstructions({
+            instanceId: id, targetState, targetKeyName, passwordEnabledImageId: imageId,
+            replacement: replacementId ? { instanceId: replacementId, keyName } : undefined,
+        })));
         this.backupImageId = backup.imageId;
         this.warnings = pulumi.all([preflight.warnings, reset.scriptWarnings]).apply(([a, b]) => [...(a ?? []), ...(b ?? [])]);
         this.helperInstanceId = helperInstanceId;
         this.targetState = release.targetState;
         this.registerOutputs({
+            platform: this.platform,
+            passwordEnabledImageId: this.passwordEnabledImageId,
+            windowsAgent: this.windowsAgent,
+            passwordInstructions: this.passwordInstructions,
+            replacementInstanceId: this.replacementInstanceId,
             keyParameterName: this.keyParameterName,
             publicKey: this.publicKey,
             fingerprint: this.fingerprint,
@@ -115,18 +158,39 @@ export class ResetAccess extends pulumi.ComponentResource {
     private stepsOnTarget(name: string, a: {
         context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
         documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>;
-        retainBackup: pulumi.Input<boolean>; helperResources: pulumi.Resource[];
+        retainBackup: pulumi.Input<boolean>; waitForPasswordEnabledImage: boolean; helperResources: pulumi.Resource[];
     }) {
         const step = { context: a.context, rotation: a.rotation };
         const after = (previous: pulumi.Resource | pulumi.Resource[]) => ({ parent: this, dependsOn: previous });
         const hold = new HoldTarget(`${name}-stop`, step, after(a.helperResources));
         const backup = new TargetBackup(`${name}-backup`, { ...step, retainBackup: a.retainBackup }, after(hold));
         const moved = new RootVolumeToHelper(`${name}-move-root`, { ...step, helperInstanceId: a.helperInstanceId }, after(backup));
-        const reset = new SshKeyReset(`${name}-reset`, {
+        const reset = new OfflineReset(`${name}-reset`, {
             ...step, helperInstanceId: a.helperInstanceId, documentName: a.documentName, publicKey: a.publicKey, users: a.users,
         }, after(moved));
-        const release = new ReleaseTarget(`${name}-release`, { ...step, helperInstanceId: a.helperInstanceId }, after(reset));
+        const release = new ReleaseTarget(`${name}-release`, {
+            ...step, helperInstanceId: a.helperInstanceId, waitForPasswordEnabledImage: a.waitForPasswordEnabledImage,
+        }, after(reset));
         return { backup, reset, release };
+    }
+
+    /**
+     * Windows, key pair lost: an instance from the password-enabled AMI with the operator's key
+     * pair, placed as the target is (type, subnet, security groups). Not temporary: `pulumi
+     * destroy` leaves it (retainOnDelete), as it leaves the target.
+     */
+    private replacementInstance(name: string, a: {
+        preflight: TargetPreflight; imageId: pulumi.Output<string>; keyName: pulumi.Output<string>; instanceId: pulumi.Output<string>;
+    }, opts: pulumi.CustomResourceOptions) {
+        const placement = a.preflight.replacement;
+        return new aws.ec2.Instance(`${name}-replacement`, {
+            ami: a.imageId,
+            keyName: a.keyName,
+            instanceType: placement.instanceType,
+            subnetId: placement.subnetId,
+            vpcSecurityGroupIds: placement.securityGroupIds,
+            tags: { Name: pulumi.interpolate`replacement of ${a.instanceId}`, "ec2-reset-access:replacement-for": a.instanceId },
+        }, { ...opts, retainOnDelete: true });
     }
 
     /** One public subnet in the target's AZ; no NAT gateway (the helper gets a public IP). */
@@ -180,9 +244,9 @@ export class ResetAccess extends pulumi.ComponentResource {
         }, opts);
         const attachment = new aws.iam.RolePolicyAttachment(`${name}-helper-ssm`, { role: role.name, policyArn: SSM_POLICY_ARN }, opts);
         const profile = new aws.iam.InstanceProfile(`${name}-helper`, { role: role.name }, { ...opts, dependsOn: [preflight, attachment] });
-        const ami = aws.ssm.getParameterOutput({ name: HELPER_AMI_PARAMETER }, { parent: this }).value;
         const instance = new aws.ec2.Instance(`${name}-helper`, {
-            ami,
+            // Read by the preflight: Amazon Linux 2023, or a Windows Server of another version than the target's.
+            ami: preflight.helperImageId,
             instanceType: preflight.chosenHelperInstanceType,
             subnetId: network.subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
@@ -215,6 +279,8 @@ function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resource) {
     };
     run(() => validate.checkExclusive(args as unknown as Record<string, unknown>, "publicKey", ["keyType", "keyParameterName", "keyParameterKmsKeyId"]));
     const instanceId = checked(args.instanceId, validate.checkInstanceId);
+    // Which of them a Windows target refuses is known only after the preflight has looked.
+    const linuxOnly = ["publicKey", "users", "keyType", "keyParameterName", "keyParameterKmsKeyId", "deleteKeyParameterOnDestroy"] as const;
     const defaultParameter = (id: string) => `/ec2rl/openssh/${id}/key`;
     return {
         instanceId,
@@ -226,5 +292,7 @@ function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resource) {
         keyParameterName: pulumi.all([args.keyParameterName, instanceId]).apply(([name, id]) =>
             run(() => (validate.checkKeyParameterName(name ?? defaultParameter(id)), name ?? defaultParameter(id))),
         ),
+        newKeyName: args.newKeyName === undefined ? undefined : checked(args.newKeyName, validate.checkKeyPairName),
+        linuxOnlyArguments: linuxOnly.filter((key) => args[key] !== undefined),
     };
 }

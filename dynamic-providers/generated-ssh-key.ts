@@ -1,7 +1,8 @@
 /**
  * A new SSH key pair for the reset. The private key goes to SSM Parameter Store as a
  * SecureString and nowhere else: not into the outputs (so not into Pulumi state), not into a
- * log, not into the command that installs the public key.
+ * log, not into the command that installs the public key. For a Windows target (the preflight
+ * tells) nothing is generated or stored: its outputs are empty.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PutParameterCommand, DeleteParameterCommand } from "@aws-sdk/client-ssm";
@@ -20,6 +21,8 @@ export interface GeneratedSshKeyArgs {
     deleteParameterOnDestroy?: pulumi.Input<boolean>;
     region: pulumi.Input<string>;
     assumeRoleArn?: pulumi.Input<string>;
+    /** The target's platform, from the preflight. */
+    platform: pulumi.Input<string>;
 }
 
 interface KeyInputs {
@@ -31,11 +34,16 @@ interface KeyInputs {
     deleteParameterOnDestroy?: boolean;
     region: string;
     assumeRoleArn?: string;
+    platform: string;
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
     diff: replaceOnChange,
     async create(inputs: KeyInputs) {
+        if (inputs.platform === "windows") {
+            const outs = { ...inputs, publicKey: "", fingerprint: "", parameterVersion: 0 };
+            return { id: `${inputs.instanceId}-no-ssh-key`, outs: plainOutputs(outs) };
+        }
         const { ssm } = await clientsFor(inputs);
         const key = generateSshKeyPair(inputs.keyType, `ec2-reset-access@${inputs.instanceId}`);
         const put = await ssm.send(
@@ -52,7 +60,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         return { id: `${inputs.parameterName}#${put.Version ?? 0}`, outs: plainOutputs(outs) };
     },
     async delete(_id: pulumi.ID, props: KeyInputs) {
-        if (!props.deleteParameterOnDestroy) return;
+        if (!props.deleteParameterOnDestroy || props.platform === "windows") return;
         const { ssm } = await clientsFor(props);
         await ssm.send(new DeleteParameterCommand({ Name: props.parameterName })).catch((err) => {
             if (awsErrorCode(err) !== "ParameterNotFound") throw err;

@@ -1,8 +1,8 @@
-/** Step 3: the target's root volume detached and attached to the helper at /dev/sdf. */
+/** Step 3: the target's root volume detached and attached to the helper (/dev/sdf on Linux, xvdf on Windows). */
 import * as pulumi from "@pulumi/pulumi";
 import { Clients } from "../lib/aws-clients";
 import { moveRootToHelper } from "../lib/target-steps";
-import { HELPER_DEVICE, TargetContext } from "../lib/target-context";
+import { helperDeviceFor, TargetContext } from "../lib/target-context";
 import { targetStepProvider, TargetStepInputs } from "./target-step";
 
 export interface RootVolumeToHelperArgs {
@@ -17,7 +17,7 @@ interface MoveInputs extends TargetStepInputs {
 
 const provider = targetStepProvider("move the root volume to the helper", async (clients: Clients, inputs: MoveInputs) => {
     await moveRootToHelper(clients, inputs.context, inputs.helperInstanceId);
-    return { helperDevice: HELPER_DEVICE };
+    return { helperDevice: helperDeviceFor(inputs.context) };
 });
 
 export class RootVolumeToHelper extends pulumi.dynamic.Resource {

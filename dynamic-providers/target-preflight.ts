@@ -3,11 +3,12 @@
  * fix; records the facts every later step needs to act and to undo (the TargetContext).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { restoreTarget } from "../lib/repair";
-import { TargetContext } from "../lib/target-context";
+import { Platform, TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
 
@@ -20,6 +21,10 @@ export interface TargetPreflightArgs {
     allowInstanceStoreLoss?: pulumi.Input<boolean>;
     allowAutoScaling?: pulumi.Input<boolean>;
     rotation: pulumi.Input<string>;
+    /** Linux-only arguments the operator set: refused for a Windows target. */
+    linuxOnlyArguments?: pulumi.Input<string[]>;
+    /** Windows only: the key pair of a replacement instance; must exist. */
+    newKeyName?: pulumi.Input<string>;
     /** Resolves once the component's argument checks passed: the preflight waits for them. */
     argumentsChecked?: pulumi.Input<boolean>;
 }
@@ -33,12 +38,28 @@ interface PreflightInputs {
     allowInstanceStoreLoss?: boolean;
     allowAutoScaling?: boolean;
     rotation: string;
+    linuxOnlyArguments?: string[];
+    newKeyName?: string;
+}
+
+/** Where a replacement instance goes: the target's own type, subnet and security groups. */
+export interface ReplacementPlacement {
+    instanceType: string;
+    subnetId: string;
+    securityGroupIds: string[];
 }
 
 interface PreflightOutputs extends PreflightInputs {
     context: TargetContext;
+    platform: Platform;
     availabilityZone: string;
     chosenHelperInstanceType: string;
+    helperImageParameter: string;
+    /** Read once here, so that a newer AMI published later does not replace the helper. */
+    helperImageId: string;
+    /** The target's key pair, if it has one: GetPasswordData's password is encrypted for it. */
+    targetKeyName: string;
+    replacement: ReplacementPlacement;
     warnings: string[];
 }
 
@@ -51,11 +72,14 @@ const provider: pulumi.dynamic.ResourceProvider = {
             region: inputs.region,
             subnetId: inputs.subnetId || undefined,
             findHelperType: !inputs.helperInstanceType,
+            newKeyName: inputs.newKeyName || undefined,
         });
         const verdict = evaluateTarget(facts, {
             allowInstanceStoreLoss: inputs.allowInstanceStoreLoss,
             allowAutoScaling: inputs.allowAutoScaling,
             helperInstanceType: inputs.helperInstanceType || undefined,
+            linuxOnlyArguments: inputs.linuxOnlyArguments,
+            newKeyName: inputs.newKeyName || undefined,
         });
         if (verdict.refusals.length) throw new Error(refusalMessage(verdict.refusals));
         const context: TargetContext = {
@@ -67,12 +91,18 @@ const provider: pulumi.dynamic.ResourceProvider = {
             rootDeviceName: facts.rootDeviceName!,
             rootDeleteOnTermination: facts.rootDeleteOnTermination ?? false,
             priorState: facts.state === "running" ? "running" : "stopped",
+            platform: facts.platform ?? "linux",
         };
         const outs = {
             ...inputs,
             context,
+            platform: context.platform!,
             availabilityZone: context.availabilityZone,
             chosenHelperInstanceType: verdict.helperInstanceType!,
+            helperImageParameter: verdict.helperImageParameter!,
+            helperImageId: await publicImageId(clients.ssm, verdict.helperImageParameter!, inputs.region),
+            targetKeyName: facts.keyName ?? "",
+            replacement: { instanceType: facts.instanceType!, subnetId: facts.subnetId ?? "", securityGroupIds: facts.securityGroupIds ?? [] },
             warnings: verdict.warnings,
         } satisfies PreflightOutputs;
         return { id: `${inputs.instanceId}-preflight`, outs: plainOutputs(outs) };
@@ -86,14 +116,33 @@ const provider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/** The AMI id behind one of AWS's public parameters; a missing one is a refusal like the others. */
+async function publicImageId(ssm: SSMClient, parameter: string, region: string): Promise<string> {
+    try {
+        const out = await ssm.send(new GetParameterCommand({ Name: parameter }));
+        if (out.Parameter?.Value) return out.Parameter.Value;
+    } catch (err) {
+        throw new Error(refusalMessage([`helper image: the public parameter ${parameter} could not be read in ${region} (${err instanceof Error ? err.message : err}); allow ssm:GetParameter on arn:aws:ssm:*::parameter/aws/service/*, then run again.`]));
+    }
+    throw new Error(refusalMessage([`helper image: the public parameter ${parameter} has no value in ${region}.`]));
+}
+
 export class TargetPreflight extends pulumi.dynamic.Resource {
     declare readonly context: pulumi.Output<TargetContext>;
+    declare readonly platform: pulumi.Output<Platform>;
     declare readonly availabilityZone: pulumi.Output<string>;
     declare readonly chosenHelperInstanceType: pulumi.Output<string>;
+    declare readonly helperImageParameter: pulumi.Output<string>;
+    declare readonly helperImageId: pulumi.Output<string>;
+    declare readonly targetKeyName: pulumi.Output<string>;
+    declare readonly replacement: pulumi.Output<ReplacementPlacement>;
     declare readonly warnings: pulumi.Output<string[]>;
 
     constructor(name: string, args: TargetPreflightArgs, opts?: pulumi.CustomResourceOptions) {
-        const outputs = { context: undefined, availabilityZone: undefined, chosenHelperInstanceType: undefined, warnings: undefined };
+        const outputs = {
+            context: undefined, platform: undefined, availabilityZone: undefined, chosenHelperInstanceType: undefined,
+            helperImageParameter: undefined, helperImageId: undefined, targetKeyName: undefined, replacement: undefined, warnings: undefined,
+        };
         super(provider, name, { ...args, ...outputs }, opts, "ec2-reset-access", "TargetPreflight");
     }
 }

@@ -7,6 +7,7 @@ export function argsFromConfig(config: pulumi.Config): ResetAccessArgs {
         instanceId: config.require("instanceId"),
         subnetId: config.get("subnetId"),
         helperInstanceType: config.get("helperInstanceType"),
+        newKeyName: config.get("newKeyName"),
         publicKey: config.get("publicKey"),
         users: usersFrom(config.get("users")),
         keyParameterName: config.get("keyParameterName"),

@@ -2,19 +2,24 @@
 import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from "@aws-sdk/client-auto-scaling";
 import {
     DescribeAddressesCommand,
+    DescribeImagesCommand,
     DescribeInstanceAttributeCommand,
     DescribeInstanceTypeOfferingsCommand,
     DescribeInstanceTypesCommand,
+    DescribeKeyPairsCommand,
     DescribeSpotInstanceRequestsCommand,
     DescribeSubnetsCommand,
     EC2Client,
     Instance,
     _InstanceType,
 } from "@aws-sdk/client-ec2";
+import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { awsErrorCode, Clients } from "./aws-clients";
 import { describeInstance } from "./ec2-instance";
 import { describeVolume } from "./ec2-volume";
-import { HELPER_TYPE_CANDIDATES, TargetFacts } from "./target-facts";
+import { windowsVersionIn } from "./helper-image";
+import { helperTypeCandidates, TargetFacts } from "./target-facts";
+import type { Platform } from "./target-context";
 
 export interface FactsRequest {
     instanceId: string;
@@ -22,6 +27,8 @@ export interface FactsRequest {
     subnetId?: string;
     /** Ask which helper types the AZ offers (skipped when the operator chose one). */
     findHelperType: boolean;
+    /** Check that this key pair exists (for a Windows replacement instance). */
+    newKeyName?: string;
 }
 
 export async function gatherTargetFacts(clients: Clients, request: FactsRequest): Promise<TargetFacts> {
@@ -40,11 +47,16 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
     const az = instance.Placement?.AvailabilityZone;
     const root = instance.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
     const rootVolume = root?.Ebs?.VolumeId ? await describeVolume(ec2, root.Ebs.VolumeId) : undefined;
+    const platform: Platform = instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux";
     return {
         ...base,
         found: true,
         state: instance.State?.Name,
-        platform: instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux",
+        platform,
+        windowsVersion: platform === "windows" ? await windowsVersionOf(clients, instance) : undefined,
+        keyName: instance.KeyName,
+        subnetId: instance.SubnetId,
+        securityGroupIds: (instance.SecurityGroups ?? []).map((g) => g.GroupId!).filter(Boolean),
         availabilityZone: az,
         instanceType: instance.InstanceType,
         rootDeviceType: instance.RootDeviceType,
@@ -64,8 +76,30 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         hasElasticIp: instance.PublicIpAddress ? await hasElasticIp(ec2, request.instanceId) : false,
         autoScaling: await autoScalingMembership(clients, request.instanceId),
         subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId) : undefined,
-        offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az) : undefined,
+        offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az, helperTypeCandidates(platform)) : undefined,
+        newKeyPair: request.newKeyName ? { name: request.newKeyName, found: await keyPairExists(ec2, request.newKeyName) } : undefined,
     };
+}
+
+/** From its AMI's name or description, else from what its SSM agent reported (if it ever ran). */
+async function windowsVersionOf({ ec2, ssm }: Clients, instance: Instance): Promise<string | undefined> {
+    const images = instance.ImageId
+        ? (await ec2.send(new DescribeImagesCommand({ ImageIds: [instance.ImageId] })).catch(() => undefined))?.Images ?? []
+        : [];
+    const fromImage = windowsVersionIn(images[0]?.Name, images[0]?.Description);
+    if (fromImage) return fromImage;
+    const info = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instance.InstanceId!] }] }));
+    return windowsVersionIn(info.InstanceInformationList?.[0]?.PlatformName);
+}
+
+async function keyPairExists(ec2: EC2Client, keyName: string): Promise<boolean> {
+    try {
+        const out = await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName] }));
+        return (out.KeyPairs ?? []).length > 0;
+    } catch (err) {
+        if (awsErrorCode(err) === "InvalidKeyPair.NotFound") return false;
+        throw err;
+    }
 }
 
 async function instanceStoreGiB(ec2: EC2Client, type: string | undefined): Promise<number> {
@@ -117,16 +151,16 @@ async function subnetFacts(ec2: EC2Client, subnetId: string): Promise<TargetFact
     }
 }
 
-async function offeredHelperTypes(ec2: EC2Client, az: string): Promise<string[]> {
+async function offeredHelperTypes(ec2: EC2Client, az: string, candidates: string[]): Promise<string[]> {
     const out = await ec2.send(
         new DescribeInstanceTypeOfferingsCommand({
             LocationType: "availability-zone",
             Filters: [
                 { Name: "location", Values: [az] },
-                { Name: "instance-type", Values: HELPER_TYPE_CANDIDATES },
+                { Name: "instance-type", Values: candidates },
             ],
         }),
     );
-    const offered = new Set((out.InstanceTypeOfferings ?? []).map((o) => o.InstanceType as string));
-    return HELPER_TYPE_CANDIDATES.filter((t) => offered.has(t));
+    const offered = (out.InstanceTypeOfferings ?? []).map((o) => o.InstanceType as string);
+    return candidates.filter((t) => offered.includes(t));
 }

@@ -2,7 +2,8 @@
  * The refusals and warnings, as pure functions of the facts: every message names the problem
  * and the fix, and nothing has been touched when a refusal is raised.
  */
-import { HELPER_TYPE_CANDIDATES, PreflightOptions, PreflightVerdict, TargetFacts } from "./target-facts";
+import { chooseHelperImage } from "./helper-image";
+import { helperTypeCandidates, PreflightOptions, PreflightVerdict, TargetFacts } from "./target-facts";
 
 type Rule = (f: TargetFacts, o: PreflightOptions) => string | undefined;
 
@@ -13,9 +14,7 @@ const refusalRules: Rule[] = [
     (f) =>
         f.state === "running" || f.state === "stopped" ? undefined
             : `instanceId: ${f.instanceId} is ${f.state}; run again once it is running or stopped.`,
-    (f) =>
-        f.platform !== "windows" ? undefined
-            : `instanceId: ${f.instanceId} runs Windows; this version resets Linux SSH keys only (use AWSSupport-ResetAccess for Windows).`,
+    ...platformArgumentRules(),
     (f) =>
         f.rootDeviceType === "ebs" && f.rootVolumeId ? undefined
             : `instanceId: ${f.instanceId} has an instance-store root device, which cannot be moved to a helper; such an instance cannot be reset offline.`,
@@ -40,8 +39,25 @@ const refusalRules: Rule[] = [
     },
     (f, o) =>
         o.helperInstanceType || f.offeredHelperTypes === undefined || f.offeredHelperTypes.length ? undefined
-            : `helperInstanceType: none of ${HELPER_TYPE_CANDIDATES.join(", ")} is offered in ${f.availabilityZone}; set helperInstanceType to a small x86_64 type offered there.`,
+            : `helperInstanceType: none of ${helperTypeCandidates(f.platform).join(", ")} is offered in ${f.availabilityZone}; set helperInstanceType to a small x86_64 type offered there.`,
 ];
+
+/** Arguments that mean nothing for the target's platform are refused rather than ignored. */
+function platformArgumentRules(): Rule[] {
+    return [
+        (f, o) => {
+            const given = o.linuxOnlyArguments ?? [];
+            if (f.platform !== "windows" || !given.length) return undefined;
+            return `${given.join(", ")}: ${f.instanceId} runs Windows, and ${given.length > 1 ? "these apply" : "this applies"} to Linux targets only (an SSH key); remove ${given.length > 1 ? "them" : "it"}. For Windows a new Administrator password is generated at next boot; set newKeyName for a replacement instance with a key pair you own.`;
+        },
+        (f, o) =>
+            !o.newKeyName || f.platform === "windows" ? undefined
+                : `newKeyName: ${f.instanceId} runs Linux, and newKeyName applies to Windows targets only (a replacement launched from the password-enabled AMI); remove it: a Linux target gets a new SSH key in place.`,
+        (f) =>
+            !f.newKeyPair || f.newKeyPair.found || f.platform !== "windows" ? undefined
+                : `newKeyName: key pair ${f.newKeyPair.name} was not found in ${f.region}; create or import it first (aws ec2 import-key-pair --key-name ${f.newKeyPair.name} --public-key-material fileb://key.pub), then run again.`,
+    ];
+}
 
 function autoScalingRefusal(f: TargetFacts, o: PreflightOptions): string | undefined {
     const asg = f.autoScaling;
@@ -55,7 +71,7 @@ function autoScalingRefusal(f: TargetFacts, o: PreflightOptions): string | undef
     );
 }
 
-const warningRules: Array<(f: TargetFacts) => string | undefined> = [
+const warningRules: Array<(f: TargetFacts, o: PreflightOptions) => string | undefined> = [
     (f) =>
         f.publicIp && !f.hasElasticIp
             ? `${f.instanceId}: its public IP ${f.publicIp} will change when it stops (no Elastic IP is associated).`
@@ -64,15 +80,25 @@ const warningRules: Array<(f: TargetFacts) => string | undefined> = [
         f.rootEncrypted
             ? `${f.instanceId}: its root volume is encrypted${f.rootKmsKeyId ? ` with ${f.rootKmsKeyId}` : ""}; you need kms:CreateGrant and kms:Decrypt on that key to attach it to the helper.`
             : undefined,
+    (f, o) =>
+        f.platform === "windows" && !f.keyName && !o.newKeyName
+            ? `${f.instanceId}: it was launched without a key pair, so the password generated at next boot cannot be decrypted (GetPasswordData needs the key pair's private key); set newKeyName to launch a replacement from the password-enabled AMI with a key pair you own.`
+            : undefined,
+    (f) => {
+        if (f.platform !== "windows" || f.windowsVersion) return undefined;
+        const helper = chooseHelperImage("windows").windowsVersion;
+        return `${f.instanceId}: neither its AMI nor SSM names its Windows Server version; the helper runs Windows Server ${helper}. If the target runs ${helper} too, their disks may share a signature: the script then stops before changing anything, and the target is restored.`;
+    },
 ];
 
 export function evaluateTarget(facts: TargetFacts, options: PreflightOptions): PreflightVerdict {
     // Once the instance is missing, the other rules have nothing to say.
     const rules = facts.found ? refusalRules : refusalRules.slice(0, 1);
     const refusals = rules.map((rule) => rule(facts, options)).filter((m): m is string => !!m);
-    const warnings = facts.found ? warningRules.map((rule) => rule(facts)).filter((m): m is string => !!m) : [];
+    const warnings = facts.found ? warningRules.map((rule) => rule(facts, options)).filter((m): m is string => !!m) : [];
     const helperInstanceType = options.helperInstanceType ?? facts.offeredHelperTypes?.[0];
-    return { refusals, warnings, helperInstanceType };
+    const helperImageParameter = facts.found ? chooseHelperImage(facts.platform ?? "linux", facts.windowsVersion).parameter : undefined;
+    return { refusals, warnings, helperInstanceType, helperImageParameter };
 }
 
 /** One error for all refusals, so the operator fixes everything in one go. */

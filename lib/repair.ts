@@ -11,20 +11,24 @@ import { IN_PROGRESS_TAG, TargetContext } from "./target-context";
 export async function restoreTarget(clients: Clients, ctx: TargetContext): Promise<void> {
     const { ec2 } = clients;
     const journal = tagValue(await describeInstance(ec2, ctx.instanceId), IN_PROGRESS_TAG);
-    const attachment = attachmentOf(await describeVolume(ec2, ctx.rootVolumeId));
-    const onTarget = attachment?.InstanceId === ctx.instanceId && attachment.Device === ctx.rootDeviceName;
-    if (!onTarget) {
-        await detachVolume(ec2, ctx.rootVolumeId);
-        await waitForState(ec2, ctx.instanceId, "stopped", 900); // a root volume attaches to a stopped instance only
-        await attachVolume(ec2, ctx.rootVolumeId, ctx.instanceId, ctx.rootDeviceName);
-    }
-    if (!onTarget || journal) {
+    const moved = await returnRootVolume(clients, ctx);
+    if (moved || journal) {
         await setDeleteOnTermination(ec2, ctx.instanceId, ctx.rootDeviceName, ctx.rootVolumeId, ctx.rootDeleteOnTermination);
     }
     if (journal) {
         if (journal === "running") await startInstance(ec2, ctx.instanceId);
         await removeTag(ec2, ctx.instanceId, IN_PROGRESS_TAG);
     }
+}
+
+/** The root volume back at its device on the (stopped) target; true when it had to move. */
+export async function returnRootVolume({ ec2 }: Clients, ctx: TargetContext): Promise<boolean> {
+    const attachment = attachmentOf(await describeVolume(ec2, ctx.rootVolumeId));
+    if (attachment?.InstanceId === ctx.instanceId && attachment.Device === ctx.rootDeviceName) return false;
+    await detachVolume(ec2, ctx.rootVolumeId);
+    await waitForState(ec2, ctx.instanceId, "stopped", 900); // a root volume attaches to a stopped instance only
+    await attachVolume(ec2, ctx.rootVolumeId, ctx.instanceId, ctx.rootDeviceName);
+    return true;
 }
 
 /**

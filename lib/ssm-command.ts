@@ -24,6 +24,7 @@ export async function waitUntilManaged(ssm: SSMClient, instanceId: string): Prom
     });
 }
 
+/** The final JSON line of either script: the Linux one reports users, the Windows one an agent. */
 export interface ScriptVerdict {
     status: "ok" | "error";
     device?: string;
@@ -32,6 +33,10 @@ export interface ScriptVerdict {
     warnings: string[];
     /** Why the run as a whole failed (status "error"). */
     error?: string;
+    /** Windows: the launch agent found, its Windows volume, and each file changed (with its backup). */
+    agent?: string;
+    windowsVolume?: string;
+    changes?: Array<{ file: string; action: string; backup?: string }>;
 }
 
 export interface CommandRequest {
@@ -39,6 +44,8 @@ export interface CommandRequest {
     instanceId: string;
     parameters: Record<string, string>;
     executionTimeoutSeconds: number;
+    /** SendCommand's comment: what the command does, as the console lists it. */
+    comment: string;
 }
 
 /** Sends the command, waits for its end, and returns the script's final JSON line. */
@@ -49,7 +56,7 @@ export async function runScript(ssm: SSMClient, request: CommandRequest): Promis
             InstanceIds: [request.instanceId],
             Parameters: Object.fromEntries(Object.entries(request.parameters).map(([k, v]) => [k, [v]])),
             TimeoutSeconds: DELIVERY_SECONDS,
-            Comment: "ec2-reset-access: reset SSH key on the offline root volume",
+            Comment: request.comment,
         }),
     );
     const commandId = sent.Command?.CommandId;

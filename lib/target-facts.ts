@@ -1,10 +1,18 @@
+import type { Platform } from "./target-context";
+
 /** What the preflight learns about the target: plain data, so the rules over it stay pure. */
 export interface TargetFacts {
     instanceId: string;
     region: string;
     found: boolean;
     state?: string;
-    platform?: "linux" | "windows";
+    platform?: Platform;
+    /** Windows: the Server version (year) its AMI or its SSM agent names, when one does. */
+    windowsVersion?: string;
+    /** The key pair it was launched with: what GetPasswordData's password is encrypted for. */
+    keyName?: string;
+    subnetId?: string;
+    securityGroupIds?: string[];
     availabilityZone?: string;
     instanceType?: string;
     rootDeviceType?: string;
@@ -26,6 +34,8 @@ export interface TargetFacts {
     subnet?: { id: string; availabilityZone?: string; found: boolean };
     /** Helper types offered in the target's AZ, among the candidates asked for. */
     offeredHelperTypes?: string[];
+    /** Only when the operator gave newKeyName: whether that key pair exists in the region. */
+    newKeyPair?: { name: string; found: boolean };
 }
 
 export interface PreflightOptions {
@@ -35,13 +45,25 @@ export interface PreflightOptions {
     allowAutoScaling?: boolean;
     /** The helper type the operator asked for; otherwise the first offered candidate. */
     helperInstanceType?: string;
+    /** Arguments the operator set that apply to Linux targets only (publicKey, users, …). */
+    linuxOnlyArguments?: string[];
+    /** The key pair for a Windows replacement instance (Windows only). */
+    newKeyName?: string;
 }
 
 export interface PreflightVerdict {
     refusals: string[];
     warnings: string[];
     helperInstanceType?: string;
+    /** The public SSM parameter naming the helper's AMI. */
+    helperImageParameter?: string;
 }
 
-/** Small current-generation types, in order of preference, for the helper. */
+/** Small current-generation types, in order of preference, for a Linux helper. */
 export const HELPER_TYPE_CANDIDATES = ["t3.small", "t3a.small", "t2.small", "m5.large", "m6i.large"];
+/** Windows Server wants 4 GiB to bring up its agent and disk services in reasonable time. */
+export const WINDOWS_HELPER_TYPE_CANDIDATES = ["t3.medium", "t3a.medium", "t2.medium", "m5.large", "m6i.large"];
+
+export function helperTypeCandidates(platform: Platform | undefined): string[] {
+    return platform === "windows" ? WINDOWS_HELPER_TYPE_CANDIDATES : HELPER_TYPE_CANDIDATES;
+}

@@ -7,7 +7,7 @@ import { Clients } from "./aws-clients";
 import { describeInstance, setTag, startInstance, stopInstance, tagValue, requestStop } from "./ec2-instance";
 import { attachmentOf, attachVolume, describeVolume, detachVolume } from "./ec2-volume";
 import { restoreTarget } from "./repair";
-import { HELPER_DEVICE, IN_PROGRESS_TAG, TargetContext } from "./target-context";
+import { helperDeviceFor, IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
 /** Journal first (so any later failure or kill is repaired), then stop. */
 export async function holdTarget({ ec2 }: Clients, ctx: TargetContext): Promise<void> {
@@ -45,7 +45,7 @@ export async function startBackup({ ec2 }: Clients, ctx: TargetContext): Promise
 }
 
 /** The runbook's name, made unique with a timestamp when an earlier reset used it. */
-async function freeImageName(ec2: EC2Client, name: string): Promise<string> {
+export async function freeImageName(ec2: EC2Client, name: string): Promise<string> {
     const out = await ec2.send(new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "name", Values: [name] }] }));
     if (!out.Images?.length) return name;
     return `${name} ${new Date().toISOString().replace(/[:.]/g, "-")}`; // still no colon
@@ -59,7 +59,7 @@ export async function moveRootToHelper(clients: Clients, ctx: TargetContext, hel
     const attachment = attachmentOf(await describeVolume(ec2, ctx.rootVolumeId));
     if (attachment?.InstanceId === helperId && attachment.State === "attached") return;
     await detachVolume(ec2, ctx.rootVolumeId);
-    await attachVolume(ec2, ctx.rootVolumeId, helperId, HELPER_DEVICE);
+    await attachVolume(ec2, ctx.rootVolumeId, helperId, helperDeviceFor(ctx));
 }
 
 /** The volume back on the target, its state restored; the helper asked to stop. */

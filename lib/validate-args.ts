@@ -8,6 +8,8 @@ const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
 const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+/** EC2 key pair names: up to 255 ASCII characters. */
+const KEY_PAIR_NAME = /^[\x20-\x7e]{1,255}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
 /** What the SSM document's allowedPattern admits in a key comment. */
 const COMMENT_CHAR = /[A-Za-z0-9@._:+-]/;
@@ -35,6 +37,12 @@ export function checkKeyType(value: string): void {
 export function checkKeyParameterName(value: string): void {
     if (!PARAMETER_NAME.test(value) || value.includes("//") || value.endsWith("/")) {
         throw new ArgumentError(`keyParameterName: "${value}" is not a valid SSM parameter path; use a path such as /ec2rl/openssh/<instanceId>/key.`);
+    }
+}
+
+export function checkKeyPairName(value: string): void {
+    if (!KEY_PAIR_NAME.test(value) || value.trim() !== value) {
+        throw new ArgumentError(`newKeyName: "${value}" is not an EC2 key pair name; give the name of a key pair in the instance's region (aws ec2 describe-key-pairs), 1 to 255 ASCII characters.`);
     }
 }
 

@@ -21,32 +21,53 @@ export const TARGET = {
 /** An ed25519 key made by ssh-keygen, for the mock of the generated key's outputs. */
 export const SAMPLE_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk ec2-reset-access@i-0123456789abcdef0";
 
-const stepOutputs: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
-    TargetPreflight: (inputs) => ({
-        availabilityZone: TARGET.availabilityZone,
-        chosenHelperInstanceType: inputs.helperInstanceType ?? "t3.small",
-        warnings: ["i-0123456789abcdef0: its public IP 3.3.3.3 will change when it stops (no Elastic IP is associated)."],
-        context: {
-            instanceId: inputs.instanceId, region: inputs.region, availabilityZone: TARGET.availabilityZone,
-            rootVolumeId: TARGET.rootVolumeId, rootDeviceName: "/dev/xvda", rootDeleteOnTermination: true, priorState: "running",
-        },
-    }),
-    GeneratedSshKey: () => ({ publicKey: SAMPLE_PUBLIC_KEY, fingerprint: "SHA256:sample", parameterVersion: 1 }),
-    TargetBackup: () => ({ imageId: "ami-0backup", imageName: `AWSSupport-EC2Rescue_${TARGET.instanceId}` }),
-    RootVolumeToHelper: () => ({ helperDevice: "/dev/sdf" }),
-    SshKeyReset: () => ({ usersUpdated: ["ec2-user"], userResults: [], scriptWarnings: ["ec2-user: home is writable by others"], filesystem: "xfs" }),
-    ReleaseTarget: () => ({ targetState: "running" }),
-    HoldTarget: () => ({ stopped: true }),
-};
+/** The helper AMIs the preflight would read from AWS's public parameters. */
+export const HELPER_IMAGES = { linux: "ami-0al2023", windows: "ami-0windows2022" };
 
-export function installMocks(options: { subnetAz?: string } = {}): Recorded[] {
+type Platform = "linux" | "windows";
+
+/** What each step's provider returns, for a Linux or a Windows target (Windows Server 2019, key pair "ops"). */
+function stepOutputs(platform: Platform): Record<string, (inputs: Record<string, any>) => Record<string, any>> {
+    const windows = platform === "windows";
+    return {
+        TargetPreflight: (inputs) => ({
+            platform,
+            availabilityZone: TARGET.availabilityZone,
+            chosenHelperInstanceType: inputs.helperInstanceType ?? (windows ? "t3.medium" : "t3.small"),
+            helperImageParameter: windows
+                ? "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base"
+                : "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+            helperImageId: HELPER_IMAGES[platform],
+            targetKeyName: "ops",
+            replacement: { instanceType: "m5.large", subnetId: "subnet-0target", securityGroupIds: ["sg-0target"] },
+            warnings: ["i-0123456789abcdef0: its public IP 3.3.3.3 will change when it stops (no Elastic IP is associated)."],
+            context: {
+                instanceId: inputs.instanceId, region: inputs.region, availabilityZone: TARGET.availabilityZone, platform,
+                rootVolumeId: TARGET.rootVolumeId, rootDeviceName: windows ? "/dev/sda1" : "/dev/xvda", rootDeleteOnTermination: true, priorState: "running",
+            },
+        }),
+        GeneratedSshKey: () => (windows
+            ? { publicKey: "", fingerprint: "", parameterVersion: 0 }
+            : { publicKey: SAMPLE_PUBLIC_KEY, fingerprint: "SHA256:sample", parameterVersion: 1 }),
+        TargetBackup: () => ({ imageId: "ami-0backup", imageName: `AWSSupport-EC2Rescue_${TARGET.instanceId}` }),
+        RootVolumeToHelper: () => ({ helperDevice: windows ? "xvdf" : "/dev/sdf" }),
+        OfflineReset: () => (windows
+            ? { usersUpdated: [], userResults: [], scriptWarnings: [], filesystem: "", windowsAgent: "EC2Launch v2", windowsVolume: "D: (disk 1, partition 1)", windowsChanges: [] }
+            : { usersUpdated: ["ec2-user"], userResults: [], scriptWarnings: ["ec2-user: home is writable by others"], filesystem: "xfs", windowsAgent: "", windowsVolume: "", windowsChanges: [] }),
+        ReleaseTarget: () => ({ targetState: "running", passwordEnabledImageId: windows ? "ami-0passwordenabled" : "" }),
+        HoldTarget: () => ({ stopped: true }),
+    };
+}
+
+export function installMocks(options: { subnetAz?: string; platform?: Platform } = {}): Recorded[] {
+    const outputsOf = stepOutputs(options.platform ?? "linux");
     const recorded: Recorded[] = [];
     pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
                 const stepType = args.type.split(":").pop()!;
-                const outputs = { ...args.inputs, ...(stepOutputs[stepType]?.(args.inputs) ?? {}) };
+                const outputs = { ...args.inputs, ...(outputsOf[stepType]?.(args.inputs) ?? {}) };
                 if (args.type === "awsx:ec2:Vpc") Object.assign(outputs, { vpcId: "vpc-0temp", publicSubnetIds: ["subnet-0temp"] });
                 if (args.type.startsWith("aws:iam/")) outputs.name = args.inputs.name ?? `${args.name}-1234567`;
                 if (args.type === "aws:ssm/document:Document") outputs.name = `${args.name}-7654321`;
@@ -59,8 +80,6 @@ export function installMocks(options: { subnetAz?: string } = {}): Recorded[] {
                     case "aws:ec2/getInstance:getInstance":
                         if (args.inputs.instanceId !== TARGET.instanceId) throw new Error("Your query returned no results.");
                         return { id: TARGET.instanceId, availabilityZone: TARGET.availabilityZone };
-                    case "aws:ssm/getParameter:getParameter":
-                        return { name: args.inputs.name, value: "ami-0al2023", type: "String" };
                     case "aws:ec2/getSubnet:getSubnet":
                         return { id: args.inputs.id, vpcId: "vpc-0given", availabilityZone: options.subnetAz ?? TARGET.availabilityZone };
                     default:

@@ -1,27 +1,8 @@
 /** The ResetAccess component under Pulumi's mocks: what it creates, where, and what it refuses. */
 import * as assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
-import { installMocks, promiseOf, Recorded, SAMPLE_PUBLIC_KEY, settle, TARGET } from "./mocks";
+import { installMocks, promiseOf, SAMPLE_PUBLIC_KEY, TARGET } from "./mocks";
+import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
-
-const STEP = (type: string) => `pulumi-nodejs:dynamic/ec2-reset-access:${type}`;
-
-async function build(args: Partial<ConstructorParameters<typeof ResetAccess>[1]> = {}, subnetAz?: string) {
-    const recorded = installMocks({ subnetAz });
-    const parents = new Map<string, pulumi.Resource | undefined>();
-    const component = new ResetAccess("reset", { instanceId: TARGET.instanceId, ...args }, {
-        transformations: [({ name, opts }) => (parents.set(name, opts.parent), undefined)],
-    });
-    await promiseOf(component.targetState);
-    await settle();
-    return { component, recorded, parents };
-}
-
-const byName = (recorded: Recorded[], name: string, type?: string) => {
-    const found = recorded.find((r) => r.name === name && (!type || r.type === type));
-    assert.ok(found, `no resource named ${name}; have ${recorded.map((r) => r.name).join(", ")}`);
-    return found;
-};
 
 describe("ResetAccess under mocks", () => {
     it("creates the temporary network, helper, document and the five steps, all children of the component", async () => {
@@ -33,14 +14,14 @@ describe("ResetAccess under mocks", () => {
             "aws:iam/instanceProfile:InstanceProfile::reset-helper",
             "aws:iam/role:Role::reset-helper",
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment::reset-helper-ssm",
-            "aws:ssm/document:Document::reset-reset-ssh-key",
+            "aws:ssm/document:Document::reset-reset-document",
             "awsx:ec2:Vpc::reset-vpc",
             "ec2-reset-access:index:ResetAccess::reset",
             `${STEP("GeneratedSshKey")}::reset-key`,
             `${STEP("HoldTarget")}::reset-stop`,
             `${STEP("ReleaseTarget")}::reset-release`,
             `${STEP("RootVolumeToHelper")}::reset-move-root`,
-            `${STEP("SshKeyReset")}::reset-reset`,
+            `${STEP("OfflineReset")}::reset-reset`,
             `${STEP("TargetBackup")}::reset-backup`,
             `${STEP("TargetPreflight")}::reset-preflight`,
         ].sort());
@@ -84,7 +65,7 @@ describe("ResetAccess under mocks", () => {
 
     it("passes the document only parameters it declares, with patterns, and never a private key", async () => {
         const { recorded } = await build();
-        const content = JSON.parse(byName(recorded, "reset-reset-ssh-key").inputs.content);
+        const content = JSON.parse(byName(recorded, "reset-reset-document").inputs.content);
         assert.deepEqual(Object.keys(content.parameters).sort(), ["deviceName", "publicKey", "users", "volumeId"]);
         for (const p of Object.values(content.parameters) as Array<{ allowedPattern: string }>) assert.ok(p.allowedPattern);
         const reset = byName(recorded, "reset-reset").inputs;

@@ -22,7 +22,7 @@ describe("preflight and generated key (host-loaded providers)", () => {
 
     before(async () => {
         preflight = await hostedProvider(() => new TargetPreflight("preflight", { instanceId: "i-0", region: REGION, rotation: "1" }));
-        key = await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION }));
+        key = await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION, platform: "linux" }));
     });
 
     beforeEach(() => emulator().reset());

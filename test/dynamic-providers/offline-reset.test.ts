@@ -16,7 +16,7 @@ import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
 import { HoldTarget } from "../../dynamic-providers/hold-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
-import { SshKeyReset } from "../../dynamic-providers/ssh-key-reset";
+import { OfflineReset } from "../../dynamic-providers/offline-reset";
 import { resetDocumentContent } from "../../lib/reset-document";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
@@ -45,10 +45,10 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         const context = {} as TargetContext;
         const step = { context, rotation: "1", helperInstanceId: "i-0" };
         providers = {
-            key: await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION })),
+            key: await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION, platform: "linux" })),
             hold: await hostedProvider(() => new HoldTarget("hold", step)),
             move: await hostedProvider(() => new RootVolumeToHelper("move", step)),
-            reset: await hostedProvider(() => new SshKeyReset("reset", { ...step, documentName: "d", publicKey: "k", users: "auto" })),
+            reset: await hostedProvider(() => new OfflineReset("reset", { ...step, documentName: "d", publicKey: "k", users: "auto" })),
             release: await hostedProvider(() => new ReleaseTarget("release", step)),
         };
     });
@@ -102,7 +102,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         await providers.move.create!(step);
         const own = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk me@laptop";
         await assert.rejects(providers.reset.create!({ ...step, documentName: DOCUMENT, publicKey: own, users: "nosuchuser" }), (err: Error) => {
-            assert.match(err.message, /^step "reset the SSH key" failed for i-\w+: the reset script ended Failed \(exit code [1-9]\d*, command [\w-]+\)/);
+            assert.match(err.message, /^step "reset access offline" failed for i-\w+: the reset script ended Failed \(exit code [1-9]\d*, command [\w-]+\)/);
             assert.match(err.message, /result: \{.*"status":"error".*"reason":"no such user in the volume's \/etc\/passwd"/);
             assert.match(err.message, /last output lines:/);
             assert.match(err.message, /The instance is whole again/);
