@@ -28,7 +28,10 @@ function refusalsFor(change: Partial<TargetFacts>, options = {}) {
 
 describe("preflight rules", () => {
     it("passes a healthy running Linux instance, choosing the first offered helper type", () => {
-        assert.deepEqual(evaluateTarget(healthy, {}), { refusals: [], warnings: [], helperInstanceType: "t3.small" });
+        assert.deepEqual(evaluateTarget(healthy, {}), {
+            refusals: [], warnings: [], helperInstanceType: "t3.small",
+            helperImageParameter: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        });
     });
 
     it("keeps the helper type the operator chose", () => {
@@ -40,8 +43,6 @@ describe("preflight rules", () => {
             "instanceId: instance i-0123456789abcdef0 was not found in us-east-1; check the id, and the region (config aws:region or the region argument)."],
         ["an instance in transition", { state: "stopping" },
             "instanceId: i-0123456789abcdef0 is stopping; run again once it is running or stopped."],
-        ["a Windows instance", { platform: "windows" },
-            "instanceId: i-0123456789abcdef0 runs Windows; this version resets Linux SSH keys only (use AWSSupport-ResetAccess for Windows)."],
         ["an instance-store root device", { rootDeviceType: "instance-store", rootVolumeId: undefined },
             "instanceId: i-0123456789abcdef0 has an instance-store root device, which cannot be moved to a helper; such an instance cannot be reset offline."],
         ["instance-store volumes", { instanceType: "m5d.large", instanceStoreGiB: 75 },
