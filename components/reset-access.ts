@@ -31,7 +31,7 @@ const SSM_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 
 export class ResetAccess extends pulumi.ComponentResource {
     /** "linux" or "windows", as the preflight found the instance. */
-    readonly platform: pulumi.Output<Platform>;
+    readonly platform: pulumi.Output<"linux" | "windows">;
     /** Linux: where the generated private key is (SecureString); undefined when you gave publicKey, and for Windows. */
     readonly keyParameterName: pulumi.Output<string | undefined>;
     /** Linux: the public key now installed ("" for Windows). */

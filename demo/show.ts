@@ -11,7 +11,7 @@ export const STEP_NOTES: Record<string, string> = {
     HoldTarget: "target stopped (journal tag set)",
     TargetBackup: "backup AMI started, not awaited",
     RootVolumeToHelper: "root volume attached to the helper at /dev/sdf",
-    SshKeyReset: "reset-ssh-key.sh ran on it through Run Command",
+    OfflineReset: "reset-ssh-key.sh ran on it through Run Command",
     ReleaseTarget: "volume back, state restored; helper stopping",
 };
 

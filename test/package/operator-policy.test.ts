@@ -64,7 +64,6 @@ const PULUMI_ACTIONS: Record<string, string[]> = {
     ],
     "aws.ec2.getInstance": ["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeVolumes"],
     "aws.ec2.getSubnet": ["ec2:DescribeSubnets"],
-    "aws.ssm.getParameter": ["ssm:GetParameter"],
     "aws.getRegion": ["ec2:DescribeRegions"],
 };
 

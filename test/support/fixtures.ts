@@ -6,8 +6,11 @@ import {
     EC2Client,
     Instance,
     RunInstancesCommand,
+    StopInstancesCommand,
     waitUntilInstanceRunning,
+    waitUntilInstanceStopped,
 } from "@aws-sdk/client-ec2";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import {
     AddRoleToInstanceProfileCommand,
     AttachRolePolicyCommand,
@@ -58,6 +61,37 @@ export async function createTarget(ec2: EC2Client, options: TargetOptions = {}):
     return describe(ec2, id);
 }
 
+export interface WindowsTargetOptions {
+    /** The Windows Server version of its AMI (the emulator publishes 2016, 2019, 2022, 2025). */
+    version?: string;
+    /** Its key pair (GetPasswordData's password is encrypted for it); none when undefined. */
+    keyName?: string;
+    state?: "running" | "stopped";
+}
+
+/** A Windows instance from AWS's public AMI of that version: root /dev/sda1, 30 GiB, DeleteOnTermination true. */
+export async function createWindowsTarget(ec2: EC2Client, options: WindowsTargetOptions = {}): Promise<Instance> {
+    const parameter = `/aws/service/ami-windows-latest/Windows_Server-${options.version ?? "2019"}-English-Full-Base`;
+    const imageId = (await new SSMClient({}).send(new GetParameterCommand({ Name: parameter }))).Parameter!.Value!;
+    const out = await ec2.send(new RunInstancesCommand({
+        ImageId: imageId,
+        InstanceType: "m5.large",
+        MinCount: 1,
+        MaxCount: 1,
+        KeyName: options.keyName,
+        Placement: { AvailabilityZone: AZ },
+        BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { VolumeSize: 30, DeleteOnTermination: true } }],
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "windows-target" }] }],
+    }));
+    const id = out.Instances![0].InstanceId!;
+    await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
+    if (options.state === "stopped") {
+        await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+        await waitUntilInstanceStopped({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
+    }
+    return describe(ec2, id);
+}
+
 /** A running helper whose instance profile carries AmazonSSMManagedInstanceCore. */
 export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZone = AZ): Promise<Instance> {
     const name = `helper-${Math.random().toString(16).slice(2, 8)}`;
@@ -97,6 +131,7 @@ export function contextOf(target: Instance): TargetContext {
         rootDeviceName: target.RootDeviceName!,
         rootDeleteOnTermination: root.Ebs!.DeleteOnTermination ?? false,
         priorState: target.State!.Name === "running" ? "running" : "stopped",
+        platform: target.Platform?.toLowerCase() === "windows" ? "windows" : "linux",
     };
 }
 

@@ -1,5 +1,6 @@
 /**
- * The hooks every whole-run test shares: skip (with the reason) where loop devices are missing,
+ * The hooks every whole-run test shares: skip (with the reason) where loop devices are missing
+ * (unless the run mounts no volume: the Windows runs),
  * and run each test on a fresh emulator with the realistic latency profile at `timeScale`, the
  * program's own waits scaled alike (EC2_RESET_ACCESS_TIME_SCALE); undone after each test.
  * Registers mocha hooks: call it at the top of a `describe`, before the suite's own hooks.
@@ -7,8 +8,9 @@
 import { emulator } from "../hooks";
 import { loopUnavailableReason } from "../scripts/helpers/system";
 
-export function useRealisticEmulation(timeScale: number): void {
+export function useRealisticEmulation(timeScale: number, options: { loopDevices?: boolean } = {}): void {
     before(function () {
+        if (options.loopDevices === false) return; // a run whose volumes are never mounted
         const reason = loopUnavailableReason();
         if (reason) {
             console.log(`      skipped: ${reason}`);
