@@ -6,7 +6,7 @@ import importlib
 import registry
 
 # Each module registers hooks at import. Order matters only among hooks of the same action.
-MODULES = ["control", "calllog", "faults", "clock", "ec2_states", "ec2_rules", "ec2_control", "disks", "ssm_agents", "commands", "ssm_api"]
+MODULES = ["control", "calllog", "faults", "clock", "ec2_states", "ec2_rules", "ec2_control", "disks", "ssm_agents", "commands", "ssm_api", "windows_images"]
 
 for _name in MODULES:
     importlib.import_module(_name)
