@@ -13,6 +13,7 @@ import { deploy, deployInChild, destroy, readState, DeploymentState } from "../s
 import { KillOnCall } from "../support/deployment-process";
 import { emulator } from "../hooks";
 import { contextOf, createTarget, targetShape, wholeShape } from "../support/fixtures";
+import { FaultKind, printTable, temporary } from "../support/fault-table";
 import { inventory, Inventory } from "../support/inventory";
 import { TargetVolume } from "../support/target-volume";
 import { useRealisticEmulation } from "../support/realistic-emulation";
@@ -24,7 +25,7 @@ const PROGRAM = path.join(__dirname, "fixtures", "program.ts");
 
 interface Fault {
     step: string;
-    kind: "API error" | "killed after" | "killed during";
+    kind: FaultKind;
     /** For API errors: the call that fails, and its code. */
     error?: { operation: string; code: string; nth?: number };
     commandFails?: boolean;
@@ -74,7 +75,7 @@ describe("a fault at every step, then destroy", function () {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    after(() => printTable(results));
+    after(() => printTable("Target after the fault and destroy (steps × faults)", results));
 
     for (const fault of FAULTS) {
         const what = fault.error ? `${fault.error.operation} → ${fault.error.code}` : fault.commandFails ? "the script exits 1" : fault.killAfter ?? fault.killOnCall?.operation;
@@ -120,23 +121,3 @@ describe("a fault at every step, then destroy", function () {
         return up.state;
     }
 });
-
-/** Everything but the AMIs: the backup is meant to stay. */
-function temporary(inv: Inventory): Omit<Inventory, "images"> {
-    const { images: _kept, ...rest } = inv;
-    return rest;
-}
-
-function printTable(results: Array<{ fault: Fault; ok: boolean }>): void {
-    if (!results.length) return;
-    const steps = [...new Set(FAULTS.map((f) => f.step))];
-    const kinds: Fault["kind"][] = ["API error", "killed during", "killed after"];
-    const cell = (step: string, kind: string) => {
-        const rows = results.filter((r) => r.fault.step === step && r.fault.kind === kind);
-        return rows.length ? rows.map((r) => (r.ok ? "whole" : "BROKEN")).join("+") : "-";
-    };
-    const lines = [["step", ...kinds], ...steps.map((s) => [s, ...kinds.map((k) => cell(s, k))])];
-    const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-    console.log("\n      Target after the fault and destroy (steps × faults):");
-    for (const line of lines) console.log("      " + line.map((c, i) => c.padEnd(widths[i])).join("  "));
-}

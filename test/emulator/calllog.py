@@ -9,7 +9,8 @@ from request import AwsRequest, AwsResponse
 
 # Parameters worth showing in the log: identifiers, not payloads.
 _KEY_PARAMS = ("InstanceId", "VolumeId", "Device", "ImageId", "SnapshotId", "DocumentName",
-               "CommandId", "Name", "Force", "RoleName", "InstanceProfileName")
+               "CommandId", "Name", "Force", "RoleName", "InstanceProfileName",
+               "Parameters")  # SendCommand's document parameters (never a secret: keys travel by reference)
 
 _calls: list[dict[str, Any]] = []
 

@@ -172,7 +172,7 @@ def _platform(instance: Any) -> tuple[str, str, str]:
     name = f"{images[0].name} {images[0].description}" if images else ""
     if (instance.platform or "").lower() == "windows":
         year = (re.search(r"Windows_Server-(\d{4}(?:-R2)?)", name) or [None, "2019"])[1]
-        version = {"2012-R2": "6.3.9600", "2016": "10.0.14393", "2019": "10.0.17763", "2022": "10.0.20348"}
+        version = {"2012-R2": "6.3.9600", "2016": "10.0.14393", "2019": "10.0.17763", "2022": "10.0.20348", "2025": "10.0.26100"}
         return "Windows", f"Microsoft Windows Server {year.replace('-', ' ')} Datacenter", version.get(year, "10.0.17763")
     for pattern, platform_name, default_version in (
         (r"ubuntu\S*?-(\d+\.\d+)", "Ubuntu", "22.04"),

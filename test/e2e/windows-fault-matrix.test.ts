@@ -1,0 +1,112 @@
+/**
+ * The fault matrix of test/e2e/fault-matrix.test.ts on the Windows path: an AWS API error or
+ * the process killed at each step, including the password-enabled AMI between the volume's
+ * return and the target's start, then `destroy`. The target is whole afterwards, nothing
+ * temporary is left, and a password-enabled AMI exists only if the reset's script succeeded.
+ * The PowerShell script is stood in for (test/support/powershell-stand-in.ts).
+ */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { deploy, deployInChild, destroy, readState, DeploymentState } from "../support/deployment";
+import { KillOnCall } from "../support/deployment-process";
+import { emulator } from "../hooks";
+import { FaultKind, printTable, temporary } from "../support/fault-table";
+import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../support/fixtures";
+import { inventory } from "../support/inventory";
+import { errorOutput, standInForScript, successOutput } from "../support/powershell-stand-in";
+import { useRealisticEmulation } from "../support/realistic-emulation";
+import { TargetContext } from "../../lib/target-context";
+import { E2E_TIME_SCALE } from "./reset-access.test";
+import resetAccessProgram = require("../../index");
+
+const PROGRAM = path.join(__dirname, "fixtures", "program.ts");
+
+interface Fault {
+    step: string;
+    kind: FaultKind;
+    error?: { operation: string; code: string; nth?: number };
+    scriptRefuses?: boolean;
+    killAfter?: string;
+    killOnCall?: KillOnCall;
+    /** Whether the password-enabled AMI may exist afterwards (the script had succeeded and CreateImage was called). */
+    passwordImageMayExist: boolean;
+}
+
+// CreateImage #1 is the backup, #2 the password-enabled AMI; AttachVolume #1 to the helper, #2 back.
+const FAULTS: Fault[] = [
+    { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, passwordImageMayExist: false },
+    { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, passwordImageMayExist: false },
+    { step: "move root (xvdf)", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, passwordImageMayExist: false },
+    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId" }, passwordImageMayExist: false },
+    { step: "run command", kind: "API error", scriptRefuses: true, passwordImageMayExist: false },
+    { step: "password-enabled AMI", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue", nth: 2 }, passwordImageMayExist: false },
+    { step: "release", kind: "API error", error: { operation: "StartInstances", code: "InsufficientInstanceCapacity" }, passwordImageMayExist: true },
+    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand" }, passwordImageMayExist: false },
+    { step: "run command", kind: "killed after", killAfter: "reset-reset", passwordImageMayExist: false },
+    { step: "password-enabled AMI", kind: "killed during", killOnCall: { operation: "CreateImage", nth: 2 }, passwordImageMayExist: true },
+    { step: "release", kind: "killed after", killAfter: "reset-release", passwordImageMayExist: true },
+];
+
+describe("Windows: a fault at every step, then destroy", function () {
+    this.timeout(600_000);
+    const ec2 = new EC2Client({});
+    const results: Array<{ fault: Fault; ok: boolean }> = [];
+    let dir: string;
+
+    useRealisticEmulation(E2E_TIME_SCALE, { loopDevices: false });
+
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "windows-fault-matrix-"));
+    });
+
+    afterEach(() => {
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    after(() => printTable("Windows target after the fault and destroy (steps × faults)", results));
+
+    for (const fault of FAULTS) {
+        const what = fault.error ? `${fault.error.operation}${fault.error.nth ? ` #${fault.error.nth}` : ""} → ${fault.error.code}`
+            : fault.scriptRefuses ? "the script refuses" : fault.killAfter ?? `${fault.killOnCall?.operation}${fault.killOnCall?.nth ? ` #${fault.killOnCall.nth}` : ""}`;
+        it(`${fault.step}: ${fault.kind} (${what})`, async () => {
+            let ok = false;
+            try {
+                const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: undefined }));
+                const before = await inventory();
+                await standInForScript(fault.scriptRefuses
+                    ? errorOutput(ctx.rootVolumeId, "no Windows volume with Windows\\System32\\config\\SYSTEM on disk 1")
+                    : successOutput(ctx.rootVolumeId, "EC2Config"), fault.scriptRefuses ? 1 : 0);
+                const state = await faultyUp(fault, ctx);
+                await destroy(state);
+                assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");
+                const after = await inventory();
+                assert.deepEqual(temporary(after), temporary(before), "nothing temporary is left");
+                const passwordImages = after.images.filter((name) => name.includes("Password-enabled"));
+                if (!fault.passwordImageMayExist) assert.deepEqual(passwordImages, [], "no password-enabled AMI without a successful reset");
+                ok = true;
+            } finally {
+                results.push({ fault, ok });
+            }
+        });
+    }
+
+    async function faultyUp(fault: Fault, ctx: TargetContext): Promise<DeploymentState> {
+        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
+        if (fault.killAfter || fault.killOnCall) {
+            const statePath = path.join(dir, "state.json");
+            const run = await deployInChild({ modulePath: PROGRAM, statePath, config, killAfter: fault.killAfter, killOnCall: fault.killOnCall, timeoutMs: 240_000 });
+            assert.equal(run.killed, true, `the run was not killed: ${run.error ?? ""}\n${run.stderr ?? ""}`);
+            return readState(statePath);
+        }
+        if (fault.error) await emulator().control("POST", "/faults", { ...fault.error, message: "injected fault" });
+        const up = await deploy(resetAccessProgram, { config });
+        assert.ok(up.error, "up fails");
+        assert.match(up.error.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: `));
+        assert.match(up.error.message, /The instance is whole again/);
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole when up reports the error");
+        return up.state;
+    }
+});
