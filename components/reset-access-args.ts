@@ -17,7 +17,7 @@ export interface ResetAccessArgs {
     helperInstanceType?: pulumi.Input<string>;
     /**
      * Windows, key pair lost: the name of a key pair you own. An instance is launched from the
-     * password-enabled AMI with it (the target's type, subnet and security groups); `pulumi
+     * password-enabled AMI with it (the target's type, subnet, security groups and instance profile); `pulumi
      * destroy` does not delete it. Refused for a Linux target.
      */
     newKeyName?: pulumi.Input<string>;

@@ -20,7 +20,7 @@ import { TargetBackup } from "../dynamic-providers/target-backup";
 import { TargetPreflight } from "../dynamic-providers/target-preflight";
 import { passwordInstructions } from "../lib/password-instructions";
 import { resetDocumentContent } from "../lib/reset-document";
-import { Platform, TargetContext } from "../lib/target-context";
+import { TargetContext } from "../lib/target-context";
 import * as validate from "../lib/validate-args";
 import { windowsDocumentContent } from "../lib/windows-document";
 import { ResetAccessArgs } from "./reset-access-args";
@@ -176,7 +176,7 @@ export class ResetAccess extends pulumi.ComponentResource {
 
     /**
      * Windows, key pair lost: an instance from the password-enabled AMI with the operator's key
-     * pair, placed as the target is (type, subnet, security groups). Not temporary: `pulumi
+     * pair, placed as the target is (type, subnet, security groups, instance profile). Not temporary: `pulumi
      * destroy` leaves it (retainOnDelete), as it leaves the target.
      */
     private replacementInstance(name: string, a: {
@@ -189,6 +189,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             instanceType: placement.instanceType,
             subnetId: placement.subnetId,
             vpcSecurityGroupIds: placement.securityGroupIds,
+            iamInstanceProfile: placement.instanceProfileName.apply((p) => p || undefined),
             tags: { Name: pulumi.interpolate`replacement of ${a.instanceId}`, "ec2-reset-access:replacement-for": a.instanceId },
         }, { ...opts, retainOnDelete: true });
     }

@@ -42,11 +42,13 @@ interface PreflightInputs {
     newKeyName?: string;
 }
 
-/** Where a replacement instance goes: the target's own type, subnet and security groups. */
+/** Where a replacement instance goes, and as whom it runs: the target's own settings. */
 export interface ReplacementPlacement {
     instanceType: string;
     subnetId: string;
     securityGroupIds: string[];
+    /** "" when the target has none. */
+    instanceProfileName: string;
 }
 
 interface PreflightOutputs extends PreflightInputs {
@@ -102,7 +104,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
             helperImageParameter: verdict.helperImageParameter!,
             helperImageId: await publicImageId(clients.ssm, verdict.helperImageParameter!, inputs.region),
             targetKeyName: facts.keyName ?? "",
-            replacement: { instanceType: facts.instanceType!, subnetId: facts.subnetId ?? "", securityGroupIds: facts.securityGroupIds ?? [] },
+            replacement: {
+                instanceType: facts.instanceType!, subnetId: facts.subnetId ?? "", securityGroupIds: facts.securityGroupIds ?? [],
+                instanceProfileName: facts.instanceProfileName ?? "",
+            },
             warnings: verdict.warnings,
         } satisfies PreflightOutputs;
         return { id: `${inputs.instanceId}-preflight`, outs: plainOutputs(outs) };

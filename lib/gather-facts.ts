@@ -57,6 +57,7 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         keyName: instance.KeyName,
         subnetId: instance.SubnetId,
         securityGroupIds: (instance.SecurityGroups ?? []).map((g) => g.GroupId!).filter(Boolean),
+        instanceProfileName: instance.IamInstanceProfile?.Arn?.split("/").pop(),
         availabilityZone: az,
         instanceType: instance.InstanceType,
         rootDeviceType: instance.RootDeviceType,

@@ -13,6 +13,8 @@ export interface TargetFacts {
     keyName?: string;
     subnetId?: string;
     securityGroupIds?: string[];
+    /** The name of its instance profile, if it has one. */
+    instanceProfileName?: string;
     availabilityZone?: string;
     instanceType?: string;
     rootDeviceType?: string;

@@ -39,7 +39,7 @@ function stepOutputs(platform: Platform): Record<string, (inputs: Record<string,
                 : "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
             helperImageId: HELPER_IMAGES[platform],
             targetKeyName: "ops",
-            replacement: { instanceType: "m5.large", subnetId: "subnet-0target", securityGroupIds: ["sg-0target"] },
+            replacement: { instanceType: "m5.large", subnetId: "subnet-0target", securityGroupIds: ["sg-0target"], instanceProfileName: "web-role" },
             warnings: ["i-0123456789abcdef0: its public IP 3.3.3.3 will change when it stops (no Elastic IP is associated)."],
             context: {
                 instanceId: inputs.instanceId, region: inputs.region, availabilityZone: TARGET.availabilityZone, platform,

@@ -66,6 +66,7 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         assert.equal(replacement.instanceType, "m5.large");
         assert.equal(replacement.subnetId, "subnet-0target");
         assert.deepEqual(replacement.vpcSecurityGroupIds, ["sg-0target"]);
+        assert.equal(replacement.iamInstanceProfile, "web-role");
         assert.equal(resourceOptions.get("reset-replacement")?.retainOnDelete, true);
         assert.equal(byName(recorded, "reset-release").inputs.waitForPasswordEnabledImage, true, "the AMI must be available to launch from");
         assert.equal(byName(recorded, "reset-preflight").inputs.newKeyName, "my-new-key", "the preflight checks the key pair exists");

@@ -10,11 +10,12 @@ import * as assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import * as fs from "node:fs";
 import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { GetDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { CallRecord } from "../support/emulator";
 import { deploy, destroy, update } from "../support/deployment";
 import { emulator } from "../hooks";
-import { contextOf, createWindowsTarget, describe as describeInstance, targetShape, wholeShape } from "../support/fixtures";
+import { contextOf, createSsmInstanceProfile, createWindowsTarget, describe as describeInstance, targetShape, wholeShape } from "../support/fixtures";
 import { inventory } from "../support/inventory";
 import { errorOutput, standInForScript, successOutput } from "../support/powershell-stand-in";
 import { useRealisticEmulation } from "../support/realistic-emulation";
@@ -34,7 +35,8 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
     it("re-enables the password, takes the password-enabled AMI before the target starts, launches the replacement; destroy keeps them", async () => {
         await ec2.send(new CreateKeyPairCommand({ KeyName: "ops" }));
         await ec2.send(new CreateKeyPairCommand({ KeyName: "new-key" }));
-        const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: "ops" }));
+        const instanceProfileName = await createSsmInstanceProfile(new IAMClient({}), "web");
+        const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: "ops", instanceProfileName }));
         const config = { "ec2-reset-access:instanceId": ctx.instanceId, "ec2-reset-access:newKeyName": "new-key" };
         const before = await inventory();
         await standInForScript(successOutput(ctx.rootVolumeId, "EC2Launch v2"));
@@ -73,7 +75,11 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         const replacement = await describeInstance(ec2, String(out.replacementInstanceId));
         assert.equal(replacement.ImageId, image.ImageId);
         assert.equal(replacement.KeyName, "new-key");
-        assert.equal(replacement.SubnetId, (await describeInstance(ec2, ctx.instanceId)).SubnetId);
+        const target = await describeInstance(ec2, ctx.instanceId);
+        assert.equal(replacement.SubnetId, target.SubnetId);
+        assert.equal(replacement.InstanceType, target.InstanceType);
+        assert.deepEqual(replacement.SecurityGroups, target.SecurityGroups);
+        assert.equal(replacement.IamInstanceProfile?.Arn, target.IamInstanceProfile?.Arn);
         assert.match(String(out.passwordInstructions), new RegExp(`get-password-data --instance-id ${ctx.instanceId} --priv-launch-key ops\\.pem`));
         assert.match(String(out.passwordInstructions), new RegExp(`get-password-data --instance-id ${replacement.InstanceId} --priv-launch-key new-key\\.pem`));
 

@@ -66,6 +66,8 @@ export interface WindowsTargetOptions {
     version?: string;
     /** Its key pair (GetPasswordData's password is encrypted for it); none when undefined. */
     keyName?: string;
+    /** The instance profile it runs with. */
+    instanceProfileName?: string;
     state?: "running" | "stopped";
 }
 
@@ -79,6 +81,7 @@ export async function createWindowsTarget(ec2: EC2Client, options: WindowsTarget
         MinCount: 1,
         MaxCount: 1,
         KeyName: options.keyName,
+        IamInstanceProfile: options.instanceProfileName ? { Name: options.instanceProfileName } : undefined,
         Placement: { AvailabilityZone: AZ },
         BlockDeviceMappings: [{ DeviceName: "/dev/sda1", Ebs: { VolumeSize: 30, DeleteOnTermination: true } }],
         TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "windows-target" }] }],
@@ -94,14 +97,7 @@ export async function createWindowsTarget(ec2: EC2Client, options: WindowsTarget
 
 /** A running helper whose instance profile carries AmazonSSMManagedInstanceCore. */
 export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZone = AZ): Promise<Instance> {
-    const name = `helper-${Math.random().toString(16).slice(2, 8)}`;
-    await iam.send(new CreateRoleCommand({
-        RoleName: name,
-        AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-    }));
-    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }));
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    const name = await createSsmInstanceProfile(iam, "helper");
     const out = await ec2.send(new RunInstancesCommand({
         ImageId: await linuxImageId(ec2),
         InstanceType: "t3.small",
@@ -114,6 +110,19 @@ export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZ
     const id = out.Instances![0].InstanceId!;
     await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
     return describe(ec2, id);
+}
+
+/** A role with AmazonSSMManagedInstanceCore in an instance profile of the same (random) name. */
+export async function createSsmInstanceProfile(iam: IAMClient, prefix: string): Promise<string> {
+    const name = `${prefix}-${Math.random().toString(16).slice(2, 8)}`;
+    await iam.send(new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+    }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }));
+    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    return name;
 }
 
 export async function describe(ec2: EC2Client, instanceId: string): Promise<Instance> {
