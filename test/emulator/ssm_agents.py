@@ -168,8 +168,7 @@ _FILTER_KEYS = {"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "A
 
 def _platform(instance: Any) -> tuple[str, str, str]:
     """(PlatformType, PlatformName, PlatformVersion) from the instance's AMI, as the agent reports."""
-    images = instance.ec2_backend.describe_images(filters={"image-id": instance.image_id})
-    name = f"{images[0].name} {images[0].description}" if images else ""
+    name = _image_lineage_text(instance)
     if (instance.platform or "").lower() == "windows":
         year = (re.search(r"Windows_Server-(\d{4}(?:-R2)?)", name) or [None, "2019"])[1]
         version = {"2012-R2": "6.3.9600", "2016": "10.0.14393", "2019": "10.0.17763", "2022": "10.0.20348", "2025": "10.0.26100"}
@@ -186,6 +185,21 @@ def _platform(instance: Any) -> tuple[str, str, str]:
         if match:
             return "Linux", platform_name, match.group(1) if match.groups() else default_version
     return "Linux", "Amazon Linux", "2"
+
+
+def _image_lineage_text(instance: Any, depth: int = 5) -> str:
+    """The names and descriptions of the instance's AMI and of the AMIs it was made from (an image
+    made with CreateImage names its source instance): the agent knows its OS whatever the AMI is
+    called, and this is how the emulator knows it for a custom image."""
+    images = instance.ec2_backend.describe_images(filters={"image-id": instance.image_id})
+    if not images:
+        return ""
+    image = images[0]
+    text = f"{image.name} {image.description}"
+    source = getattr(image, "instance", None)
+    if depth > 1 and source is not None and source is not instance:
+        text += " " + _image_lineage_text(source, depth - 1)
+    return text
 
 
 def _computer_name(instance: Any, platform_type: str) -> str:
