@@ -5,12 +5,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
+import { documentJson, documentParameter as parameter, packScript } from "./command-document";
 
+export { MAX_DOCUMENT_BYTES } from "./command-document";
 export const SCRIPT_PATH = path.join(__dirname, "..", "scripts", "linux", "reset-ssh-key.sh");
 export const EXECUTION_TIMEOUT_SECONDS = 600;
-/** SSM's limit on a document's content (MaxDocumentSizeExceeded). */
-export const MAX_DOCUMENT_BYTES = 64 * 1024;
 
 export const PARAMETER_PATTERNS = {
     volumeId: "^vol-[0-9a-f]{8,17}$",
@@ -37,30 +36,19 @@ const LOCATE_DEVICE = [
     'if [ -z "$device" ]; then echo "volume $volume is not visible on this helper (looked in $by_id and $devices)" >&2; exit 3; fi',
 ];
 
-/**
- * The script travels gzipped and base64-encoded: as text it would not fit in a document, and
- * base64 has no "{{" for SSM to substitute. gzip's header carries no time here, so the same
- * script gives the same document (no diff on the next `pulumi up`).
- */
+/** The document's content (JSON); the script travels packed (lib/command-document.ts). */
 export function resetDocumentContent(script: string = fs.readFileSync(SCRIPT_PATH, "utf8")): string {
-    const packed = zlib.gzipSync(Buffer.from(script, "utf8"), { level: 9 }).toString("base64").match(/.{1,76}/g) ?? [];
     const runCommand = [
         "set -euo pipefail",
         'workdir=$(mktemp -d); trap \'rm -rf "$workdir"\' EXIT',
         ...LOCATE_DEVICE,
         "base64 -d > \"$workdir/reset-ssh-key.sh.gz\" <<'EC2_RESET_ACCESS_SCRIPT'",
-        ...packed,
+        ...packScript(script),
         "EC2_RESET_ACCESS_SCRIPT",
         'gunzip "$workdir/reset-ssh-key.sh.gz"',
         'bash "$workdir/reset-ssh-key.sh" --device "$device" --public-key "{{ publicKey }}" --users "{{ users }}"',
     ];
-    const parameter = (description: string, pattern: string, defaultValue?: string) => ({
-        type: "String",
-        description,
-        allowedPattern: pattern,
-        ...(defaultValue === undefined ? {} : { default: defaultValue }),
-    });
-    const content = JSON.stringify({
+    return documentJson({
         schemaVersion: "2.2",
         description: "ec2-reset-access: put an SSH public key on an offline Linux root volume attached to this instance.",
         parameters: {
@@ -77,9 +65,5 @@ export function resetDocumentContent(script: string = fs.readFileSync(SCRIPT_PAT
                 inputs: { timeoutSeconds: String(EXECUTION_TIMEOUT_SECONDS), runCommand },
             },
         ],
-    });
-    if (Buffer.byteLength(content) > MAX_DOCUMENT_BYTES) {
-        throw new Error(`the reset document is ${Buffer.byteLength(content)} bytes; SSM accepts at most ${MAX_DOCUMENT_BYTES}`);
-    }
-    return content;
+    }, "reset");
 }

@@ -9,33 +9,20 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { deploy, deployInChild, destroy, readState, DeploymentState } from "../support/deployment";
-import { KillOnCall } from "../support/deployment-process";
+import { destroy } from "../support/deployment";
 import { emulator } from "../hooks";
+import { describeFault, Fault, faultyUp, printTable, temporary } from "../support/fault-matrix";
 import { contextOf, createTarget, targetShape, wholeShape } from "../support/fixtures";
-import { FaultKind, printTable, temporary } from "../support/fault-table";
 import { inventory, Inventory } from "../support/inventory";
 import { TargetVolume } from "../support/target-volume";
 import { useRealisticEmulation } from "../support/realistic-emulation";
 import { TargetContext } from "../../lib/target-context";
 import { E2E_TIME_SCALE } from "./reset-access.test";
-import resetAccessProgram = require("../../index");
 
-const PROGRAM = path.join(__dirname, "fixtures", "program.ts");
+/** A Linux case may also make the reset script exit 1 (a command fault: the script does not run). */
+type LinuxFault = Fault & { commandFails?: boolean };
 
-interface Fault {
-    step: string;
-    kind: FaultKind;
-    /** For API errors: the call that fails, and its code. */
-    error?: { operation: string; code: string; nth?: number };
-    commandFails?: boolean;
-    killAfter?: string;
-    killOnCall?: KillOnCall;
-    /** Whether the step touches the target (so `up` must have restored it). */
-    touches: boolean;
-}
-
-const FAULTS: Fault[] = [
+const FAULTS: LinuxFault[] = [
     { step: "preflight", kind: "API error", error: { operation: "DescribeInstanceAttribute", code: "UnauthorizedOperation" }, touches: false },
     { step: "helper launch", kind: "API error", error: { operation: "RunInstances", code: "InsufficientInstanceCapacity" }, touches: false },
     { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, touches: true },
@@ -58,7 +45,7 @@ const FAULTS: Fault[] = [
 describe("a fault at every step, then destroy", function () {
     this.timeout(600_000);
     const ec2 = new EC2Client({});
-    const results: Array<{ fault: Fault; ok: boolean }> = [];
+    const results: Array<{ fault: LinuxFault; ok: boolean }> = [];
     let volume: TargetVolume;
     let dir: string;
 
@@ -78,12 +65,13 @@ describe("a fault at every step, then destroy", function () {
     after(() => printTable("Target after the fault and destroy (steps × faults)", results));
 
     for (const fault of FAULTS) {
-        const what = fault.error ? `${fault.error.operation} → ${fault.error.code}` : fault.commandFails ? "the script exits 1" : fault.killAfter ?? fault.killOnCall?.operation;
+        const what = fault.commandFails ? "the script exits 1" : describeFault(fault);
         it(`${fault.step}: ${fault.kind} (${what})`, async () => {
             let ok = false;
             try {
                 const { ctx, before } = await prepareTarget();
-                const state = await faultyUp(fault, ctx);
+                if (fault.commandFails) await emulator().control("POST", "/command-faults", { exitCode: 1, stdout: "injected failure\n", stderr: "disk on fire\n" });
+                const state = await faultyUp(fault, ctx, dir);
                 await destroy(state);
                 assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");
                 assert.deepEqual(temporary(await inventory()), temporary(before), "nothing temporary is left");
@@ -98,26 +86,5 @@ describe("a fault at every step, then destroy", function () {
         const ctx = contextOf(await createTarget(ec2));
         await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
         return { ctx, before: await inventory() };
-    }
-
-    /** Runs `pulumi up` with the fault; returns the state destroy starts from. */
-    async function faultyUp(fault: Fault, ctx: TargetContext): Promise<DeploymentState> {
-        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
-        if (fault.killAfter || fault.killOnCall) {
-            const statePath = path.join(dir, "state.json");
-            const run = await deployInChild({ modulePath: PROGRAM, statePath, config, killAfter: fault.killAfter, killOnCall: fault.killOnCall, timeoutMs: 240_000 });
-            assert.equal(run.killed, true, `the run was not killed: ${run.error ?? ""}\n${run.stderr ?? ""}`);
-            return readState(statePath);
-        }
-        if (fault.error) await emulator().control("POST", "/faults", { ...fault.error, message: "injected fault" });
-        if (fault.commandFails) await emulator().control("POST", "/command-faults", { exitCode: 1, stdout: "injected failure\n", stderr: "disk on fire\n" });
-        const up = await deploy(resetAccessProgram, { config });
-        assert.ok(up.error, "up fails");
-        if (fault.touches) {
-            assert.match(up.error.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: `));
-            assert.match(up.error.message, /The instance is whole again/);
-        }
-        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole when up reports the error");
-        return up.state;
     }
 });

@@ -10,33 +10,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { deploy, deployInChild, destroy, readState, DeploymentState } from "../support/deployment";
-import { KillOnCall } from "../support/deployment-process";
-import { emulator } from "../hooks";
-import { FaultKind, printTable, temporary } from "../support/fault-table";
+import { destroy } from "../support/deployment";
+import { describeFault, Fault, faultyUp, printTable, temporary } from "../support/fault-matrix";
 import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../support/fixtures";
 import { inventory } from "../support/inventory";
 import { errorOutput, standInForScript, successOutput } from "../support/powershell-stand-in";
 import { useRealisticEmulation } from "../support/realistic-emulation";
-import { TargetContext } from "../../lib/target-context";
 import { E2E_TIME_SCALE } from "./reset-access.test";
-import resetAccessProgram = require("../../index");
 
-const PROGRAM = path.join(__dirname, "fixtures", "program.ts");
-
-interface Fault {
-    step: string;
-    kind: FaultKind;
-    error?: { operation: string; code: string; nth?: number };
+type WindowsFault = Fault & {
+    /** The script's stand-in reports a refusal (exit 1) instead of success. */
     scriptRefuses?: boolean;
-    killAfter?: string;
-    killOnCall?: KillOnCall;
-    /** Whether the password-enabled AMI may exist afterwards (the script had succeeded and CreateImage was called). */
+    /** Whether a password-enabled AMI may exist afterwards (the script succeeded and CreateImage #2 was called). */
     passwordImageMayExist: boolean;
-}
+};
 
 // CreateImage #1 is the backup, #2 the password-enabled AMI; AttachVolume #1 to the helper, #2 back.
-const FAULTS: Fault[] = [
+const FAULTS: WindowsFault[] = [
     { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, passwordImageMayExist: false },
     { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, passwordImageMayExist: false },
     { step: "move root (xvdf)", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, passwordImageMayExist: false },
@@ -53,7 +43,7 @@ const FAULTS: Fault[] = [
 describe("Windows: a fault at every step, then destroy", function () {
     this.timeout(600_000);
     const ec2 = new EC2Client({});
-    const results: Array<{ fault: Fault; ok: boolean }> = [];
+    const results: Array<{ fault: WindowsFault; ok: boolean }> = [];
     let dir: string;
 
     useRealisticEmulation(E2E_TIME_SCALE, { loopDevices: false });
@@ -69,8 +59,7 @@ describe("Windows: a fault at every step, then destroy", function () {
     after(() => printTable("Windows target after the fault and destroy (steps × faults)", results));
 
     for (const fault of FAULTS) {
-        const what = fault.error ? `${fault.error.operation}${fault.error.nth ? ` #${fault.error.nth}` : ""} → ${fault.error.code}`
-            : fault.scriptRefuses ? "the script refuses" : fault.killAfter ?? `${fault.killOnCall?.operation}${fault.killOnCall?.nth ? ` #${fault.killOnCall.nth}` : ""}`;
+        const what = fault.scriptRefuses ? "the script refuses" : describeFault(fault);
         it(`${fault.step}: ${fault.kind} (${what})`, async () => {
             let ok = false;
             try {
@@ -79,7 +68,7 @@ describe("Windows: a fault at every step, then destroy", function () {
                 await standInForScript(fault.scriptRefuses
                     ? errorOutput(ctx.rootVolumeId, "no Windows volume with Windows\\System32\\config\\SYSTEM on disk 1")
                     : successOutput(ctx.rootVolumeId, "EC2Config"), fault.scriptRefuses ? 1 : 0);
-                const state = await faultyUp(fault, ctx);
+                const state = await faultyUp(fault, ctx, dir);
                 await destroy(state);
                 assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");
                 const after = await inventory();
@@ -91,22 +80,5 @@ describe("Windows: a fault at every step, then destroy", function () {
                 results.push({ fault, ok });
             }
         });
-    }
-
-    async function faultyUp(fault: Fault, ctx: TargetContext): Promise<DeploymentState> {
-        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
-        if (fault.killAfter || fault.killOnCall) {
-            const statePath = path.join(dir, "state.json");
-            const run = await deployInChild({ modulePath: PROGRAM, statePath, config, killAfter: fault.killAfter, killOnCall: fault.killOnCall, timeoutMs: 240_000 });
-            assert.equal(run.killed, true, `the run was not killed: ${run.error ?? ""}\n${run.stderr ?? ""}`);
-            return readState(statePath);
-        }
-        if (fault.error) await emulator().control("POST", "/faults", { ...fault.error, message: "injected fault" });
-        const up = await deploy(resetAccessProgram, { config });
-        assert.ok(up.error, "up fails");
-        assert.match(up.error.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: `));
-        assert.match(up.error.message, /The instance is whole again/);
-        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole when up reports the error");
-        return up.state;
     }
 });
