@@ -1,15 +1,27 @@
 /**
  * The preflight and the generated key, each loaded from its serialized form as the host loads
- * it, against the emulator; and the diff every custom step shares.
+ * it, against the emulator; and the diff every custom step shares. For a Windows target: the
+ * platform and version read from the instance, the helper's AMI resolved from AWS's public
+ * parameter of another version, the key pairs checked, and no SSH key made.
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+    CreateImageCommand,
+    CreateKeyPairCommand,
+    CreateSubnetCommand,
+    CreateVpcCommand,
+    EC2Client,
+    RunInstancesCommand,
+    waitUntilImageAvailable,
+    waitUntilInstanceRunning,
+} from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
 import { TargetPreflight } from "../../dynamic-providers/target-preflight";
 import { emulator } from "../hooks";
-import { AZ, contextOf, createTarget, REGION } from "../support/fixtures";
+import { AZ, contextOf, createSsmInstanceProfile, createTarget, createWindowsTarget, REGION } from "../support/fixtures";
 import { hostedProvider } from "../support/serialized-provider";
 
 type Provider = pulumi.dynamic.ResourceProvider;
@@ -90,5 +102,57 @@ describe("preflight and generated key (host-loaded providers)", () => {
         await key.delete!(id, { ...outs, deleteParameterOnDestroy: true });
         await assert.rejects(ssm.send(new GetParameterCommand({ Name: args.parameterName })), { name: "ParameterNotFound" });
         await key.delete!(id, { ...outs, deleteParameterOnDestroy: true }); // already gone is success
+    });
+
+    describe("for a Windows target", () => {
+        const windowsParameter = (version: string) => `/aws/service/ami-windows-latest/Windows_Server-${version}-English-Full-Base`;
+        const imageOf = async (version: string) => (await ssm.send(new GetParameterCommand({ Name: windowsParameter(version) }))).Parameter!.Value!;
+
+        it("records the platform, a 4 GiB helper type, and the AMI of a Windows Server of another version", async () => {
+            await ec2.send(new CreateKeyPairCommand({ KeyName: "ops" }));
+            const target = await createWindowsTarget(ec2, { version: "2022", keyName: "ops" });
+            const { outs } = await preflight.create!(inputs(target.InstanceId!));
+            assert.equal(outs.platform, "windows");
+            assert.deepEqual(outs.context, contextOf(target));
+            assert.equal(outs.context.platform, "windows");
+            assert.equal(outs.chosenHelperInstanceType, "t3.medium");
+            assert.equal(outs.helperImageParameter, windowsParameter("2019"));
+            assert.equal(outs.helperImageId, await imageOf("2019"));
+            assert.equal(outs.targetKeyName, "ops");
+            assert.deepEqual(outs.warnings.filter((w: string) => !w.includes("public IP")), [], "no warning about the key pair or the version");
+        });
+
+        it("reads the version from the SSM agent when the AMI's name does not tell it", async () => {
+            // A custom image of a 2022 instance, then an SSM-managed instance launched from it. (Had
+            // the version stayed unknown, the helper would be 2022, with a warning.)
+            const source = await createWindowsTarget(ec2, { version: "2022" });
+            const { ImageId } = await ec2.send(new CreateImageCommand({ InstanceId: source.InstanceId!, Name: "golden-web-v42" }));
+            await waitUntilImageAvailable({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { ImageIds: [ImageId!] });
+            const profile = await createSsmInstanceProfile(new IAMClient({}), "web");
+            const run = await ec2.send(new RunInstancesCommand({
+                ImageId, InstanceType: "m5.large", MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ }, IamInstanceProfile: { Name: profile },
+            }));
+            const id = run.Instances![0].InstanceId!;
+            await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
+            const { outs } = await preflight.create!(inputs(id));
+            assert.equal(outs.helperImageParameter, windowsParameter("2019"), "the agent reports Windows Server 2022: the helper is 2019");
+            assert.equal(outs.warnings.some((w: string) => w.includes("Windows Server version")), false);
+            assert.deepEqual(outs.replacement, { instanceType: "m5.large", subnetId: outs.replacement.subnetId, securityGroupIds: outs.replacement.securityGroupIds, instanceProfileName: profile });
+        });
+
+        it("refuses Linux-only arguments and a key pair that does not exist, at once", async () => {
+            const id = (await createWindowsTarget(ec2, { keyName: undefined })).InstanceId!;
+            await assert.rejects(preflight.create!(inputs(id, { linuxOnlyArguments: ["publicKey"], newKeyName: "lost-key" })), (err: Error) => {
+                assert.match(err.message, /^refused before touching anything:\n- publicKey: i-\w+ runs Windows, and this applies to Linux targets only/);
+                assert.match(err.message, /\n- newKeyName: key pair lost-key was not found in us-east-1; create or import it first/);
+                return true;
+            });
+        });
+
+        it("generates and stores no SSH key for a Windows target", async () => {
+            const { outs } = await key.create!({ instanceId: "i-0123456789abcdef0", parameterName: "/ec2rl/openssh/i-0123456789abcdef0/key", keyType: "ed25519", rotation: "1", region: REGION, platform: "windows" });
+            assert.equal(outs.publicKey, "");
+            assert.deepEqual((await emulator().calls({ operation: "PutParameter" })), []);
+        });
     });
 });
