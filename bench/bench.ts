@@ -11,6 +11,7 @@
  * it), else, or with --canned, an emulator command fault ends the command Success with a
  * canned result line.
  */
+import { runCommandLine } from "./cli";
 import { Sandbox, profileFile, realDiskUnavailableReason, withCleanup } from "./sandbox";
 import { CallRecord } from "../test/support/emulator";
 import { Measurement, Profile, summarize, summaryTable } from "./report";
@@ -153,21 +154,4 @@ const NOTES = [
     "  Lambda and Automation calls that are not counted here.",
 ];
 
-if (require.main === module) {
-    // The SDK's notice that its releases after January 2027 need Node 22 says nothing about this run.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    let options: Options;
-    try {
-        options = parseOptions(process.argv.slice(2));
-    } catch (err) {
-        console.error((err as Error).message);
-        process.exit(2);
-    }
-    main(options).then(
-        (code) => process.exit(code),
-        (err) => {
-            console.error(`bench failed: ${err instanceof Error ? err.stack : err}`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runCommandLine("bench", parseOptions, main);

@@ -19,6 +19,7 @@ import { deploy, DeploymentState, destroy, readState, ResourceState } from "../t
 import { targetShape } from "../test/support/fixtures";
 import { inventory, Inventory } from "../test/support/inventory";
 import { EC2_USER, TargetVolume } from "../test/support/target-volume";
+import { runCommandLine } from "../bench/cli";
 import { profileFile, realDiskUnavailableReason, Sandbox, Target, withCleanup } from "../bench/sandbox";
 import { formatDuration, median } from "../bench/stats";
 import { resetAccessVariant } from "../bench/variants";
@@ -253,21 +254,4 @@ async function main(options: DemoOptions): Promise<number> {
     );
 }
 
-if (require.main === module) {
-    // The SDK's notice that its releases after January 2027 need Node 22 says nothing about this run.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    let options: DemoOptions;
-    try {
-        options = parseDemoOptions(process.argv.slice(2));
-    } catch (err) {
-        console.error((err as Error).message);
-        process.exit(2);
-    }
-    main(options).then(
-        (code) => process.exit(code),
-        (err) => {
-            console.error(`demo failed: ${err instanceof Error ? err.stack : err}`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runCommandLine("demo", parseDemoOptions, main);
