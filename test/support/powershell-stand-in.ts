@@ -3,8 +3,8 @@
  * aws:runPowerShellScript step. In the whole-run Windows tests a command fault stands in for
  * it: the invocation ends with the output the script prints (status lines, then one JSON line
  * with its result's keys in its order), computed from the same agent data the script carries,
- * over the fixtures of the agents' real files. What the script does on a disk is tested at the
- * data level in test/windows/; what these tests prove is the orchestration around it.
+ * over the fixtures of the agents' files (test/windows/fixtures). What the script does to those
+ * files is tested as data in test/windows/; what these tests prove is the orchestration around it.
  */
 import { emulator } from "../hooks";
 import { AgentName, planEdits } from "../../lib/windows-agent-edits";
