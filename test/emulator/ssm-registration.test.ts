@@ -14,8 +14,9 @@ describe("SSM DescribeInstanceInformation", () => {
 
     it("lists a managed instance Online ssm.register after it runs, with the fields AWS returns", async () => {
         await useProfile({ "ssm.register": 40 }, 0.01); // 0.4 s
-        const [instanceId] = await launch(await instanceProfile());
-        const launched = Date.now();
+        const profile = await instanceProfile();
+        const launched = Date.now(); // before the request: the agent's delay cannot have started earlier
+        const [instanceId] = await launch(profile);
         assert.equal(await pingStatus(instanceId), undefined, "listed before its agent registered");
 
         await poll("Online", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
