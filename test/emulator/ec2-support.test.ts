@@ -110,20 +110,7 @@ export async function rootVolume(instanceId: string): Promise<string> {
     return root.Ebs.VolumeId;
 }
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
-export async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 5_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(20);
-    }
-}
+export { poll, sleep } from "../support/poll";
 
 describe("EC2 test fixtures", () => {
     beforeEach(() => emulator().reset());

@@ -24,6 +24,7 @@ import {
     SSMClient,
 } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
+import { poll as pollEvery } from "../support/poll";
 
 export const SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled"]);
@@ -99,19 +100,11 @@ export async function pingStatus(instanceId: string): Promise<string | undefined
     return out.InstanceInformationList?.[0]?.PingStatus;
 }
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from "../support/poll";
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `ms`. */
-export async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await sleep(25);
-    }
+/** Polls `probe` until it returns a value other than undefined, or fails after `ms` (commands take longer than EC2 states). */
+export function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+    return pollEvery(what, probe, ms, 25);
 }
 
 export async function invocation(commandId: string, instanceId: string, pluginName?: string): Promise<GetCommandInvocationCommandOutput> {
