@@ -11,12 +11,12 @@
  * it), else, or with --canned, an emulator command fault ends the command Success with a
  * canned result line.
  */
-import { runCommandLine } from "./cli";
-import { Sandbox, profileFile, realDiskUnavailableReason, withCleanup } from "./sandbox";
-import { CallRecord } from "../test/support/emulator";
+import { runCommandLine } from "../rehearsal/cli";
+import { Sandbox, profileFile, realDiskUnavailableReason, withCleanup } from "../rehearsal/sandbox";
+import { CallRecord } from "../harness/emulator";
 import { Measurement, Profile, summarize, summaryTable } from "./report";
-import { scriptSeconds } from "./script-time";
-import { formatDuration, modeledSeconds } from "./stats";
+import { scriptSeconds } from "../rehearsal/script-time";
+import { formatDuration, modeledSeconds } from "../rehearsal/stats";
 import { Variant, VARIANTS } from "./variants";
 
 const REALISTIC = "realistic";

@@ -1,5 +1,5 @@
 /** From the measured runs to the benchmark's table: pure, so that it is tested on its own. */
-import { formatSpread, modeledSpread, PairedRun, spread, Spread } from "./stats";
+import { formatSpread, modeledSpread, PairedRun, spread, Spread } from "../rehearsal/stats";
 import { formatTable } from "./table";
 
 export type Profile = "realistic" | "instant";

@@ -4,7 +4,7 @@
  * gone too (all).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { deploy, destroy } from "../test/support/deployment";
+import { deploy, destroy } from "../harness/deployment";
 import { TargetContext } from "../lib/target-context";
 import { RUNBOOK_SLEEP_SECONDS, runbookReset } from "./runbook";
 import resetAccessProgram = require("../index");

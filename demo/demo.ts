@@ -15,13 +15,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deploy, DeploymentState, destroy, readState, ResourceState } from "../test/support/deployment";
-import { targetShape } from "../test/support/fixtures";
-import { inventory, Inventory } from "../test/support/inventory";
-import { EC2_USER, TargetVolume } from "../test/support/target-volume";
-import { runCommandLine } from "../bench/cli";
-import { profileFile, realDiskUnavailableReason, Sandbox, Target, withCleanup } from "../bench/sandbox";
-import { formatDuration, median } from "../bench/stats";
+import { deploy, DeploymentState, destroy, readState, ResourceState } from "../harness/deployment";
+import { targetShape } from "../rehearsal/targets";
+import { inventory, Inventory } from "../harness/inventory";
+import { EC2_USER, TargetVolume } from "../rehearsal/target-volume";
+import { runCommandLine } from "../rehearsal/cli";
+import { profileFile, realDiskUnavailableReason, Sandbox, Target, withCleanup } from "../rehearsal/sandbox";
+import { formatDuration, median } from "../rehearsal/stats";
 import { resetAccessVariant } from "../bench/variants";
 import { derivedPublicKey, displayPath, fetchKey, fingerprintLine, getParameterCommand, mode, shortKey } from "./key";
 import { diagnosticsBlock, outputsBlock, resourceLine, Row } from "./show";
@@ -89,10 +89,10 @@ class Demo {
     private header(): void {
         const s = this.sandbox.timeScale;
         console.log("ec2-reset-access demo: the whole reset against the bundled AWS emulator; no AWS account is used.");
-        console.log(`  emulator: moto + the project's extensions (test/emulator/), latency profile ${profileFile("realistic")}`);
+        console.log(`  emulator: moto + the project's extensions (emulator/), latency profile ${profileFile("realistic")}`);
         console.log(`  at time scale ${s}: 1 AWS second lasts ${+(s * 1000).toFixed(3)} ms here; EC2_RESET_ACCESS_TIME_SCALE=${s} scales the`);
         console.log("  program's own deadlines and polls alike. `pulumi` below is the project's deployment harness");
-        console.log("  (test/support/deployment.ts): Pulumi's mocks whose registrations really create each resource.\n");
+        console.log("  (harness/deployment.ts): Pulumi's mocks whose registrations really create each resource.\n");
     }
 
     /**

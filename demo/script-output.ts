@@ -1,6 +1,6 @@
 /** What the reset script printed on the helper, read back from SSM as a user could read it. */
 import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { isoSeconds } from "../bench/script-time";
+import { isoSeconds } from "../rehearsal/script-time";
 
 export interface ScriptRun {
     status: string;

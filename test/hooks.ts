@@ -2,7 +2,7 @@
  * Mocha root hooks: one emulator for the whole run (instant profile), its endpoint exported to
  * the AWS SDK clients, reset before each test file that asks for it with `useEmulator()`.
  */
-import { Emulator } from "./support/emulator";
+import { Emulator } from "../harness/emulator";
 
 let shared: Emulator | undefined;
 

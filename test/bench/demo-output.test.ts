@@ -1,7 +1,7 @@
 /** How the demo prints a deployment: types, resource lines, outputs, diagnostics, durations. */
 import * as assert from "node:assert/strict";
 import { diagnosticsBlock, displayType, outputsBlock, resourceLine, urnLabel } from "../../demo/show";
-import { isoSeconds } from "../../bench/script-time";
+import { isoSeconds } from "../../rehearsal/script-time";
 import { shortKey } from "../../demo/key";
 import { parseDemoOptions } from "../../demo/demo";
 

@@ -1,6 +1,6 @@
 /** The benchmark's arithmetic and table: medians, the modeled AWS time, pairing, formatting. */
 import * as assert from "node:assert/strict";
-import { formatDuration, formatSpread, median, modeledSeconds, modeledSpread, spread } from "../../bench/stats";
+import { formatDuration, formatSpread, median, modeledSeconds, modeledSpread, spread } from "../../rehearsal/stats";
 import { Measurement, pairs, summarize, summaryTable, TABLE_HEADER } from "../../bench/report";
 import { formatTable } from "../../bench/table";
 import { parseOptions } from "../../bench/bench";

@@ -20,10 +20,10 @@ import { OfflineReset } from "../../dynamic-providers/offline-reset";
 import { resetDocumentContent } from "../../lib/reset-document";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
-import { contextOf, createHelper, createTarget, REGION, targetShape, wholeShape } from "../support/fixtures";
-import { hostedProvider } from "../support/serialized-provider";
-import { EC2_USER, TargetVolume } from "../support/target-volume";
-import { loopUnavailableReason } from "../scripts/helpers/system";
+import { contextOf, createHelper, createTarget, REGION, targetShape, wholeShape } from "../../rehearsal/targets";
+import { hostedProvider } from "../../harness/serialized-provider";
+import { EC2_USER, TargetVolume } from "../../rehearsal/target-volume";
+import { loopUnavailableReason } from "../../rehearsal/disk/system";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 const DOCUMENT = "ec2-reset-access-test-reset";

@@ -21,8 +21,8 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
 import { TargetPreflight } from "../../dynamic-providers/target-preflight";
 import { emulator } from "../hooks";
-import { AZ, contextOf, createSsmInstanceProfile, createTarget, createWindowsTarget, REGION } from "../support/fixtures";
-import { hostedProvider } from "../support/serialized-provider";
+import { AZ, contextOf, createSsmInstanceProfile, createTarget, createWindowsTarget, REGION } from "../../rehearsal/targets";
+import { hostedProvider } from "../../harness/serialized-provider";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 

@@ -13,8 +13,8 @@ import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helpe
 import { TargetBackup } from "../../dynamic-providers/target-backup";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
-import { contextOf, createHelper, createTarget, targetShape, wholeShape } from "../support/fixtures";
-import { hostedProvider } from "../support/serialized-provider";
+import { contextOf, createHelper, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
+import { hostedProvider } from "../../harness/serialized-provider";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 

@@ -12,8 +12,8 @@ import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
-import { contextOf, createHelper, createWindowsTarget, targetShape, wholeShape } from "../support/fixtures";
-import { hostedProvider } from "../support/serialized-provider";
+import { contextOf, createHelper, createWindowsTarget, targetShape, wholeShape } from "../../rehearsal/targets";
+import { hostedProvider } from "../../harness/serialized-provider";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 

@@ -11,11 +11,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deploy, destroy, update } from "../support/deployment";
+import { deploy, destroy, update } from "../../harness/deployment";
 import { emulator } from "../hooks";
-import { contextOf, createTarget, describe as describeInstance, targetShape, wholeShape } from "../support/fixtures";
-import { inventory } from "../support/inventory";
-import { EC2_USER, TargetVolume } from "../support/target-volume";
+import { contextOf, createTarget, describe as describeInstance, targetShape, wholeShape } from "../../rehearsal/targets";
+import { inventory } from "../../harness/inventory";
+import { EC2_USER, TargetVolume } from "../../rehearsal/target-volume";
 import { useRealisticEmulation } from "../support/realistic-emulation";
 import resetAccessProgram = require("../../index");
 

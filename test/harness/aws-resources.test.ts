@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { DescribeDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deploy, DeployResult, destroy, DeploymentState, update } from "../support/deployment";
+import { deploy, DeployResult, destroy, DeploymentState, update } from "../../harness/deployment";
 import { emulator } from "../hooks";
 
 const ec2 = () => new EC2Client({ maxAttempts: 1 });
@@ -205,7 +205,7 @@ describe("deployment harness: failures of ordinary resources and invokes", () =>
 
     it("a resource type the table does not know fails with its type", async () => {
         const { error, state } = await deploy(() => void new aws.s3.BucketV2("b", {}));
-        assert.equal(error?.message, "not emulated: aws:s3/bucketV2:BucketV2 (add it to test/support/emulated-resources.ts)");
+        assert.equal(error?.message, "not emulated: aws:s3/bucketV2:BucketV2 (add it to harness/emulated-resources.ts)");
         assert.deepEqual(state.resources, []);
     });
 });

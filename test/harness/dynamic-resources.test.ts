@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { DeleteParameterCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deploy, destroy, DestroyError, DeploymentState, loadDynamicProvider, update } from "../support/deployment";
+import { deploy, destroy, DestroyError, DeploymentState, loadDynamicProvider, update } from "../../harness/deployment";
 import { emulator } from "../hooks";
 import { Note, noteProvider } from "./fixtures/note";
 

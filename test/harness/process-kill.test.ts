@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deployInChild, destroy, readState } from "../support/deployment";
+import { deployInChild, destroy, readState } from "../../harness/deployment";
 import { emulator } from "../hooks";
 
 const PROGRAM = path.join(__dirname, "fixtures", "notes-program.ts");

@@ -7,7 +7,7 @@
  * in the properties. The host loads that text with require-from-string, whose `require`s
  * resolve from its cwd: the consumer's node_modules, never this repository's.
  *
- * `routeDynamicProvidersTo` makes the deployment harness (test/support) send its dynamic
+ * `routeDynamicProvidersTo` makes the deployment harness (harness/) send its dynamic
  * resources to such a host instead of loading them in this process.
  */
 import { ChildProcess, spawn } from "node:child_process";
@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicProviderHost, PROVIDER_KEY } from "../support/pulumi-host";
+import { DynamicProviderHost, PROVIDER_KEY } from "../../harness/pulumi-host";
 import { cleanEnvironment } from "./consumer-project";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -9,12 +9,12 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, assertKeysFile, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
-import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, rootTree } from "./helpers/fixtures";
-import { buildFilesystem, filesystemUuid, GPT_LINUX, partition, Workspace } from "./helpers/images";
+import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, rootTree } from "../../rehearsal/disk/root-tree";
+import { buildFilesystem, filesystemUuid, GPT_LINUX, partition, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { runScript } from "./helpers/sandbox";
-import { makeTempDir } from "./helpers/system";
-import { listTree } from "./helpers/tree";
+import { makeTempDir } from "../../rehearsal/disk/system";
+import { listTree } from "../../rehearsal/disk/tree";
 
 const BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
 

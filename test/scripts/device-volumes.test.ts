@@ -8,13 +8,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, assertKeysFile, assertNoTraces, requireLoopDevices, skipWith } from "./helpers/checks";
-import { EC2_USER, rootTree } from "./helpers/fixtures";
-import { buildFilesystem, filesystemUuid, GPT_LINUX, makeFilesystem, partition, Workspace } from "./helpers/images";
+import { EC2_USER, rootTree } from "../../rehearsal/disk/root-tree";
+import { buildFilesystem, filesystemUuid, GPT_LINUX, makeFilesystem, partition, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { buildVolumeGroup, logicalVolumeRanges } from "./helpers/lvm";
 import { runScript } from "./helpers/sandbox";
-import { btrfsUnavailableReason, deviceMapperUnavailableReason, lvmUnavailableReason, makeTempDir, run } from "./helpers/system";
-import { Entry, listTree, writeTree } from "./helpers/tree";
+import { btrfsUnavailableReason, deviceMapperUnavailableReason, lvmUnavailableReason, makeTempDir, run } from "../../rehearsal/disk/system";
+import { Entry, listTree, writeTree } from "../../rehearsal/disk/tree";
 
 /** The standard tree split in two: the root without home contents, and /home's contents. */
 function splitHome(extra: Entry[] = []): { root: Entry[]; home: Entry[] } {

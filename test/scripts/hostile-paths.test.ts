@@ -9,12 +9,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
-import { EC2_USER, rootTree, SHADOW, SVC } from "./helpers/fixtures";
-import { buildFilesystem, Workspace } from "./helpers/images";
+import { EC2_USER, rootTree, SHADOW, SVC } from "../../rehearsal/disk/root-tree";
+import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { runScript, ScriptResult } from "./helpers/sandbox";
-import { makeTempDir } from "./helpers/system";
-import { Entry } from "./helpers/tree";
+import { makeTempDir } from "../../rehearsal/disk/system";
+import { Entry } from "../../rehearsal/disk/tree";
 
 const VOLUME_ROOT_KEYS = "ssh-ed25519 AAAAvolume root-of-the-volume\n";
 

@@ -8,11 +8,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, assertKeysFile, assertNoTempFiles, assertOwnership, requireLoopDevices, transcript } from "./helpers/checks";
-import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, PASSWD, rootTree, SVC } from "./helpers/fixtures";
+import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, PASSWD, rootTree, SVC } from "../../rehearsal/disk/root-tree";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
 import { runScript } from "./helpers/sandbox";
-import { labelOf, ownershipOf } from "./helpers/tree";
+import { labelOf, ownershipOf } from "../../rehearsal/disk/tree";
 
 const HOME_LABEL = "unconfined_u:object_r:user_home_dir_t:s0";
 const ADMIN_HOME_LABEL = "system_u:object_r:admin_home_t:s0";

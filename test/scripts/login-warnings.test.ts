@@ -8,11 +8,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, requireLoopDevices, transcript } from "./helpers/checks";
-import { GROUP, PASSWD, rootTree, SHADOW } from "./helpers/fixtures";
+import { GROUP, PASSWD, rootTree, SHADOW } from "../../rehearsal/disk/root-tree";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
 import { runScript, ScriptResult } from "./helpers/sandbox";
-import { Entry } from "./helpers/tree";
+import { Entry } from "../../rehearsal/disk/tree";
 
 const BLOCKED_USERS = ["pk", "du", "dg", "sm", "nl", "ex"];
 

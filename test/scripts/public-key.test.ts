@@ -8,11 +8,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, requireLoopDevices, transcript } from "./helpers/checks";
-import { rootTree } from "./helpers/fixtures";
+import { rootTree } from "../../rehearsal/disk/root-tree";
 import { ed25519, keyPair, removeGeneratedKeys, secretLines } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
 import { runScript } from "./helpers/sandbox";
-import { listTree } from "./helpers/tree";
+import { listTree } from "../../rehearsal/disk/tree";
 
 /** A blob of one key type labelled as another, and a blob with trailing bytes. */
 function forged(): Record<string, string> {

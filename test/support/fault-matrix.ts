@@ -6,10 +6,10 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { deploy, deployInChild, readState, DeploymentState } from "./deployment";
-import { KillOnCall } from "./deployment-process";
-import { targetShape, wholeShape } from "./fixtures";
-import { Inventory } from "./inventory";
+import { deploy, deployInChild, readState, DeploymentState } from "../../harness/deployment";
+import { KillOnCall } from "../../harness/deployment-process";
+import { targetShape, wholeShape } from "../../rehearsal/targets";
+import { Inventory } from "../../harness/inventory";
 import { emulator } from "../hooks";
 import { TargetContext } from "../../lib/target-context";
 import resetAccessProgram = require("../../index");

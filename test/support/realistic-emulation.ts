@@ -6,7 +6,7 @@
  * Registers mocha hooks: call it at the top of a `describe`, before the suite's own hooks.
  */
 import { emulator } from "../hooks";
-import { loopUnavailableReason } from "../scripts/helpers/system";
+import { loopUnavailableReason } from "../../rehearsal/disk/system";
 
 export function useRealisticEmulation(timeScale: number, options: { loopDevices?: boolean } = {}): void {
     before(function () {

@@ -2,10 +2,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Workspace } from "./images";
+import { Workspace } from "../../../rehearsal/disk/images";
 import { ScriptResult } from "./sandbox";
-import { loopUnavailableReason } from "./system";
-import { ownershipOf } from "./tree";
+import { loopUnavailableReason } from "../../../rehearsal/disk/system";
+import { ownershipOf } from "../../../rehearsal/disk/tree";
 
 /** Skips the current test or suite, printing the reason so it shows in CI output. */
 export function skipWith(context: Mocha.Context, reason: string): never {

@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeTempDir, run } from "./system";
+import { makeTempDir, run } from "../../../rehearsal/disk/system";
 
 export interface KeyPair {
     publicLine: string;

@@ -2,9 +2,9 @@
  * LVM physical volumes for the script tests, written without device-mapper (activation = 0):
  * each logical volume is then formatted through a loop device over its extent range.
  */
-import { run } from "./system";
-import { Entry } from "./tree";
-import { buildFilesystem, FilesystemType, Workspace } from "./images";
+import { run } from "../../../rehearsal/disk/system";
+import { Entry } from "../../../rehearsal/disk/tree";
+import { buildFilesystem, FilesystemType, Workspace } from "../../../rehearsal/disk/images";
 
 const NO_ACTIVATION = "global { activation = 0 } devices { obtain_device_list_from_udev = 0 }";
 

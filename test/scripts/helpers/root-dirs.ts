@@ -4,9 +4,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildFilesystem, Workspace } from "./images";
-import { makeTempDir } from "./system";
-import { Entry, writeTree } from "./tree";
+import { buildFilesystem, Workspace } from "../../../rehearsal/disk/images";
+import { makeTempDir } from "../../../rehearsal/disk/system";
+import { Entry, writeTree } from "../../../rehearsal/disk/tree";
 
 export class RootDirs {
     readonly workspace: Workspace;

@@ -9,8 +9,8 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeTempDir } from "./system";
-import { listTree } from "./tree";
+import { makeTempDir } from "../../../rehearsal/disk/system";
+import { listTree } from "../../../rehearsal/disk/tree";
 
 export const SCRIPT = path.resolve(__dirname, "../../../scripts/linux/reset-ssh-key.sh");
 

@@ -35,10 +35,10 @@ import uuid
 from typing import Any, Callable, Optional
 from xml.sax.saxutils import escape
 
-import clock
-import registry
-from errors import aws_error
-from request import AwsRequest, AwsResponse
+from . import clock
+from . import registry
+from .errors import aws_error
+from .request import AwsRequest, AwsResponse
 
 CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"

@@ -9,13 +9,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EC2Client, Instance } from "@aws-sdk/client-ec2";
-import { Emulator } from "../test/support/emulator";
-import { contextOf, createTarget } from "../test/support/fixtures";
-import { TargetVolume } from "../test/support/target-volume";
-import { loopUnavailableReason } from "../test/scripts/helpers/system";
+import { Emulator } from "../harness/emulator";
+import { contextOf, createTarget } from "./targets";
+import { TargetVolume } from "./target-volume";
+import { loopUnavailableReason } from "./disk/system";
 import { TargetContext } from "../lib/target-context";
 
-export const PROFILE_DIR = path.join(__dirname, "..", "test", "emulator", "profiles");
+export const PROFILE_DIR = path.join(__dirname, "..", "emulator", "profiles");
 
 /** The script's result line as reset-ssh-key.sh prints it, for runs without a real disk. */
 export const CANNED_RESULT =

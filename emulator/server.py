@@ -1,4 +1,4 @@
-"""Entry point: python3 test/emulator/server.py --port N [--profile instant|realistic|FILE]
+"""Entry point (python3 -m emulator): --port N [--profile instant|realistic|FILE]
 [--time-scale X]. Prints `ready http://127.0.0.1:N` once it serves; runs until interrupted."""
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ import argparse
 import logging
 import os
 import signal
-import sys
 import threading
 
 # Before moto is imported: the SSM managed-instance policy must exist for the helper's role.
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-import app  # noqa: E402
-import clock  # noqa: E402
-import extensions  # noqa: E402,F401  (registers every extension's hooks)
+from . import app  # noqa: E402
+from . import clock  # noqa: E402
+from . import extensions  # noqa: E402,F401  (registers every extension's hooks)
 
 
 class EmulatorServer(ThreadedMotoServer):

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-import registry
-from errors import aws_error
-from request import AwsRequest, AwsResponse
+from . import registry
+from .errors import aws_error
+from .request import AwsRequest, AwsResponse
 
 _THROTTLE_CODE = {"ec2": "RequestLimitExceeded"}
 

@@ -12,7 +12,7 @@ import os
 import time
 from typing import Callable
 
-import registry
+from . import registry
 
 PROFILE_DIR = os.path.join(os.path.dirname(__file__), "profiles")
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import registry
-from ec2_states import product_codes, set_product_codes, volume_by_id, xml_response
-from errors import aws_error
-from request import DEFAULT_ACCOUNT, AwsRequest, AwsResponse
+from . import registry
+from .ec2_states import product_codes, set_product_codes, volume_by_id, xml_response
+from .errors import aws_error
+from .request import DEFAULT_ACCOUNT, AwsRequest, AwsResponse
 
 
 def _models(kind: str, spec: dict) -> dict[str, Any]:

@@ -5,10 +5,10 @@ import json
 import threading
 from typing import Any, Callable, Iterable
 
-import calllog
-import faults
-import registry
-from request import AwsRequest, AwsResponse, parse_request
+from . import calllog
+from . import faults
+from . import registry
+from .request import AwsRequest, AwsResponse, parse_request
 
 CONTROL_PREFIX = "/_emulator"
 

@@ -28,11 +28,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-import clock
-import disks
-import registry
-import ssm_agents
-from ssm_documents import Step
+from . import clock
+from . import disks
+from . import registry
+from . import ssm_agents
+from .ssm_documents import Step
 
 MAX_STDOUT_CHARS = 24_000  # GetCommandInvocation StandardOutputContent
 MAX_STDERR_CHARS = 8_000  # GetCommandInvocation StandardErrorContent
@@ -201,7 +201,7 @@ def _ensure_driver() -> None:
 
 
 def _drive() -> None:
-    import app
+    from . import app
 
     while True:
         time.sleep(0.02)

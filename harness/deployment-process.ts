@@ -15,7 +15,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { DeploymentState, readState } from "./deployment-state";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..");
 const CHILD = path.join(__dirname, "deployment-child.ts");
 
 export interface KillOnCall {

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import importlib
 
-import registry
+from . import registry
 
 # Each module registers hooks at import. Order matters only among hooks of the same action.
 MODULES = ["control", "calllog", "faults", "clock", "ec2_states", "ec2_rules", "ec2_control", "disks", "ssm_agents", "commands", "ssm_api", "windows_images"]
 
 for _name in MODULES:
-    importlib.import_module(_name)
+    importlib.import_module(f".{_name}", __package__)
 
 
 def shutdown() -> None:

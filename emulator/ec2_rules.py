@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import registry
-from ec2_states import backend, instance_by_id, product_codes, volume_by_id
-from errors import aws_error
-from request import AwsRequest, AwsResponse
+from . import registry
+from .ec2_states import backend, instance_by_id, product_codes, volume_by_id
+from .errors import aws_error
+from .request import AwsRequest, AwsResponse
 
 ATTACHABLE = ("running", "stopped")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Optional
 
-from request import AwsRequest, AwsResponse
+from .request import AwsRequest, AwsResponse
 
 BeforeHook = Callable[[AwsRequest], Optional[AwsResponse]]
 ReplaceHandler = Callable[[AwsRequest], AwsResponse]

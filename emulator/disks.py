@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Optional
 
-import registry
-from request import AwsRequest, AwsResponse
+from . import registry
+from .request import AwsRequest, AwsResponse
 
 BY_ID_PREFIX = "nvme-Amazon_Elastic_Block_Store_"
 

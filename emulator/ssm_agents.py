@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
-import clock
-import registry
-from errors import aws_error
-from request import AwsRequest, AwsResponse
+from . import clock
+from . import registry
+from .errors import aws_error
+from .request import AwsRequest, AwsResponse
 
 SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 AGENT_VERSION = "3.3.1142.0"

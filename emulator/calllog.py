@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import registry
-from request import AwsRequest, AwsResponse
+from . import registry
+from .request import AwsRequest, AwsResponse
 
 # Parameters worth showing in the log: identifiers, not payloads.
 _KEY_PARAMS = ("InstanceId", "VolumeId", "Device", "ImageId", "SnapshotId", "DocumentName",

@@ -5,7 +5,7 @@ import json
 import uuid
 from xml.sax.saxutils import escape
 
-from request import AwsRequest, AwsResponse
+from .request import AwsRequest, AwsResponse
 
 # Status codes AWS uses for codes that are not plain client errors.
 _STATUS = {

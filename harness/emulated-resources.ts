@@ -57,7 +57,7 @@ export const PROVIDER_RESOURCE: EmulatedResource = {
 export function emulatedResource(type: string): EmulatedResource {
     if (type.startsWith("pulumi:providers:")) return PROVIDER_RESOURCE;
     const found = EMULATED_RESOURCES[type];
-    if (!found) throw new Error(`not emulated: ${type} (add it to test/support/emulated-resources.ts)`);
+    if (!found) throw new Error(`not emulated: ${type} (add it to harness/emulated-resources.ts)`);
     return found;
 }
 

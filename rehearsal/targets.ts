@@ -18,7 +18,7 @@ import {
     CreateRoleCommand,
     IAMClient,
 } from "@aws-sdk/client-iam";
-import { TargetContext } from "../../lib/target-context";
+import { TargetContext } from "../lib/target-context";
 
 export const REGION = "us-east-1";
 export const AZ = "us-east-1a";

@@ -5,10 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeFilesystem, Workspace } from "../scripts/helpers/images";
-import { writeTree } from "../scripts/helpers/tree";
-import { rootTree, EC2_USER } from "../scripts/helpers/fixtures";
-import { makeTempDir } from "../scripts/helpers/system";
+import { makeFilesystem, Workspace } from "./disk/images";
+import { writeTree } from "./disk/tree";
+import { rootTree, EC2_USER } from "./disk/root-tree";
+import { makeTempDir } from "./disk/system";
 
 export { EC2_USER };
 export const SHARED_XFS_UUID = "5c1a3e8e-8d0b-4c7e-9a51-2f1d2a6b7c01";

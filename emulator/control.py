@@ -1,7 +1,7 @@
 """Control routes that belong to no single extension."""
 from __future__ import annotations
 
-import registry
+from . import registry
 
 
 @registry.control("POST", "/reset")

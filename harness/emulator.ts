@@ -1,17 +1,17 @@
 /**
- * Starts the project's AWS emulator (test/emulator/server.py) on a free port and talks to its
+ * Starts the project's AWS emulator (emulator/, started as `python3 -m emulator`) on a free port and talks to its
  * control API. Used by the mocha root hooks, `npm run demo` and `npm run bench`.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
 
-const SERVER = path.join(__dirname, "..", "emulator", "server.py");
+const PROJECT_ROOT = path.join(__dirname, "..");
 const READY = /^ready (http:\/\/\S+)$/m;
 const START_DEADLINE_MS = 30_000;
 
 export interface EmulatorOptions {
-    /** Profile name under test/emulator/profiles, or a JSON file. Default: instant. */
+    /** Profile name under emulator/profiles, or a JSON file. Default: instant. */
     profile?: string;
     /** Overrides the profile's time scale. */
     timeScale?: number;
@@ -35,9 +35,9 @@ export class Emulator {
 
     static async start(options: EmulatorOptions = {}): Promise<Emulator> {
         const port = await freePort();
-        const args = [SERVER, "--port", String(port), "--profile", options.profile ?? "instant"];
+        const args = ["-m", "emulator", "--port", String(port), "--profile", options.profile ?? "instant"];
         if (options.timeScale !== undefined) args.push("--time-scale", String(options.timeScale));
-        const child = spawn("python3", args, { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("python3", args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
         let stderr = "";
         child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-20_000)));
         const endpoint = await waitForReady(child, () => stderr);

@@ -9,14 +9,14 @@ import datetime
 import math
 from typing import Any, Optional
 
-import commands
-import registry
-import ssm_agents
-import ssm_documents
-from commands import Command, Invocation, PluginRun
-from errors import aws_error
-from request import AwsRequest, AwsResponse
-from ssm_agents import json_response
+from . import commands
+from . import registry
+from . import ssm_agents
+from . import ssm_documents
+from .commands import Command, Invocation, PluginRun
+from .errors import aws_error
+from .request import AwsRequest, AwsResponse
+from .ssm_agents import json_response
 
 PLUGIN_OUTPUT_CHARS = 2_500  # ListCommandInvocations CommandPlugins[].Output, as the agent builds it
 DEFAULT_TIMEOUT_SECONDS = 3600
