@@ -42,7 +42,7 @@ import {
 import { CreateDocumentCommand, DeleteDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { LINUX_HELPER_PARAMETER } from "../lib/helper-image";
 import { instanceState } from "../lib/ec2-instance";
-import { resetDocumentContent } from "../lib/reset-document";
+import { resetDocumentContent } from "../lib/linux-document";
 import { waitFor } from "../lib/waits";
 
 const SSM_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";

@@ -13,7 +13,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { startInstance, stopInstance, waitForState } from "../lib/ec2-instance";
 import { attachVolume, detachVolume, setDeleteOnTermination } from "../lib/ec2-volume";
-import { EXECUTION_TIMEOUT_SECONDS } from "../lib/reset-document";
+import { EXECUTION_TIMEOUT_SECONDS } from "../lib/linux-document";
 import { generateSshKeyPair } from "../lib/ssh-keys";
 import { runScript, waitUntilManaged } from "../lib/ssm-command";
 import { HELPER_DEVICE, TargetContext } from "../lib/target-context";

@@ -19,7 +19,7 @@ import { RootVolumeToHelper } from "../dynamic-providers/root-volume-to-helper";
 import { TargetBackup } from "../dynamic-providers/target-backup";
 import { TargetPreflight } from "../dynamic-providers/target-preflight";
 import { passwordInstructions } from "../lib/password-instructions";
-import { resetDocumentContent } from "../lib/reset-document";
+import { resetDocumentContent } from "../lib/linux-document";
 import { TargetContext } from "../lib/target-context";
 import * as validate from "../lib/validate-args";
 import { windowsDocumentContent } from "../lib/windows-document";

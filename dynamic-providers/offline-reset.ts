@@ -6,12 +6,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Clients } from "../lib/aws-clients";
-import { EXECUTION_TIMEOUT_SECONDS as LINUX_TIMEOUT_SECONDS } from "../lib/reset-document";
+import { EXECUTION_TIMEOUT_SECONDS as LINUX_TIMEOUT_SECONDS } from "../lib/linux-document";
 import { runScript, ScriptVerdict, waitUntilManaged } from "../lib/ssm-command";
 import { moveRootToHelper } from "../lib/target-steps";
 import { helperDeviceFor, TargetContext } from "../lib/target-context";
 import { EXECUTION_TIMEOUT_SECONDS as WINDOWS_TIMEOUT_SECONDS } from "../lib/windows-document";
-import { targetStepProvider, TargetStepInputs } from "./target-step";
+import { targetStepProvider, TargetStepInputs } from "./step-provider";
 
 export interface OfflineResetArgs {
     context: pulumi.Input<TargetContext>;

@@ -8,7 +8,7 @@ import { Clients } from "../lib/aws-clients";
 import { startPasswordEnabledImage, waitUntilImageAvailable } from "../lib/password-enabled-image";
 import { releaseTarget } from "../lib/target-steps";
 import { TargetContext } from "../lib/target-context";
-import { targetStepProvider, TargetStepInputs } from "./target-step";
+import { targetStepProvider, TargetStepInputs } from "./step-provider";
 
 export interface ReleaseTargetArgs {
     context: pulumi.Input<TargetContext>;

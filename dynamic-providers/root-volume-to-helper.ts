@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Clients } from "../lib/aws-clients";
 import { moveRootToHelper } from "../lib/target-steps";
 import { helperDeviceFor, TargetContext } from "../lib/target-context";
-import { targetStepProvider, TargetStepInputs } from "./target-step";
+import { targetStepProvider, TargetStepInputs } from "./step-provider";
 
 export interface RootVolumeToHelperArgs {
     context: pulumi.Input<TargetContext>;

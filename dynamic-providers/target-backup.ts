@@ -4,7 +4,7 @@ import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand } 
 import { awsErrorCode, Clients, clientsFor } from "../lib/aws-clients";
 import { startBackup } from "../lib/target-steps";
 import { TargetContext } from "../lib/target-context";
-import { targetStepProvider, TargetStepInputs } from "./target-step";
+import { targetStepProvider, TargetStepInputs } from "./step-provider";
 
 export interface TargetBackupArgs {
     context: pulumi.Input<TargetContext>;

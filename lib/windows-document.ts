@@ -1,6 +1,6 @@
 /**
  * The SSM Command document that carries scripts/windows/enable-password-reset.ps1 to a Windows
- * helper. As with the Linux document (lib/reset-document.ts), every value arrives as a document
+ * helper. As with the Linux document (lib/linux-document.ts), every value arrives as a document
  * parameter guarded by an allowedPattern (SSM substitutes values into the script's text, so the
  * patterns admit no quote, no `$`, no backtick, no newline), and the script travels packed
  * (lib/command-document.ts).

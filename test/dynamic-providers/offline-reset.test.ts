@@ -17,7 +17,7 @@ import { HoldTarget } from "../../dynamic-providers/hold-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
 import { OfflineReset } from "../../dynamic-providers/offline-reset";
-import { resetDocumentContent } from "../../lib/reset-document";
+import { resetDocumentContent } from "../../lib/linux-document";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
 import { contextOf, createHelper, createTarget, REGION, targetShape, wholeShape } from "../../rehearsal/targets";

@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
-import { MAX_DOCUMENT_BYTES, PARAMETER_PATTERNS, resetDocumentContent, SCRIPT_PATH } from "../../lib/reset-document";
+import { MAX_DOCUMENT_BYTES, PARAMETER_PATTERNS, resetDocumentContent, SCRIPT_PATH } from "../../lib/linux-document";
 
 describe("reset document", () => {
     const content = resetDocumentContent();
