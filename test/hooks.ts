@@ -1,8 +1,10 @@
 /**
  * Mocha root hooks: one emulator for the whole run (instant profile), its endpoint exported to
  * the AWS SDK clients, reset before each test file that asks for it with `useEmulator()`.
+ * At the end, how many tests were skipped and why (test/support/requirements.ts).
  */
 import { Emulator } from "../harness/emulator";
+import { skipSummary } from "./support/requirements";
 
 let shared: Emulator | undefined;
 
@@ -20,6 +22,8 @@ export const mochaHooks = {
     },
     async afterAll(this: Mocha.Context) {
         this.timeout(30_000);
+        const skipped = skipSummary(this.test!.parent!);
+        if (skipped.length > 0) console.log(`\n  Skipped, by reason:\n${skipped.map((line) => `    ${line}`).join("\n")}`);
         await shared?.stop();
     },
 };
