@@ -5,7 +5,6 @@
  *
  *   ts-node tools/deps/check.ts test       # before mocha: exits 1 only if nothing could run
  *   ts-node tools/deps/check.ts demo       # before the demo: exits 2 if anything is missing
- *   ts-node tools/deps/check.ts emulator   # the emulator alone (bench, npm run emulator)
  */
 import { capabilitiesFile, skipReason, writeCapabilities } from "./capabilities";
 import { installMissing } from "./installers";

@@ -7,15 +7,15 @@
 import * as probes from "./probes";
 import { Reason } from "./probes";
 
-/** What a run is for: `npm test`, `npm run demo`, or the emulator alone (bench, emulator). */
-export type Purpose = "test" | "demo" | "emulator";
-export const PURPOSES: readonly Purpose[] = ["test", "demo", "emulator"];
+/** What a run is for: `npm test` or `npm run demo`. */
+export type Purpose = "test" | "demo";
+export const PURPOSES: readonly Purpose[] = ["test", "demo"];
 
 export const PWSH_VERSION = "7.6.9";
 export const PESTER_VERSION = "5.7.1";
 /** The emulator's own dependency script: checks moto, installs it with pip where it is missing. */
-export const PYTHON_DEPS_SCRIPT = "test/emulator/ensure-python-deps.sh";
-export const PYTHON_DEPS_HINT = "python3 -m pip install 'moto[server]>=5.0.17'";
+export const PYTHON_DEPS_SCRIPT = "emulator/ensure-python-deps.sh";
+export const PYTHON_DEPS_HINT = "python3 -m pip install -r emulator/requirements.txt";
 
 export type Installer =
     | { kind: "apt"; package: string }
@@ -46,7 +46,7 @@ const IMAGE_TESTS = "test/scripts, test/e2e, test/dynamic-providers/offline-rese
 export const REQUIREMENTS: readonly Requirement[] = [
     {
         capability: "moto",
-        purposes: ["test", "demo", "emulator"],
+        purposes: ["test", "demo"],
         install: { kind: "python" },
         probe: () => probes.pythonDepsReason(PYTHON_DEPS_SCRIPT),
         neededBy: "every test and the demo (one emulator serves the whole run)",
