@@ -23,7 +23,7 @@ import { emulator } from "../hooks";
 import { contextOf, createHelper, createTarget, REGION, targetShape, wholeShape } from "../../rehearsal/targets";
 import { hostedProvider } from "../../harness/serialized-provider";
 import { EC2_USER, TargetVolume } from "../../rehearsal/target-volume";
-import { loopUnavailableReason } from "../../rehearsal/disk/system";
+import { requireCapability } from "../support/requirements";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 const DOCUMENT = "ec2-reset-access-test-reset";
@@ -37,11 +37,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
     let helperId: string;
 
     before(async function () {
-        const reason = loopUnavailableReason();
-        if (reason) {
-            console.log(`      skipped: ${reason}`);
-            this.skip();
-        }
+        requireCapability(this, "loop-devices", "xfsprogs", "openssh-client");
         const context = {} as TargetContext;
         const step = { context, rotation: "1", helperInstanceId: "i-0" };
         providers = {

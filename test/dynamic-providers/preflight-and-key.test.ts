@@ -23,6 +23,7 @@ import { TargetPreflight } from "../../dynamic-providers/target-preflight";
 import { emulator } from "../hooks";
 import { AZ, contextOf, createSsmInstanceProfile, createTarget, createWindowsTarget, REGION } from "../../rehearsal/targets";
 import { hostedProvider } from "../../harness/serialized-provider";
+import { skipWith } from "../support/requirements";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 
@@ -75,10 +76,7 @@ describe("preflight and generated key (host-loaded providers)", () => {
     it("refuses an instance type with instance-store volumes unless allowed", async function () {
         const target = await createTarget(ec2, { instanceType: "m5d.large" });
         const refused = await preflight.create!(inputs(target.InstanceId!)).then(() => undefined, (err: Error) => err.message);
-        if (!refused) {
-            console.log("      skipped: the emulator reports no instance storage for m5d.large");
-            this.skip();
-        }
+        if (!refused) skipWith(this, "the emulator reports no instance storage for m5d.large");
         assert.match(refused, /\(m5d\.large\) has \d+ GiB of instance-store volumes, whose data is lost when it stops; copy what you need, then set allowInstanceStoreLoss: true\.$/);
         await preflight.create!(inputs(target.InstanceId!, { allowInstanceStoreLoss: true }));
     });

@@ -14,6 +14,7 @@ import {
     TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { emulator } from "../hooks";
+import { requireCapability, skipWith } from "../support/requirements";
 import { ec2, finished, managedInstance, removeTempDirs, runShell, tempDir } from "./ssm-support.test";
 
 interface DiskView {
@@ -51,13 +52,14 @@ async function volumeFor(instanceId: string): Promise<string> {
 const disks = async () => (await emulator().control<{ disks: DiskView[] }>("GET", "/disks")).disks;
 
 describe("emulator disks: images behind EBS volumes", () => {
+    before(function () {
+        requireCapability(this, "loop-devices", "e2fsprogs");
+    });
+
     beforeEach(async function () {
         await emulator().reset();
         const capability = await emulator().control<{ loopDevices: boolean; reason: string | null }>("GET", "/disks/capability");
-        if (!capability.loopDevices) {
-            console.log(`skipped: loop devices unavailable: ${capability.reason}`);
-            this.skip();
-        }
+        if (!capability.loopDevices) skipWith(this, `the emulator finds loop devices unavailable: ${capability.reason}`);
     });
 
     afterEach(async () => {

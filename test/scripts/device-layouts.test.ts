@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertKeysFile, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, assertKeysFile, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
 import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, rootTree } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, filesystemUuid, GPT_LINUX, partition, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
@@ -39,7 +39,7 @@ describe("reset-ssh-key.sh --device: finding and mounting the OS root", function
     const deployKeys = () => `${DEPLOY_EXISTING_KEYS}\n${key().publicLine}\n`;
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this, "fdisk");
         workspace = new Workspace(makeTempDir("script-devices"));
     });
     after(() => {

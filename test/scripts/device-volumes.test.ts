@@ -7,13 +7,14 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertKeysFile, assertNoTraces, requireLoopDevices, skipWith } from "./helpers/checks";
+import { assertExit, assertKeysFile, assertNoTraces, requireImageTools } from "./helpers/checks";
+import { requireCapability } from "../support/requirements";
 import { EC2_USER, rootTree } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, filesystemUuid, GPT_LINUX, makeFilesystem, partition, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { buildVolumeGroup, logicalVolumeRanges } from "./helpers/lvm";
 import { runScript } from "./helpers/sandbox";
-import { btrfsUnavailableReason, deviceMapperUnavailableReason, lvmUnavailableReason, makeTempDir, run } from "../../rehearsal/disk/system";
+import { makeTempDir, run } from "../../rehearsal/disk/system";
 import { Entry, listTree, writeTree } from "../../rehearsal/disk/tree";
 
 /** The standard tree split in two: the root without home contents, and /home's contents. */
@@ -34,7 +35,7 @@ describe("reset-ssh-key.sh --device: home directories on other filesystems", fun
     const ec2UserKeys = (home: string) => path.join(home, "ec2-user/.ssh/authorized_keys");
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this, "fdisk");
         workspace = new Workspace(makeTempDir("script-volumes"));
     });
     after(() => {
@@ -81,8 +82,7 @@ describe("reset-ssh-key.sh --device: home directories on other filesystems", fun
     });
 
     it("btrfs with root and home subvolumes (Fedora layout): subvol=root, then subvol=home from fstab", async function () {
-        const reason = btrfsUnavailableReason();
-        if (reason) skipWith(this, `btrfs: ${reason}`);
+        requireCapability(this, "btrfs-progs");
         const disk = workspace.attach(workspace.sparseFile(256));
         makeFilesystem(disk, "btrfs");
         const uuid = filesystemUuid(disk);
@@ -108,8 +108,7 @@ describe("reset-ssh-key.sh --device: home directories on other filesystems", fun
     });
 
     it("LVM: LVs mapped without activating the volume group, though the helper has one of the same name", async function () {
-        const reason = lvmUnavailableReason();
-        if (reason) skipWith(this, `LVM: ${reason}`);
+        requireCapability(this, "lvm2");
         const helperPv = workspace.attach(workspace.sparseFile(16));
         buildVolumeGroup(workspace, helperPv, "vg0", [{ name: "root", mib: 8 }]);
         const image = workspace.sparseFile(128);
@@ -137,8 +136,7 @@ describe("reset-ssh-key.sh --device: home directories on other filesystems", fun
     });
 
     it("LVM: a logical volume in several segments is mapped with device-mapper", async function () {
-        const reason = lvmUnavailableReason() ?? deviceMapperUnavailableReason();
-        if (reason) skipWith(this, `LVM with a multi-segment logical volume: ${reason}`);
+        requireCapability(this, "lvm2", "device-mapper");
         const vg = `rskt${process.pid}`;
         const disk = workspace.attach(workspace.sparseFile(96));
         const lvm = (command: string, ...args: string[]) => run("lvm", [command, "--devices", disk, ...args]);

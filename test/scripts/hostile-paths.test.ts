@@ -8,7 +8,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
 import { EC2_USER, rootTree, SHADOW, SVC } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
@@ -23,7 +23,7 @@ describe("reset-ssh-key.sh: hostile paths on the volume", function () {
     const key = () => ed25519();
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         workspace = new Workspace(makeTempDir("script-hostile-paths"));
     });
     after(() => {

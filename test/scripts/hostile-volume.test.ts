@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertNoTempFiles, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, assertNoTempFiles, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
 import { DEPLOY_EXISTING_KEYS, PASSWD, rootTree } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
@@ -43,7 +43,7 @@ describe("reset-ssh-key.sh: broken and hostile volumes", function () {
     const key = () => ed25519();
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         workspace = new Workspace(makeTempDir("script-hostile-volume"));
     });
     after(() => {

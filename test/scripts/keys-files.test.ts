@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertKeysFile, assertNoTempFiles, assertOwnership, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, assertKeysFile, assertNoTempFiles, assertOwnership, requireImageTools, transcript } from "./helpers/checks";
 import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, PASSWD, rootTree, SVC } from "../../rehearsal/disk/root-tree";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
@@ -24,7 +24,7 @@ describe("reset-ssh-key.sh: keys files, users and idempotence", function () {
     const file = (root: string, relative: string) => path.join(root, relative);
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         roots = new RootDirs("script-keys-files");
     });
     after(() => {

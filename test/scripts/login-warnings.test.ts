@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, requireImageTools, transcript } from "./helpers/checks";
 import { GROUP, PASSWD, rootTree, SHADOW } from "../../rehearsal/disk/root-tree";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
@@ -38,7 +38,7 @@ describe("reset-ssh-key.sh: warnings for what would still stop the login", funct
     const run = (root: string, ...extra: string[]) => runScript(["--root", root, "--public-key", key().publicLine, ...extra]);
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         roots = new RootDirs("script-warnings");
     });
     after(() => {

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, requireImageTools, transcript } from "./helpers/checks";
 import { rootTree } from "../../rehearsal/disk/root-tree";
 import { ed25519, keyPair, removeGeneratedKeys, secretLines } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
@@ -26,7 +26,7 @@ describe("reset-ssh-key.sh: the public key", function () {
     let roots: RootDirs;
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         roots = new RootDirs("script-public-key");
     });
     after(() => {

@@ -1,21 +1,17 @@
 /**
- * The hooks every whole-run test shares: skip (with the reason) where loop devices are missing
- * (unless the run mounts no volume: the Windows runs),
+ * The hooks every whole-run test shares: skip (with the reason) where loop devices or xfsprogs
+ * are missing (unless the run mounts no volume: the Windows runs),
  * and run each test on a fresh emulator with the realistic latency profile at `timeScale`, the
  * program's own waits scaled alike (EC2_RESET_ACCESS_TIME_SCALE); undone after each test.
  * Registers mocha hooks: call it at the top of a `describe`, before the suite's own hooks.
  */
 import { emulator } from "../hooks";
-import { loopUnavailableReason } from "../../rehearsal/disk/system";
+import { requireCapability } from "./requirements";
 
 export function useRealisticEmulation(timeScale: number, options: { loopDevices?: boolean } = {}): void {
     before(function () {
         if (options.loopDevices === false) return; // a run whose volumes are never mounted
-        const reason = loopUnavailableReason();
-        if (reason) {
-            console.log(`      skipped: ${reason}`);
-            this.skip();
-        }
+        requireCapability(this, "loop-devices", "xfsprogs"); // the target's root volume is a real XFS image
     });
 
     beforeEach(async () => {

@@ -4,18 +4,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Workspace } from "../../../rehearsal/disk/images";
 import { ScriptResult } from "./sandbox";
-import { loopUnavailableReason } from "../../../rehearsal/disk/system";
+import { requireCapability } from "../../support/requirements";
 import { ownershipOf } from "../../../rehearsal/disk/tree";
 
-/** Skips the current test or suite, printing the reason so it shows in CI output. */
-export function skipWith(context: Mocha.Context, reason: string): never {
-    console.log(`      skipped: ${reason}`);
-    context.skip();
-}
-
-export function requireLoopDevices(context: Mocha.Context): void {
-    const reason = loopUnavailableReason();
-    if (reason) skipWith(context, reason);
+/**
+ * Skips (with the reason) unless the script tests' images can be made here: loop devices, ext4
+ * and XFS, SELinux labels, SSH keys; plus any `more` capabilities the suite needs.
+ */
+export function requireImageTools(context: Mocha.Context, ...more: string[]): void {
+    requireCapability(context, "loop-devices", "e2fsprogs", "xfsprogs", "attr", "openssh-client", ...more);
 }
 
 /** The script's output, for assertion messages. */
