@@ -11,6 +11,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AGENT_DATA, agentDataJson, embedAgentData, extractAgentDataJson, SCRIPT_PATH } from "../../lib/windows-agent-edits";
 import { PARAMETER_PATTERNS } from "../../lib/windows-document";
+import { pwshPath } from "../../tools/deps/capabilities";
+import { requireCapability } from "../support/requirements";
 
 const script = fs.readFileSync(SCRIPT_PATH, "utf8");
 const textEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-text-edits.ts"), "utf8");
@@ -204,15 +206,14 @@ describe("enable-password-reset.ps1: the same algorithm as lib/windows-text-edit
 });
 
 describe("enable-password-reset.ps1: PowerShell's parser", () => {
-    it("parses without errors (needs pwsh on the PATH)", function () {
-        const probe = spawnSync("pwsh", ["-NoProfile", "-Command", "$PSVersionTable.PSVersion.ToString()"], { encoding: "utf8" });
-        if (probe.error) this.skip();
-        const parse = spawnSync("pwsh", [
+    it("parses without errors (needs pwsh)", function () {
+        requireCapability(this, "pwsh");
+        // -Command joins what follows it into the command text (no $args): the path comes by environment.
+        const parse = spawnSync(pwshPath()!, [
             "-NoProfile",
             "-Command",
-            "$e = $null; $t = $null; [void][System.Management.Automation.Language.Parser]::ParseFile($args[0], [ref]$t, [ref]$e); $e | ForEach-Object { $_.ToString() }; exit $e.Count",
-            SCRIPT_PATH,
-        ], { encoding: "utf8" });
+            "$e = $null; $t = $null; [void][System.Management.Automation.Language.Parser]::ParseFile($env:SCRIPT_TO_PARSE, [ref]$t, [ref]$e); $e | ForEach-Object { $_.ToString() }; exit $e.Count",
+        ], { encoding: "utf8", env: { ...process.env, SCRIPT_TO_PARSE: SCRIPT_PATH } });
         assert.equal(parse.status, 0, parse.stdout + parse.stderr);
     });
 });
