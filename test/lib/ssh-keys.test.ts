@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import requireFromString from "require-from-string";
 import { fingerprintOf, generateSshKeyPair, InvalidPublicKeyError, parsePublicKey, SshKeyType } from "../../lib/ssh-keys";
 import { sshMpint, sshString } from "../../lib/openssh-format";
+import { requireCapability } from "../support/requirements";
 
 const execFileAsync = promisify(execFile);
 const COPY_AGAIN = "copy the whole line from the .pub file again";
@@ -57,6 +58,9 @@ describe("ssh keys", () => {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     describe("generateSshKeyPair", () => {
+        before(function () {
+            requireCapability(this, "openssh-client"); // each test compares with what ssh-keygen says
+        });
         const expected: Record<SshKeyType, { sshType: string; bits: number; label: string }> = {
             ed25519: { sshType: "ssh-ed25519", bits: 256, label: "ED25519" },
             rsa: { sshType: "ssh-rsa", bits: 4096, label: "RSA" },
@@ -161,7 +165,8 @@ describe("ssh keys", () => {
         ];
         const file = (name: string) => path.join(dir, `keygen-${name}`);
 
-        before(async () => {
+        before(async function () {
+            requireCapability(this, "openssh-client"); // the fixtures are made by ssh-keygen
             const all = [...accepted, { name: "rsa-1024", args: ["-t", "rsa", "-b", "1024"] }];
             // In parallel: ssh-keygen takes a few seconds for RSA 4096.
             await Promise.all(all.map(({ name, args }) => execFileAsync("ssh-keygen", ["-q", ...args, "-N", "", "-C", `${name}@test-host`, "-f", file(name)])));

@@ -1,6 +1,6 @@
 /**
- * The hooks every whole-run test shares: skip (with the reason) where loop devices or xfsprogs
- * are missing (unless the run mounts no volume: the Windows runs),
+ * The hooks every whole-run test shares: skip (with the reason) where loop devices, xfsprogs or
+ * ssh-keygen are missing (unless the run mounts no volume: the Windows runs),
  * and run each test on a fresh emulator with the realistic latency profile at `timeScale`, the
  * program's own waits scaled alike (EC2_RESET_ACCESS_TIME_SCALE); undone after each test.
  * Registers mocha hooks: call it at the top of a `describe`, before the suite's own hooks.
@@ -11,7 +11,8 @@ import { requireCapability } from "./requirements";
 export function useRealisticEmulation(timeScale: number, options: { loopDevices?: boolean } = {}): void {
     before(function () {
         if (options.loopDevices === false) return; // a run whose volumes are never mounted
-        requireCapability(this, "loop-devices", "xfsprogs"); // the target's root volume is a real XFS image
+        // The target's root volume is a real XFS image; the key read back is checked with ssh-keygen.
+        requireCapability(this, "loop-devices", "xfsprogs", "openssh-client");
     });
 
     beforeEach(async () => {
