@@ -9,7 +9,7 @@
 import { Checkpoint, DeploymentState, ResourceState } from "./deployment-state";
 import { deleteInOrder } from "./deployment-destroy";
 import { Props, Registration, ResourceOperations } from "./deployment-operations";
-import { PartialCreateError } from "./emulated-resources";
+import { emulatedResource, PartialCreateError } from "./emulated-resources";
 import { sameJson } from "./pulumi-host";
 
 export interface StepResult {
@@ -126,8 +126,13 @@ export class DeploymentEngine {
         if (this.ops.isComponent(reg)) return this.same(reg, old, news);
         if (old.initErrors?.length) return this.replace(reg, old, reg.options.deleteBeforeReplace ?? false);
         if (!this.ops.isDynamic(reg)) {
-            // Ordinary resources: unchanged inputs keep everything; any change replaces.
-            if (sameJson(old.inputs, news)) return this.same(reg, old, news);
+            // Ordinary resources: unchanged inputs keep everything; any change replaces. The
+            // provider diffs some attributes against the state it read (after a refresh, what
+            // AWS shows), not against the last inputs: a difference there replaces too.
+            const readBack = emulatedResource(reg.type).readBack ?? [];
+            const drifted = readBack.filter((k) => news[k] !== undefined && k in old.outputs && !sameJson(old.outputs[k], news[k]));
+            if (sameJson(old.inputs, news) && drifted.length === 0) return this.same(reg, old, news);
+            trace(`replace ${reg.type} ${reg.name}: ${drifted.length ? `state differs in ${drifted.join(", ")}` : "inputs changed"}`);
             return this.replace(reg, old, reg.options.deleteBeforeReplace ?? false);
         }
         const checked = await this.ops.host.check(reg.name, old.inputs, news);

@@ -17,6 +17,7 @@ import { deleteInOrder, DestroyError } from "./deployment-destroy";
 import { DeploymentEngine } from "./deployment-engine";
 import { HarnessMonitor } from "./deployment-monitor";
 import { ResourceOperations } from "./deployment-operations";
+import { refreshState } from "./deployment-refresh";
 
 export { loadDynamicProvider } from "./pulumi-host";
 export { DeploymentState, ResourceState, PendingOperation, SeenOptions, readState, writeStateSync, emptyState } from "./deployment-state";
@@ -126,6 +127,11 @@ export async function destroy(state: DeploymentState, options: { statePath?: str
     checkpoint.save();
     if (errors.length) throw new DestroyError(errors, working);
     return working;
+}
+
+/** `pulumi refresh`: the state as the providers read it back now (deployment-refresh.ts). */
+export function refresh(state: DeploymentState, options: { statePath?: string } = {}): Promise<DeploymentState> {
+    return refreshState(state, options);
 }
 
 function startState(options: DeployOptions, diagnostics: Diagnostic[]): DeploymentState {

@@ -185,6 +185,23 @@ async function rootBlockDevice(ec2: EC2Client, instance: Instance): Promise<Prop
     };
 }
 
+/**
+ * The provider's Read: the instance as it is now (a stopped one has no public IP, so
+ * associatePublicIpAddress reads false); gone or terminated: undefined.
+ */
+export async function readInstance(ctx: EmulationContext, id: string, _outputs: Props, inputs: Props): Promise<Props | undefined> {
+    const ec2 = clients.ec2(ctx.region);
+    try {
+        const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+        const state = described.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+        if (!state || state === "terminated") return undefined;
+    } catch (err) {
+        if ((err as Error).name === "InvalidInstanceID.NotFound") return undefined;
+        throw err;
+    }
+    return instanceOutputs(ec2, ctx.region, id, inputs);
+}
+
 export async function deleteInstance(ctx: EmulationContext, id: string): Promise<void> {
     const ec2 = clients.ec2(ctx.region);
     try {

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import {
     AuthorizeSecurityGroupEgressCommand,
+    DescribeSecurityGroupsCommand,
     AuthorizeSecurityGroupIngressCommand,
     CreateSecurityGroupCommand,
     DeleteSecurityGroupCommand,
@@ -22,13 +23,16 @@ import {
     DeleteInstanceProfileCommand,
     DeleteRoleCommand,
     DetachRolePolicyCommand,
+    GetInstanceProfileCommand,
+    GetRoleCommand,
+    ListAttachedRolePoliciesCommand,
     ListInstanceProfilesForRoleCommand,
     RemoveRoleFromInstanceProfileCommand,
 } from "@aws-sdk/client-iam";
-import { CreateDocumentCommand, DeleteDocumentCommand, DocumentFormat, DocumentType } from "@aws-sdk/client-ssm";
+import { CreateDocumentCommand, DeleteDocumentCommand, DescribeDocumentCommand, DocumentFormat, DocumentType } from "@aws-sdk/client-ssm";
 import { accountId, awsTags, clients, code, EmulationContext, goneIsFine, physicalName, Props, retryWhile, strings } from "./emulated-aws";
-import { createInstance, deleteInstance } from "./emulated-instance";
-import { createVpc, deleteVpc } from "./emulated-vpc";
+import { createInstance, deleteInstance, readInstance } from "./emulated-instance";
+import { createVpc, deleteVpc, readVpc } from "./emulated-vpc";
 
 export { EmulationContext, PartialCreateError } from "./emulated-aws";
 
@@ -36,23 +40,75 @@ export interface EmulatedResource {
     create(ctx: EmulationContext, inputs: Props): Promise<{ id: string; outputs: Props }>;
     /** Gets the id and the outputs in state, and the inputs that created them. */
     delete(ctx: EmulationContext, id: string, outputs: Props, inputs: Props): Promise<void>;
+    /**
+     * `pulumi refresh`: the provider's Read. The outputs as AWS shows them now, or undefined
+     * when the resource is gone (the engine then drops it from state).
+     */
+    read(ctx: EmulationContext, id: string, outputs: Props, inputs: Props): Promise<Props | undefined>;
+    /**
+     * Attributes the provider's Diff takes from the (refreshed) state rather than from the
+     * last inputs, and which force a replacement when the program's input differs: the
+     * Terraform-based provider diffs the config against the state it read.
+     */
+    readBack?: string[];
 }
 
 export const EMULATED_RESOURCES: Record<string, EmulatedResource> = {
-    "awsx:ec2:Vpc": { create: createVpc, delete: (ctx, id) => deleteVpc(ctx, id) },
-    "aws:ec2/securityGroup:SecurityGroup": { create: createSecurityGroup, delete: deleteSecurityGroup },
-    "aws:iam/role:Role": { create: createRole, delete: deleteRole },
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { create: attachRolePolicy, delete: detachRolePolicy },
-    "aws:iam/instanceProfile:InstanceProfile": { create: createInstanceProfile, delete: deleteInstanceProfile },
-    "aws:ssm/document:Document": { create: createDocument, delete: deleteDocument },
-    "aws:ec2/instance:Instance": { create: createInstance, delete: (ctx, id) => deleteInstance(ctx, id) },
+    "awsx:ec2:Vpc": { create: createVpc, delete: (ctx, id) => deleteVpc(ctx, id), read: readVpc },
+    "aws:ec2/securityGroup:SecurityGroup": { create: createSecurityGroup, delete: deleteSecurityGroup, read: readSecurityGroup },
+    "aws:iam/role:Role": { create: createRole, delete: deleteRole, read: readRole },
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { create: attachRolePolicy, delete: detachRolePolicy, read: readAttachment },
+    "aws:iam/instanceProfile:InstanceProfile": { create: createInstanceProfile, delete: deleteInstanceProfile, read: readInstanceProfile },
+    "aws:ssm/document:Document": { create: createDocument, delete: deleteDocument, read: readDocument },
+    // associatePublicIpAddress is read from the primary network interface's public IP, and
+    // forces replacement: a stopped instance reads false (hashicorp/terraform-provider-aws#33775).
+    "aws:ec2/instance:Instance": {
+        create: createInstance, delete: (ctx, id) => deleteInstance(ctx, id), read: readInstance,
+        readBack: ["associatePublicIpAddress"],
+    },
 };
 
 /** Explicit provider resources (`new aws.Provider(...)`) manage nothing in AWS. */
 export const PROVIDER_RESOURCE: EmulatedResource = {
     create: async (_ctx, inputs) => ({ id: randomUUID(), outputs: { ...inputs } }),
     delete: async () => undefined,
+    read: async (_ctx, _id, outputs) => outputs,
 };
+
+/** A read that only asks whether the resource still exists: the stored outputs, or undefined. */
+async function stillThere(lookup: Promise<unknown>, outputs: Props, ...goneCodes: string[]): Promise<Props | undefined> {
+    try {
+        await lookup;
+        return outputs;
+    } catch (err) {
+        if (code(...goneCodes)(err)) return undefined;
+        throw err;
+    }
+}
+
+function readSecurityGroup(ctx: EmulationContext, id: string, outputs: Props) {
+    return stillThere(clients.ec2(ctx.region).send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })), outputs, "InvalidGroup.NotFound", "InvalidGroupId.NotFound");
+}
+
+function readRole(ctx: EmulationContext, id: string, outputs: Props) {
+    return stillThere(clients.iam(ctx.region).send(new GetRoleCommand({ RoleName: id })), outputs, "NoSuchEntity");
+}
+
+async function readAttachment(ctx: EmulationContext, _id: string, outputs: Props) {
+    const listed = clients.iam(ctx.region).send(new ListAttachedRolePoliciesCommand({ RoleName: String(outputs.role) }));
+    const found = await stillThere(listed, outputs, "NoSuchEntity");
+    if (!found) return undefined;
+    const attached = (await listed).AttachedPolicies ?? [];
+    return attached.some((p) => p.PolicyArn === outputs.policyArn) ? outputs : undefined;
+}
+
+function readInstanceProfile(ctx: EmulationContext, id: string, outputs: Props) {
+    return stillThere(clients.iam(ctx.region).send(new GetInstanceProfileCommand({ InstanceProfileName: id })), outputs, "NoSuchEntity");
+}
+
+function readDocument(ctx: EmulationContext, id: string, outputs: Props) {
+    return stillThere(clients.ssm(ctx.region).send(new DescribeDocumentCommand({ Name: id })), outputs, "InvalidDocument");
+}
 
 export function emulatedResource(type: string): EmulatedResource {
     if (type.startsWith("pulumi:providers:")) return PROVIDER_RESOURCE;

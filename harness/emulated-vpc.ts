@@ -21,6 +21,7 @@ import {
     DescribeInternetGatewaysCommand,
     DescribeRouteTablesCommand,
     DescribeSubnetsCommand,
+    DescribeVpcsCommand,
     DetachInternetGatewayCommand,
     DisassociateRouteTableCommand,
     EC2Client,
@@ -138,6 +139,17 @@ export function subnetBlocks(vpcCidr: string, count: number, specs: SubnetSpec[]
 
 function toIp(n: number): string {
     return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** Refresh: awsx's children read back; here, whether the VPC is still there. */
+export async function readVpc(ctx: EmulationContext, id: string, outputs: Props): Promise<Props | undefined> {
+    try {
+        const found = await clients.ec2(ctx.region).send(new DescribeVpcsCommand({ VpcIds: [id] }));
+        return found.Vpcs?.length ? outputs : undefined;
+    } catch (err) {
+        if (code("InvalidVpcID.NotFound")(err)) return undefined;
+        throw err;
+    }
 }
 
 /** Everything in the VPC that awsx created, in reverse: routes go with their tables. */

@@ -11,6 +11,7 @@
  * - create(news) and update(id, olds, news) run the new text; `__provider` is added to outs.
  *   With no `update` method the outputs are only `{__provider}` (the host's literal behaviour).
  * - delete(id, olds) runs the text stored in the old outputs: the old code after an upgrade.
+ * - read(id, olds) (refresh) runs the stored text; without `read` the stored state stays.
  * Results cross gRPC as a protobuf Struct: `undefined` anywhere fails ("Unexpected struct
  * type."), a Date becomes {}; `overTheWire` does the same conversion here.
  */
@@ -111,6 +112,17 @@ export class DynamicProviderHost {
         const provider = await this.provider(news);
         const result = provider.update ? (await provider.update(id, oldOutputs, news)) ?? {} : {};
         return overTheWire(includingProvider(result.outs, news));
+    }
+
+    /**
+     * The host's Read (`pulumi refresh`): the provider's `read` with the stored outputs; a
+     * provider without `read` keeps what is stored.
+     */
+    async read(id: string, oldOutputs: Props): Promise<{ id: string; outputs: Props }> {
+        const provider = await this.provider(oldOutputs);
+        if (!provider.read) return { id, outputs: oldOutputs };
+        const result = await provider.read(id, oldOutputs);
+        return { id: result.id ?? id, outputs: overTheWire(includingProvider(result.props, oldOutputs)) };
     }
 
     async delete(id: string, oldOutputs: Props): Promise<void> {
