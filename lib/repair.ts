@@ -3,14 +3,22 @@
  * with its DeleteOnTermination, then, if a reset holds it (the in-progress tag), restore the
  * state it had. Idempotent, so a failed step, `pulumi destroy` and a retry can all call it.
  */
-import { Clients, clientsFor } from "./aws-clients";
-import { describeInstance, removeTag, startInstance, tagValue, waitForState } from "./ec2-instance";
+import { DescribeInstancesCommand, Instance } from "@aws-sdk/client-ec2";
+import { awsErrorCode, Clients, clientsFor } from "./aws-clients";
+import { removeTag, startInstance, tagValue, waitForState } from "./ec2-instance";
 import { attachmentOf, attachVolume, describeVolume, detachVolume, setDeleteOnTermination } from "./ec2-volume";
 import { IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
 export async function restoreTarget(clients: Clients, ctx: TargetContext): Promise<void> {
     const { ec2 } = clients;
-    const journal = tagValue(await describeInstance(ec2, ctx.instanceId), IN_PROGRESS_TAG);
+    const instance = await instanceIfPresent(clients, ctx.instanceId);
+    // Terminated (or gone from the API): nothing left to repair, and `pulumi destroy` must end.
+    if (!instance || ["shutting-down", "terminated"].includes(instance.State?.Name ?? "")) return;
+    const journal = tagValue(instance, IN_PROGRESS_TAG);
+    // No journal: no reset holds it. The steps tag the target before they touch it and untag it
+    // last, so a root volume that is elsewhere without the tag was replaced outside this tool
+    // (ReplaceRootVolume, a manual swap): putting the recorded one back would undo that.
+    if (!journal) return;
     const moved = await returnRootVolume(clients, ctx);
     if (moved || journal) {
         await setDeleteOnTermination(ec2, ctx.instanceId, ctx.rootDeviceName, ctx.rootVolumeId, ctx.rootDeleteOnTermination);
@@ -18,6 +26,16 @@ export async function restoreTarget(clients: Clients, ctx: TargetContext): Promi
     if (journal) {
         if (journal === "running") await startInstance(ec2, ctx.instanceId);
         await removeTag(ec2, ctx.instanceId, IN_PROGRESS_TAG);
+    }
+}
+
+async function instanceIfPresent({ ec2 }: Clients, instanceId: string): Promise<Instance | undefined> {
+    try {
+        const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+        return out.Reservations?.[0]?.Instances?.[0];
+    } catch (err) {
+        if (awsErrorCode(err) === "InvalidInstanceID.NotFound") return undefined;
+        throw err;
     }
 }
 
