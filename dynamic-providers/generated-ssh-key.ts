@@ -5,7 +5,7 @@
  * tells) nothing is generated or stored: its outputs are empty.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PutParameterCommand, DeleteParameterCommand } from "@aws-sdk/client-ssm";
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
 import { awsErrorCode, clientsFor } from "../lib/aws-clients";
 import { generateSshKeyPair, SshKeyType } from "../lib/ssh-keys";
 import { plainOutputs } from "./plain-outputs";
@@ -59,9 +59,18 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const outs = { ...inputs, publicKey: key.publicKey, fingerprint: key.fingerprint, parameterVersion: put.Version ?? 0 };
         return { id: `${inputs.parameterName}#${put.Version ?? 0}`, outs: plainOutputs(outs) };
     },
-    async delete(_id: pulumi.ID, props: KeyInputs) {
+    async delete(_id: pulumi.ID, props: KeyInputs & { parameterVersion?: number }) {
         if (!props.deleteParameterOnDestroy || props.platform === "windows") return;
         const { ssm } = await clientsFor(props);
+        // A replaced key's delete runs at the end of the update, after its replacement wrote
+        // the new key under the same name (create-before-delete): delete only the version this
+        // resource wrote, never a newer one.
+        const current = await ssm.send(new GetParameterCommand({ Name: props.parameterName })).catch((err) => {
+            if (awsErrorCode(err) === "ParameterNotFound") return undefined;
+            throw err;
+        });
+        if (!current?.Parameter) return;
+        if (props.parameterVersion && current.Parameter.Version !== props.parameterVersion) return;
         await ssm.send(new DeleteParameterCommand({ Name: props.parameterName })).catch((err) => {
             if (awsErrorCode(err) !== "ParameterNotFound") throw err;
         });
