@@ -19,6 +19,7 @@ import { RootVolumeToHelper } from "../dynamic-providers/root-volume-to-helper";
 import { TargetBackup } from "../dynamic-providers/target-backup";
 import { TargetPreflight } from "../dynamic-providers/target-preflight";
 import { passwordInstructions } from "../lib/password-instructions";
+import { resetDigest } from "../lib/reset-digest";
 import { resetDocumentContent } from "../lib/linux-document";
 import { TargetContext } from "../lib/target-context";
 import * as validate from "../lib/validate-args";
@@ -83,7 +84,7 @@ export class ResetAccess extends pulumi.ComponentResource {
         const afterPreflight = { parent: this, dependsOn: [preflight] };
 
         const network = subnetId
-            ? { subnetId, publicIp: false }
+            ? { subnetId }
             : this.temporaryNetwork(name, this.availabilityZoneOf(instanceId, region), afterPreflight);
         const helper = this.helper(name, preflight, network, afterPreflight);
         const document = new aws.ssm.Document(`${name}-reset-document`, {
@@ -101,8 +102,10 @@ export class ResetAccess extends pulumi.ComponentResource {
             .apply(([p, k]) => (p === "windows" ? "" : validate.checkPublicKey(k)));
 
         const helperInstanceId = helper.instance.id;
+        const digest = pulumi.all([instanceId, rotation, publicKey, users, ownKey ? "" : keyType, platform])
+            .apply(([id, r, key, u, type, p]) => resetDigest({ instanceId: id, rotation: r, publicKey: key, users: u, keyType: type, platform: p }));
         const { backup, reset, release } = this.stepsOnTarget(name, {
-            context: preflight.context, rotation, helperInstanceId, documentName: document.name, publicKey, users,
+            context: preflight.context, rotation, resetDigest: digest, helperInstanceId, documentName: document.name, publicKey, users,
             retainBackup: args.retainBackup ?? true,
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
@@ -156,11 +159,12 @@ export class ResetAccess extends pulumi.ComponentResource {
 
     /** The chain of steps on the target, each after the previous one. */
     private stepsOnTarget(name: string, a: {
-        context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
+        context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; resetDigest: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
         documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>;
         retainBackup: pulumi.Input<boolean>; waitForPasswordEnabledImage: boolean; helperResources: pulumi.Resource[];
     }) {
-        const step = { context: a.context, rotation: a.rotation };
+        // Every step carries the digest of all reset inputs: a change re-runs the whole chain.
+        const step = { context: a.context, rotation: a.rotation, resetDigest: a.resetDigest };
         const after = (previous: pulumi.Resource | pulumi.Resource[]) => ({ parent: this, dependsOn: previous });
         const hold = new HoldTarget(`${name}-stop`, step, after(a.helperResources));
         const backup = new TargetBackup(`${name}-backup`, { ...step, retainBackup: a.retainBackup }, after(hold));
@@ -206,7 +210,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             subnetSpecs: [{ type: awsx.ec2.SubnetType.Public, cidrMask: 26 }],
             tags: { Name: `${name}-vpc`, "ec2-reset-access:temporary": "true" },
         }, opts);
-        return { subnetId: vpc.publicSubnetIds.apply((ids) => ids[0]), vpcId: vpc.vpcId, publicIp: true };
+        return { subnetId: vpc.publicSubnetIds.apply((ids) => ids[0]), vpcId: vpc.vpcId };
     }
 
     /** Read at preview too, so the temporary VPC's AZ is known before anything is created. */
@@ -226,7 +230,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     private helper(
         name: string,
         preflight: TargetPreflight,
-        network: { subnetId: pulumi.Input<string>; vpcId?: pulumi.Input<string>; publicIp: boolean },
+        network: { subnetId: pulumi.Input<string>; vpcId?: pulumi.Input<string> },
         opts: pulumi.CustomResourceOptions,
     ) {
         const vpcId = network.vpcId ?? aws.ec2.getSubnetOutput({ id: network.subnetId }, { parent: this }).vpcId;
@@ -252,7 +256,11 @@ export class ResetAccess extends pulumi.ComponentResource {
             subnetId: network.subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
             iamInstanceProfile: profile.name,
-            associatePublicIpAddress: network.publicIp,
+            // No associatePublicIpAddress: the subnet decides (the temporary one maps public IPs
+            // on launch). The provider reads that attribute back from the primary interface, a
+            // stopped helper reads false, and it forces replacement
+            // (hashicorp/terraform-provider-aws#33775): after `pulumi refresh` the helper, and
+            // with it every later step, would be replaced. Left unset, there is nothing to diff.
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
             rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
             tags: { Name: `${name}-helper`, "ec2-reset-access:helper-for": preflight.context.apply((c) => c?.instanceId ?? "") },

@@ -16,6 +16,8 @@ import { targetStepProvider, TargetStepInputs } from "./step-provider";
 export interface OfflineResetArgs {
     context: pulumi.Input<TargetContext>;
     rotation: pulumi.Input<string>;
+    /** Digest of every input of the reset (lib/reset-digest.ts): a change re-runs the whole chain. */
+    resetDigest: pulumi.Input<string>;
     helperInstanceId: pulumi.Input<string>;
     documentName: pulumi.Input<string>;
     /** Linux: the public key line as the document's allowedPattern admits it (empty for Windows). */

@@ -13,6 +13,8 @@ import { targetStepProvider, TargetStepInputs } from "./step-provider";
 export interface ReleaseTargetArgs {
     context: pulumi.Input<TargetContext>;
     rotation: pulumi.Input<string>;
+    /** Digest of every input of the reset (lib/reset-digest.ts): a change re-runs the whole chain. */
+    resetDigest: pulumi.Input<string>;
     helperInstanceId: pulumi.Input<string>;
     /** Windows: wait until the password-enabled AMI is available (a replacement is launched from it). */
     waitForPasswordEnabledImage?: pulumi.Input<boolean>;

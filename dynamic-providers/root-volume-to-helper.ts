@@ -8,6 +8,8 @@ import { targetStepProvider, TargetStepInputs } from "./step-provider";
 export interface RootVolumeToHelperArgs {
     context: pulumi.Input<TargetContext>;
     rotation: pulumi.Input<string>;
+    /** Digest of every input of the reset (lib/reset-digest.ts): a change re-runs the whole chain. */
+    resetDigest: pulumi.Input<string>;
     helperInstanceId: pulumi.Input<string>;
 }
 

@@ -8,12 +8,14 @@ import { Clients, clientsFor } from "../lib/aws-clients";
 import { restoreTarget, withRepair } from "../lib/repair";
 import { TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
-import { replaceOnChange } from "./replace-on-change";
+import { stepDiff } from "./step-diff";
 
 export interface TargetStepInputs {
     context: TargetContext;
     /** Changing it performs the step again (a new reset). */
     rotation: string;
+    /** Digest of every reset input: the only input whose change replaces a step (step-diff.ts). */
+    resetDigest: string;
 }
 
 export function targetStepProvider<I extends TargetStepInputs, O extends object>(
@@ -23,7 +25,7 @@ export function targetStepProvider<I extends TargetStepInputs, O extends object>
     performStep: (clients: Clients, inputs: I) => Promise<O>,
 ): pulumi.dynamic.ResourceProvider {
     return {
-        diff: replaceOnChange,
+        diff: stepDiff,
         async create(inputs: I) {
             const outs = await withRepair(step, inputs.context, (clients) => performStep(clients, inputs));
             return { id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`, outs: plainOutputs({ ...inputs, ...outs }) };

@@ -9,6 +9,8 @@ import { targetStepProvider, TargetStepInputs } from "./step-provider";
 export interface TargetBackupArgs {
     context: pulumi.Input<TargetContext>;
     rotation: pulumi.Input<string>;
+    /** Digest of every input of the reset (lib/reset-digest.ts): a change re-runs the whole chain. */
+    resetDigest: pulumi.Input<string>;
     /** Keep the AMI and its snapshots at `pulumi destroy` (default true). */
     retainBackup: pulumi.Input<boolean>;
 }

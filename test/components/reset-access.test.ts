@@ -38,7 +38,7 @@ describe("ResetAccess under mocks", () => {
         assert.deepEqual(vpc.subnetSpecs.map((s: { type: string }) => s.type), ["Public"]);
     });
 
-    it("launches the helper from AL2023 with IMDSv2, an encrypted root, a public IP and the SSM role", async () => {
+    it("launches the helper from AL2023 with IMDSv2, an encrypted root, the subnet's public IP and the SSM role", async () => {
         const { recorded } = await build();
         const helper = byName(recorded, "reset-helper", "aws:ec2/instance:Instance").inputs;
         assert.equal(helper.ami, "ami-0al2023");
@@ -46,7 +46,7 @@ describe("ResetAccess under mocks", () => {
         assert.equal(helper.subnetId, "subnet-0temp");
         assert.equal(helper.metadataOptions.httpTokens, "required");
         assert.equal(helper.rootBlockDevice.encrypted, true);
-        assert.equal(helper.associatePublicIpAddress, true);
+        assert.equal(helper.associatePublicIpAddress, undefined, "left to the subnet: the provider reads it back false on a stopped helper and replaces it");
         assert.equal(helper.iamInstanceProfile, "reset-helper-1234567");
         assert.equal(byName(recorded, "reset-helper-ssm").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
         const sg = recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs;
@@ -58,7 +58,7 @@ describe("ResetAccess under mocks", () => {
         assert.equal(recorded.some((r) => r.type === "awsx:ec2:Vpc"), false);
         const helper = byName(recorded, "reset-helper", "aws:ec2/instance:Instance").inputs;
         assert.equal(helper.subnetId, "subnet-0aaaabbbbccccdddd");
-        assert.equal(helper.associatePublicIpAddress, false);
+        assert.equal(helper.associatePublicIpAddress, undefined, "the subnet's own auto-assign setting decides");
         assert.equal(recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs.vpcId, "vpc-0given");
         assert.equal(byName(recorded, "reset-preflight").inputs.subnetId, "subnet-0aaaabbbbccccdddd");
     });

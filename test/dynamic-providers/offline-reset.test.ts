@@ -39,7 +39,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
     before(async function () {
         requireCapability(this, "loop-devices", "xfsprogs", "openssh-client");
         const context = {} as TargetContext;
-        const step = { context, rotation: "1", helperInstanceId: "i-0" };
+        const step = { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" };
         providers = {
             key: await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION, platform: "linux" })),
             hold: await hostedProvider(() => new HoldTarget("hold", step)),
@@ -65,7 +65,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
     });
 
     async function resetWith(publicKey: string) {
-        const step = { context: ctx, rotation: "1", helperInstanceId: helperId };
+        const step = { context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId };
         await providers.hold.create!(step);
         await providers.move.create!(step);
         const { outs } = await providers.reset.create!({ ...step, documentName: DOCUMENT, publicKey, users: "auto" });
@@ -93,7 +93,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
     });
 
     it("fails with the script's result and last lines when no user can log in, and restores the target", async () => {
-        const step = { context: ctx, rotation: "1", helperInstanceId: helperId };
+        const step = { context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId };
         await providers.hold.create!(step);
         await providers.move.create!(step);
         const own = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk me@laptop";

@@ -27,10 +27,10 @@ describe("target steps (host-loaded providers)", () => {
 
     before(async () => {
         const context = {} as TargetContext;
-        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1" }));
-        backup = await hostedProvider(() => new TargetBackup("backup", { context, rotation: "1", retainBackup: true }));
-        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", helperInstanceId: "i-0" }));
-        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", helperInstanceId: "i-0" }));
+        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
+        backup = await hostedProvider(() => new TargetBackup("backup", { context, rotation: "1", resetDigest: "d1", retainBackup: true }));
+        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
+        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
     });
 
     beforeEach(async () => {
@@ -39,7 +39,7 @@ describe("target steps (host-loaded providers)", () => {
         helperId = (await createHelper(ec2, iam)).InstanceId!;
     });
 
-    const base = () => ({ context: ctx, rotation: "1" });
+    const base = () => ({ context: ctx, rotation: "1", resetDigest: "d1" });
 
     it("hold stops the target and journals its prior state on it", async () => {
         await hold.create!(base());

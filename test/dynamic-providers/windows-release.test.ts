@@ -26,9 +26,9 @@ describe("release of a Windows target (host-loaded provider)", () => {
 
     before(async () => {
         const context = {} as TargetContext;
-        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1" }));
-        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", helperInstanceId: "i-0" }));
-        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", helperInstanceId: "i-0" }));
+        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
+        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
+        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
     });
 
     beforeEach(async () => {
@@ -37,7 +37,7 @@ describe("release of a Windows target (host-loaded provider)", () => {
         helperId = (await createHelper(ec2, iam)).InstanceId!;
     });
 
-    const step = () => ({ context: ctx, rotation: "1", helperInstanceId: helperId });
+    const step = () => ({ context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId });
     const passwordImages = async () =>
         (await ec2.send(new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "tag:ec2-reset-access:password-enabled-from", Values: [ctx.instanceId] }] }))).Images ?? [];
 
