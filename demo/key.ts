@@ -14,8 +14,9 @@ export interface FetchedKey {
 }
 
 /** The README's command, run for real against the emulator (AWS_ENDPOINT_URL points it there). */
-export function getParameterCommand(parameterName: string): string[] {
-    return ["ssm", "get-parameter", "--with-decryption", "--name", parameterName, "--query", "Parameter.Value", "--output", "text"];
+/** The README's retrieval command; --region: the key is in the target's region, not the CLI's default. */
+export function getParameterCommand(parameterName: string, region = process.env.AWS_REGION ?? "us-east-1"): string[] {
+    return ["ssm", "get-parameter", "--region", region, "--with-decryption", "--name", parameterName, "--query", "Parameter.Value", "--output", "text"];
 }
 
 /** Writes the private key to `file` (mode 0600) with the AWS CLI if it works here, else the SDK. */
