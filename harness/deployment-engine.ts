@@ -17,6 +17,14 @@ export interface StepResult {
     outputs: Props;
 }
 
+/** What `pulumi preview` would do with one resource. */
+export interface PlannedStep {
+    urn: string;
+    type: string;
+    name: string;
+    op: "create" | "same" | "update" | "replace";
+}
+
 export class DeploymentEngine {
     readonly ops: ResourceOperations;
     private readonly previous: Map<string, ResourceState>;
@@ -24,10 +32,14 @@ export class DeploymentEngine {
     private firstError: Error | undefined;
     private stopReason: Error | undefined;
     private readonly stopWaiters: (() => void)[] = [];
+    /** `pulumi preview`: the steps it would take (dry run only). */
+    readonly plan: PlannedStep[] = [];
 
     constructor(
         readonly checkpoint: Checkpoint,
         previous: DeploymentState | undefined,
+        /** `pulumi preview`: check and diff only, never create, update or delete. */
+        readonly dryRun = false,
     ) {
         const state = checkpoint.state;
         this.ops = new ResourceOperations(state.config, state.project);
@@ -68,7 +80,7 @@ export class DeploymentEngine {
         trace(`start ${reg.type} ${reg.name}`);
         try {
             const old = this.previous.get(reg.urn);
-            const result = old ? await this.changeStep(reg, old) : await this.createStep(reg);
+            const result = this.dryRun ? await this.planStep(reg, old) : old ? await this.changeStep(reg, old) : await this.createStep(reg);
             trace(`done  ${reg.type} ${reg.name} ${result.id}`);
             return result;
         } catch (err) {
@@ -88,9 +100,31 @@ export class DeploymentEngine {
         this.checkpoint.save();
     }
 
+    /**
+     * Preview: the engine runs each dynamic provider's `check` (and `diff` for an existing
+     * resource), never `create` (Pulumi docs; the dynamic-provider host). Outputs not known
+     * before a create are left out: the SDK makes them unknown in a dry run.
+     */
+    private async planStep(reg: Registration, old: ResourceState | undefined): Promise<StepResult> {
+        const known = Object.fromEntries(Object.entries(reg.inputs).filter(([, v]) => v !== undefined));
+        let op: PlannedStep["op"] = "create";
+        let inputs = known;
+        if (this.ops.isDynamic(reg)) {
+            inputs = await this.ops.host.check(reg.name, old?.inputs ?? {}, known);
+            if (old) {
+                const diff = await this.ops.host.diff(old.id, old.outputs, old.inputs, inputs);
+                op = diff.replaces.length ? "replace" : diff.changes ? "update" : "same";
+            }
+        } else if (old) {
+            op = sameJson(old.inputs, withIgnoredChanges(reg.inputs, old.inputs, reg.options.ignoreChanges)) ? "same" : "replace";
+        }
+        this.plan.push({ urn: reg.urn, type: reg.type, name: reg.name, op });
+        return old && op === "same" ? { id: old.id, outputs: old.outputs } : { id: "", outputs: this.ops.isComponent(reg) ? {} : inputs };
+    }
+
     /** After the program: delete replaced copies and resources no longer declared. */
     async finish(): Promise<void> {
-        if (this.stopped) return; // the engine stops: nothing is deleted after a failure
+        if (this.stopped || this.dryRun) return; // the engine stops: nothing is deleted after a failure
         const stale = this.checkpoint.state.resources.filter((r) => r.delete || (this.previous.has(r.urn) && !this.registered.has(r.urn)));
         const errors = await deleteInOrder(this.checkpoint, stale, this.ops);
         this.checkpoint.save();

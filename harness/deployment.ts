@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Checkpoint, cloneState, DeploymentState, emptyState, ResourceState } from "./deployment-state";
 import { deleteInOrder, DestroyError } from "./deployment-destroy";
-import { DeploymentEngine } from "./deployment-engine";
+import { DeploymentEngine, PlannedStep } from "./deployment-engine";
 import { HarnessMonitor } from "./deployment-monitor";
 import { ResourceOperations } from "./deployment-operations";
 import { refreshState } from "./deployment-refresh";
@@ -22,6 +22,7 @@ import { refreshState } from "./deployment-refresh";
 export { loadDynamicProvider } from "./pulumi-host";
 export { DeploymentState, ResourceState, PendingOperation, SeenOptions, readState, writeStateSync, emptyState } from "./deployment-state";
 export { DestroyError } from "./deployment-destroy";
+export { PlannedStep } from "./deployment-engine";
 export { deployInChild, ChildDeployOptions, ChildDeployResult } from "./deployment-process";
 
 // Internal SDK modules (no public API for these): the runtime's store and RPC bookkeeping.
@@ -43,6 +44,8 @@ export interface DeployOptions {
     config?: Record<string, string>;
     /** Called after a resource's completed step is in the checkpoint. */
     onCompleted?: (resource: ResourceState) => void;
+    /** `pulumi preview`: checks and diffs only; the result's state is the previous one. */
+    dryRun?: boolean;
 }
 
 export interface Diagnostic {
@@ -58,6 +61,8 @@ export interface DeployResult {
     error?: Error;
     /** What the program logged with pulumi.log (and the harness's own warnings). */
     diagnostics: Diagnostic[];
+    /** Preview only: the step each resource would take. */
+    plan?: PlannedStep[];
 }
 
 export const DEFAULT_PROJECT = "ec2-reset-access";
@@ -81,9 +86,9 @@ export async function deploy(program: Program, options: DeployOptions = {}): Pro
         const state = startState(options, diagnostics);
         const checkpoint = new Checkpoint(state, options.statePath, (r) => r && options.onCompleted?.(r));
         checkpoint.save();
-        engine = new DeploymentEngine(checkpoint, options.previous);
+        engine = new DeploymentEngine(checkpoint, options.previous, options.dryRun ?? false);
         const monitor = new HarnessMonitor(engine, () => state.stack, () => state.project);
-        await useMonitor(monitor, state);
+        await useMonitor(monitor, state, options.dryRun ?? false);
         let outputs: Record<string, unknown> = {};
         const run = (async () => {
             const returned = await program();
@@ -99,13 +104,19 @@ export async function deploy(program: Program, options: DeployOptions = {}): Pro
         await diagnosticsDone(diagnostics);
         const logged = diagnostics.find((d) => d.severity === "error");
         const error = engine.error ?? programErrors[0] ?? (logged ? new Error(logged.message) : undefined);
-        return { state, outputs, ...(error ? { error } : {}), diagnostics };
+        const plan = options.dryRun ? { plan: engine.plan } : {};
+        return { state: options.dryRun ? startState({ ...options, dryRun: false }, []) : state, outputs, ...(error ? { error } : {}), diagnostics, ...plan };
     } finally {
         process.off("unhandledRejection", programFailed);
         restoreLog();
         runtimeState.getStore().leakCandidates = new Set(); // settled: nothing to report at exit
         running = false;
     }
+}
+
+/** `pulumi preview`: the program runs, each dynamic resource is checked (and diffed), nothing is created. */
+export function preview(program: Program, options: Omit<DeployOptions, "dryRun" | "statePath" | "onCompleted"> = {}): Promise<DeployResult> {
+    return deploy(program, { ...options, dryRun: true });
 }
 
 /** The second `pulumi up`: unchanged resources keep their outputs without an AWS call. */
@@ -147,11 +158,11 @@ function startState(options: DeployOptions, diagnostics: Diagnostic[]): Deployme
 }
 
 /** setMocks' runtime settings (feature flags of this SDK version), with our monitor in place. */
-async function useMonitor(monitor: HarnessMonitor, state: DeploymentState): Promise<void> {
-    await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, state.project, state.stack);
+async function useMonitor(monitor: HarnessMonitor, state: DeploymentState, dryRun: boolean): Promise<void> {
+    await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, state.project, state.stack, dryRun);
     const store = runtimeState.getStore();
     const flags = Object.fromEntries(Object.entries(store).filter(([k]) => k.startsWith("supports")));
-    pulumi.runtime.setMockOptions(monitor, state.project, state.stack);
+    pulumi.runtime.setMockOptions(monitor, state.project, state.stack, dryRun);
     Object.assign(store, flags);
     pulumi.runtime.setAllConfig(state.config);
 }
