@@ -65,24 +65,48 @@ interface PreflightOutputs extends PreflightInputs {
     warnings: string[];
 }
 
+/** The read-only look at the target: its facts and the verdict on them. */
+async function examineTarget(inputs: PreflightInputs) {
+    const clients = await clientsFor(inputs);
+    const facts = await gatherTargetFacts(clients, {
+        instanceId: inputs.instanceId,
+        region: inputs.region,
+        subnetId: inputs.subnetId || undefined,
+        findHelperType: !inputs.helperInstanceType,
+        newKeyName: inputs.newKeyName || undefined,
+    });
+    const verdict = evaluateTarget(facts, {
+        allowInstanceStoreLoss: inputs.allowInstanceStoreLoss,
+        allowAutoScaling: inputs.allowAutoScaling,
+        helperInstanceType: inputs.helperInstanceType || undefined,
+        linuxOnlyArguments: inputs.linuxOnlyArguments,
+        newKeyName: inputs.newKeyName || undefined,
+    });
+    return { clients, facts, verdict };
+}
+
+/** Inputs equal but for the provider text: an unchanged preflight, which check leaves alone. */
+function sameInputs(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "__provider"));
+    return [...keys].every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
+}
+
 const provider: pulumi.dynamic.ResourceProvider = {
     diff: replaceOnChange,
+    /**
+     * `pulumi preview` runs check, never create: the read-only checks run here too, so a preview
+     * of a target that would be refused fails with the refusal. Only when the preflight would be
+     * created or replaced (an unchanged one is not run again), and not with unknown inputs.
+     */
+    async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
+        const unknown = news.instanceId === undefined || news.region === undefined;
+        if (unknown || (Object.keys(olds).length > 0 && sameInputs(olds, news))) return { inputs: news };
+        const { verdict } = await examineTarget(news as unknown as PreflightInputs);
+        if (!verdict.refusals.length) return { inputs: news };
+        return { inputs: news, failures: [{ property: "instanceId", reason: refusalMessage(verdict.refusals) }] };
+    },
     async create(inputs: PreflightInputs) {
-        const clients = await clientsFor(inputs);
-        const facts = await gatherTargetFacts(clients, {
-            instanceId: inputs.instanceId,
-            region: inputs.region,
-            subnetId: inputs.subnetId || undefined,
-            findHelperType: !inputs.helperInstanceType,
-            newKeyName: inputs.newKeyName || undefined,
-        });
-        const verdict = evaluateTarget(facts, {
-            allowInstanceStoreLoss: inputs.allowInstanceStoreLoss,
-            allowAutoScaling: inputs.allowAutoScaling,
-            helperInstanceType: inputs.helperInstanceType || undefined,
-            linuxOnlyArguments: inputs.linuxOnlyArguments,
-            newKeyName: inputs.newKeyName || undefined,
-        });
+        const { clients, facts, verdict } = await examineTarget(inputs);
         if (verdict.refusals.length) throw new Error(refusalMessage(verdict.refusals));
         const context: TargetContext = {
             region: inputs.region,

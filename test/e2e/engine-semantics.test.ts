@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { DetachVolumeCommand, EC2Client, AttachVolumeCommand, CreateVolumeCommand, TerminateInstancesCommand, waitUntilInstanceTerminated } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deploy, destroy, refresh, update, DeploymentState } from "../../harness/deployment";
+import { deploy, destroy, preview, refresh, DeploymentState } from "../../harness/deployment";
 import { CallRecord } from "../../harness/emulator";
 import { emulator } from "../hooks";
 import { contextOf, createTarget, describe as describeInstance, targetShape, wholeShape } from "../../rehearsal/targets";
@@ -122,5 +122,23 @@ describe("engine semantics: refresh, changed inputs, destroy after outside chang
         await destroy(rotated.state);
         const gone = await new SSMClient({}).send(new GetParameterCommand({ Name: String(rotated.outputs.keyParameterName) })).then(() => "there", (e: Error) => e.name);
         assert.equal(gone, "ParameterNotFound", "destroy deletes the current key when asked to");
+    });
+
+    it("pulumi preview of a target that would be refused fails with the refusal and creates nothing", async () => {
+        const protectedTarget = contextOf(await createTarget(ec2, { disableApiStop: true }));
+        const { result, writes } = await writesDuring(() => preview(resetAccessProgram, { config: { "ec2-reset-access:instanceId": protectedTarget.instanceId } }));
+        assert.ok(result.error, "the preview fails");
+        assert.match(result.error.message, /has stop protection on; turn it off/);
+        assert.deepEqual(writes.map((c) => c.operation), [], "a preview writes nothing");
+        assert.deepEqual(result.state.resources, []);
+    });
+
+    it("pulumi preview of a target that passes previews cleanly, and writes nothing", async () => {
+        const { result, writes } = await writesDuring(() => preview(resetAccessProgram, { config }));
+        assert.equal(result.error, undefined, result.error?.stack);
+        assert.deepEqual(writes.map((c) => c.operation), []);
+        const planned = new Map(result.plan!.map((p) => [p.name, p.op]));
+        assert.equal(planned.get("reset-preflight"), "create");
+        assert.equal(planned.get("reset-helper"), "create", `${[...planned]}`);
     });
 });
