@@ -9,9 +9,10 @@ import * as zlib from "zlib";
 /** SSM's limit on a document's content (MaxDocumentSizeExceeded). */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
 
-/** The script, gzipped, in base64 lines of 76 characters. */
-export function packScript(script: string): string[] {
-    return zlib.gzipSync(Buffer.from(script, "utf8"), { level: 9 }).toString("base64").match(/.{1,76}/g) ?? [];
+/** The script (text or a zipapp's bytes), gzipped, in base64 lines of 76 characters. */
+export function packScript(script: string | Buffer): string[] {
+    const bytes = typeof script === "string" ? Buffer.from(script, "utf8") : script;
+    return zlib.gzipSync(bytes, { level: 9 }).toString("base64").match(/.{1,76}/g) ?? [];
 }
 
 /** A String parameter whose every value must match `pattern` (SSM checks it before running anything). */

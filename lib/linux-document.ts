@@ -1,14 +1,23 @@
 /**
- * The SSM Command document that carries scripts/linux/reset-ssh-key.sh to the helper. Every
- * value arrives as a document parameter guarded by an allowedPattern (SSM substitutes values
- * into the script's text, so the patterns admit no quote, no `$`, no newline).
+ * The SSM Command document that carries the Linux reset program (scripts/linux/reset_ssh_key/,
+ * packed as a zipapp) to the helper. Every value arrives as a document parameter guarded by an
+ * allowedPattern (SSM substitutes values into the script's text, so the patterns admit no quote,
+ * no `$`, no newline).
+ *
+ * Timeouts, nested so that a timeout still cleans up: the program's own deadline
+ * (PROGRAM_DEADLINE_SECONDS) restores, unmounts and reports; `timeout -s TERM` sends SIGTERM
+ * (which the program also turns into a cleanup) TERM_MARGIN_SECONDS later, SIGKILL after
+ * KILL_GRACE_SECONDS more; SSM's executionTimeout, which kills without a trap, comes last.
  */
-import * as fs from "fs";
-import * as path from "path";
 import { documentJson, documentParameter as parameter, packScript } from "./command-document";
+import { resetZipapp } from "./python-zipapp";
 
 export { MAX_DOCUMENT_BYTES } from "./command-document";
-export const SCRIPT_PATH = path.join(__dirname, "..", "scripts", "linux", "reset-ssh-key.sh");
+export { PACKAGE_DIR } from "./python-zipapp";
+export const PROGRAM_DEADLINE_SECONDS = 300;
+export const TERM_MARGIN_SECONDS = 60;
+export const KILL_GRACE_SECONDS = 30;
+/** Finding the device may take up to 120 s; then the program under its timeouts. */
 export const EXECUTION_TIMEOUT_SECONDS = 600;
 
 export const PARAMETER_PATTERNS = {
@@ -36,17 +45,19 @@ const LOCATE_DEVICE = [
     'if [ -z "$device" ]; then echo "volume $volume is not visible on this helper (looked in $by_id and $devices)" >&2; exit 3; fi',
 ];
 
-/** The document's content (JSON); the script travels packed (lib/command-document.ts). */
-export function resetDocumentContent(script: string = fs.readFileSync(SCRIPT_PATH, "utf8")): string {
+/** The document's content (JSON); the program travels packed (lib/command-document.ts). */
+export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
     const runCommand = [
         "set -euo pipefail",
         'workdir=$(mktemp -d); trap \'rm -rf "$workdir"\' EXIT',
         ...LOCATE_DEVICE,
-        "base64 -d > \"$workdir/reset-ssh-key.sh.gz\" <<'EC2_RESET_ACCESS_SCRIPT'",
-        ...packScript(script),
+        "base64 -d > \"$workdir/reset-ssh-key.pyz.gz\" <<'EC2_RESET_ACCESS_SCRIPT'",
+        ...packScript(zipapp),
         "EC2_RESET_ACCESS_SCRIPT",
-        'gunzip "$workdir/reset-ssh-key.sh.gz"',
-        'bash "$workdir/reset-ssh-key.sh" --device "$device" --public-key "{{ publicKey }}" --users "{{ users }}"',
+        'gunzip "$workdir/reset-ssh-key.pyz.gz"',
+        `timeout -s TERM -k ${KILL_GRACE_SECONDS} ${PROGRAM_DEADLINE_SECONDS + TERM_MARGIN_SECONDS} ` +
+            `python3 -E -s "$workdir/reset-ssh-key.pyz" --deadline ${PROGRAM_DEADLINE_SECONDS} ` +
+            '--device "$device" --public-key "{{ publicKey }}" --users "{{ users }}"',
     ];
     return documentJson({
         schemaVersion: "2.2",

@@ -120,7 +120,7 @@ describe("reset-ssh-key.sh: hostile paths on the volume", function () {
         assert.equal(result.user("svc").action, "created");
     });
 
-    it("a reason carrying quotes, backslashes, control characters and non-ASCII bytes is valid JSON", async () => {
+    it("a reason carrying quotes, backslashes, control characters and non-UTF-8 bytes is valid JSON, control characters replaced", async () => {
         const target = Buffer.concat([Buffer.from('/x"y\\z\n\t'), Buffer.from([0xff]), Buffer.from("end")]);
         const { result } = await runOn(
             [
@@ -131,7 +131,10 @@ describe("reset-ssh-key.sh: hostile paths on the volume", function () {
         );
 
         assertExit(result, 0, "ok");
-        assert.ok(result.user("ec2-user").reason?.includes('/x"y\\z\n\t\u00ffend'), transcript(result));
+        assert.ok(result.user("ec2-user").reason?.includes('/x"y\\z???end'), transcript(result));
+        for (const text of [...result.json.users.map((u) => u.reason ?? ""), ...result.json.warnings]) {
+            assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/, `control character in ${JSON.stringify(text)}`);
+        }
         const refusedLine = result.stdout.split("\n").find((line) => line.startsWith("REFUSED ec2-user"));
         assert.ok(refusedLine && !/[\t\u0080-\uffff]/.test(refusedLine), `unsanitised status line: ${refusedLine}`);
     });

@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh against broken or hostile volumes as a whole: missing, linked or malformed
+ * The reset program against broken or hostile volumes as a whole: missing, linked or malformed
  * /etc/passwd, shell syntax in passwd and sshd_config (nothing from the volume is executed), a
  * read-only or full filesystem, and an interrupted run (SIGTERM): errors carry the reason, and
  * no mount, loop device, temporary file or half-written keys file is left.
@@ -17,19 +17,6 @@ import { Entry, listTree } from "../../rehearsal/disk/tree";
 
 const PWNED = `/tmp/reset-ssh-key-test-pwned-${process.pid}`;
 
-/** A `sync` that pauses the script at its first fsync of a keys file, so a test can signal it. */
-function pausingSync(directory: string, marker: string): string {
-    const bin = path.join(directory, "bin");
-    fs.mkdirSync(bin);
-    const realSync = run("which", ["sync"]).trim();
-    fs.writeFileSync(
-        path.join(bin, "sync"),
-        `#!/bin/bash\nif [[ \${1:-} == -- && ! -e ${marker} ]]; then : > ${marker}; sleep 30 & wait $!; fi\nexec ${realSync} "$@"\n`,
-        { mode: 0o755 },
-    );
-    return bin;
-}
-
 async function waitFor(file: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!fs.existsSync(file)) {
@@ -38,7 +25,7 @@ async function waitFor(file: string, timeoutMs: number): Promise<void> {
     }
 }
 
-describe("reset-ssh-key.sh: broken and hostile volumes", function () {
+describe("reset program: broken and hostile volumes", function () {
     let workspace: Workspace;
     const key = () => ed25519();
 
@@ -162,7 +149,8 @@ describe("reset-ssh-key.sh: broken and hostile volumes", function () {
         workspace.withMount(disk, "ext4", (root) => (before = listTree(root)));
 
         const result = await runScript(["--device", disk, "--public-key", key().publicLine], {
-            env: { PATH: `${pausingSync(scratch, marker)}:${process.env.PATH}` },
+            // The program's test hook: it creates the marker, then waits before its first fsync.
+            env: { RESET_SSH_KEY_TEST_PAUSE: marker },
             onStart: (control) => void waitFor(marker, 20_000).then(() => control.signal("SIGTERM")),
         });
         fs.rmSync(scratch, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 /**
- * Runs reset-ssh-key.sh exactly as the helper instance will (bash, as root, with arguments), but
+ * Runs the reset program exactly as the helper instance will (the zipapp the document carries,
+ * `python3 -E -s`, as root, with arguments), but
  * inside a private mount namespace where the host paths hostile symlinks point at (/etc/passwd,
  * /etc/shadow, /etc/group, /root, /home) are covered by throwaway copies first. A script that
  * followed such a link writes to a copy; the result reports any change to the copies and to the
@@ -9,10 +10,16 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { resetZipapp } from "../../../lib/python-zipapp";
 import { makeTempDir } from "../../../rehearsal/disk/system";
 import { listTree } from "../../../rehearsal/disk/tree";
 
-export const SCRIPT = path.resolve(__dirname, "../../../scripts/linux/reset-ssh-key.sh");
+/** The zipapp the document carries, built from scripts/linux/reset_ssh_key once per test process. */
+let zipapp: Buffer | undefined;
+function program(): Buffer {
+    zipapp ??= resetZipapp();
+    return zipapp;
+}
 
 const GUARDED_FILES = ["/etc/passwd", "/etc/shadow", "/etc/group"];
 const GUARDED_DIRS = ["/root", "/home"];
@@ -25,7 +32,7 @@ for path in ${GUARDED_FILES.join(" ")}; do [[ ! -e $path ]] || mount --bind "$de
 for path in ${GUARDED_DIRS.join(" ")}; do mount --bind "$decoys$path" "$path"; done
 trap : TERM INT  # outlive a signal to the group, so the report below is still written
 status=0
-bash "$script" "$@" || status=$?
+python3 -E -s "$script" "$@" || status=$?
 findmnt -rn -o TARGET > "$report"
 exit "$status"
 `;
@@ -35,6 +42,8 @@ export interface ScriptUser {
     file: string | null;
     action: "created" | "appended" | "present" | "refused";
     reason: string | null;
+    /** With --revoke-comment: the fingerprints of the keys removed for the user. */
+    revoked?: string[];
 }
 
 export interface ScriptJson {
@@ -125,11 +134,13 @@ export async function runScript(args: string[], options: RunOptions = {}): Promi
         fs.mkdirSync(scriptTmp);
         const wrapper = path.join(sandbox, "wrapper.sh");
         fs.writeFileSync(wrapper, WRAPPER);
+        const script = path.join(sandbox, "reset-ssh-key.pyz");
+        fs.writeFileSync(script, program());
         const report = path.join(sandbox, "mounts");
         const decoysBefore = fingerprintTree(decoys);
         const realBefore = fingerprintRealFiles();
         const { status, stdout, stderr } = await spawnInNamespace(
-            ["bash", wrapper, decoys, SCRIPT, report, ...args],
+            ["bash", wrapper, decoys, script, report, ...args],
             { ...process.env, TMPDIR: scriptTmp, ...options.env },
             options.onStart,
         );
@@ -139,7 +150,7 @@ export async function runScript(args: string[], options: RunOptions = {}): Promi
             ...differences(decoysBefore, fingerprintTree(decoys), "decoy:"),
             ...differences(realBefore, fingerprintRealFiles(), "host:"),
         ];
-        if (process.env.SCRIPT_TRANSCRIPTS) console.log(`$ reset-ssh-key.sh ${args.join(" ")}\n${stdout}${stderr}`);
+        if (process.env.SCRIPT_TRANSCRIPTS) console.log(`$ reset-ssh-key.pyz ${args.join(" ")}\n${stdout}${stderr}`);
         const json = parseLastLine(stdout, stderr);
         return {
             status,
