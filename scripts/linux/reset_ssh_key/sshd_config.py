@@ -220,10 +220,25 @@ class Settings:
         self.config = config
         self.user = user
         self.groups = groups
+        self.group_set = set(groups)
         self.report = report
 
     def any_group_matches(self, patterns: str) -> bool:
-        return any(match_pattern_list(group, patterns) for group in self.groups)
+        """sshd's group matching: some group matches the list and none matches a negated
+        pattern. Literal patterns are set lookups, so the cost is linear in the sizes of the
+        list and of the groups (wildcards alone are tried against every group)."""
+        found = False
+        for pattern in patterns.split(","):
+            negated = pattern.startswith("!")
+            bare = pattern[1:] if negated else pattern
+            if "*" in bare or "?" in bare:
+                hit = any(wildcard_match(group, bare) for group in self.groups)
+            else:
+                hit = bare in self.group_set
+            if hit and negated:
+                return False
+            found = found or hit
+        return found
 
     def context_applies(self, context: str) -> Optional[bool]:
         """Whether Match criteria apply: True, False, or None when unknown offline."""

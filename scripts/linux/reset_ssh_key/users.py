@@ -1,6 +1,7 @@
 """Serving one user: revoke, add the key, check what would still stop the login. A failure is
 that user's refusal (with its reason); the others are still served."""
 import os
+import stat
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -223,14 +224,13 @@ def has_keys_file(context: Context, account: Account) -> bool:
     try:
         home = context.volume.resolve(account.home).path
         files = keys_files(context.settings(account), account)
-        run = UserRun(context, account, home)
         for shown in files:
             try:
-                existing = run.open_checked(locate_keys_file(context.volume, shown, account, home))
+                located = locate_keys_file(context.volume, shown, account, home)
             except Refused:
                 continue
-            if existing is not None:
-                os.close(existing.fd)
+            info = context.volume.lstat(located.real)
+            if info is not None and stat.S_ISREG(info.st_mode):
                 return True
     except (Refused, PathError, OSError):
         return False
