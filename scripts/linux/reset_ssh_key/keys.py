@@ -154,9 +154,19 @@ def _split_options(line: str) -> Tuple[str, str]:
     return line, ""
 
 
+def _names_its_type(key_type: str, blob: str) -> bool:
+    """A key blob starts with its type's name: "ssh-ed25519 AAAA..." is a key, "not a key" is not."""
+    if not _BASE64.fullmatch(blob):
+        return False
+    try:
+        return _Blob(base64.b64decode(blob[:4 * ((len(key_type) + 4 + 2) // 3 + 1)])).field() == key_type.encode()
+    except (binascii.Error, ValueError):
+        return False
+
+
 def _key_part(text: str) -> Optional[Tuple[str, str, str]]:
     words = text.split(None, 2)
-    if len(words) < 2 or not _BASE64.fullmatch(words[1]):
+    if len(words) < 2 or not _names_its_type(words[0], words[1]):
         return None
     return words[0], words[1], words[2].strip() if len(words) > 2 else ""
 

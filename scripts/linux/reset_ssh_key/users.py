@@ -117,7 +117,6 @@ class UserRun:
     def serve(self, files: List[str]) -> Outcome:
         key = self.context.key
         present: Optional[str] = None
-        others: List[KeysFile] = []
         for shown in files:  # the key counts as present in any file sshd reads
             try:
                 located = self.located(shown)

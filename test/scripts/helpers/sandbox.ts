@@ -32,7 +32,7 @@ for path in ${GUARDED_FILES.join(" ")}; do [[ ! -e $path ]] || mount --bind "$de
 for path in ${GUARDED_DIRS.join(" ")}; do mount --bind "$decoys$path" "$path"; done
 trap : TERM INT  # outlive a signal to the group, so the report below is still written
 status=0
-python3 -E -s "$script" "$@" || status=$?
+"\${RESET_SSH_KEY_PYTHON:-python3}" -E -s "$script" "$@" || status=$?
 findmnt -rn -o TARGET > "$report"
 exit "$status"
 `;
