@@ -1,8 +1,20 @@
-/** The SSM document that carries the reset script: fits SSM's limit, guards every parameter. */
+/** The SSM document that carries the reset program: fits SSM's limit, guards every parameter. */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { MAX_DOCUMENT_BYTES, PARAMETER_PATTERNS, resetDocumentContent, SCRIPT_PATH } from "../../lib/linux-document";
+import { resetZipapp, zipappEntries } from "../../lib/python-zipapp";
+import {
+    EXECUTION_TIMEOUT_SECONDS,
+    KILL_GRACE_SECONDS,
+    MAX_DOCUMENT_BYTES,
+    PARAMETER_PATTERNS,
+    PROGRAM_DEADLINE_SECONDS,
+    resetDocumentContent,
+    TERM_MARGIN_SECONDS,
+} from "../../lib/linux-document";
 
 describe("reset document", () => {
     const content = resetDocumentContent();
@@ -13,13 +25,38 @@ describe("reset document", () => {
         assert.ok(Buffer.byteLength(content) < MAX_DOCUMENT_BYTES, `${Buffer.byteLength(content)} bytes`);
     });
 
-    it("carries exactly scripts/linux/reset-ssh-key.sh, with nothing SSM would substitute", () => {
+    const packed = () => {
         const start = runCommand.findIndex((l) => l.startsWith("base64 -d")) + 1;
         const end = runCommand.indexOf("EC2_RESET_ACCESS_SCRIPT");
-        const script = zlib.gunzipSync(Buffer.from(runCommand.slice(start, end).join(""), "base64")).toString("utf8");
-        assert.equal(script, fs.readFileSync(SCRIPT_PATH, "utf8"));
+        return zlib.gunzipSync(Buffer.from(runCommand.slice(start, end).join(""), "base64"));
+    };
+
+    it("carries exactly the zipapp of scripts/linux/reset_ssh_key, with nothing SSM would substitute", () => {
+        assert.deepEqual(packed(), resetZipapp());
+        assert.ok(zipappEntries().has("reset_ssh_key/main.py"));
         const placeholders = runCommand.join("\n").match(/\{\{[^}]*\}\}/g);
         assert.deepEqual([...new Set(placeholders)].sort(), ["{{ deviceName }}", "{{ publicKey }}", "{{ users }}", "{{ volumeId }}"]);
+    });
+
+    it("the zipapp it carries runs with python3 -E -s (unzip and import work): --help", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zipapp-"));
+        try {
+            fs.writeFileSync(path.join(dir, "app.pyz"), packed());
+            const run = spawnSync("python3", ["-E", "-s", path.join(dir, "app.pyz"), "--help"], { encoding: "utf8" });
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stdout, /^usage: reset-ssh-key \(--device DEV \| --root DIR\)/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("runs the program under timeout -s TERM after its own deadline, all within the document's timeout", () => {
+        const line = runCommand[runCommand.length - 1];
+        const term = PROGRAM_DEADLINE_SECONDS + TERM_MARGIN_SECONDS;
+        assert.ok(line.startsWith(`timeout -s TERM -k ${KILL_GRACE_SECONDS} ${term} python3 -E -s "$workdir/reset-ssh-key.pyz" --deadline ${PROGRAM_DEADLINE_SECONDS} `), line);
+        const locateSeconds = 60 * 2; // the device search: 60 tries, 2 s apart
+        assert.ok(locateSeconds + term + KILL_GRACE_SECONDS < EXECUTION_TIMEOUT_SECONDS);
+        assert.equal(document.mainSteps[0].inputs.timeoutSeconds, String(EXECUTION_TIMEOUT_SECONDS));
     });
 
     it("is the same document for the same script (no spurious diff on the next up)", () => {
