@@ -108,7 +108,7 @@ function printHeader(options: Options, canned: boolean, why: string | null): voi
     console.log(
         canned
             ? `  root volume: none; an emulator command fault ends the command Success with a canned result line (${why})`
-            : "  root volume: a real XFS image on a loop device; reset-ssh-key.sh runs on it",
+            : "  root volume: a real XFS image on a loop device; the reset program runs on it",
     );
     console.log(`  ${options.runs} runs per variant and profile, interleaved, after one warm-up run per variant (not counted)\n`);
 }

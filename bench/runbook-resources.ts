@@ -107,7 +107,7 @@ export async function deleteHelperProfile(iam: IAMClient, name: string): Promise
     await iam.send(new DeleteRoleCommand({ RoleName: name }));
 }
 
-/** The same document ResetAccess creates (scripts/linux/reset-ssh-key.sh inside). */
+/** The same document ResetAccess creates (the reset program, scripts/linux/reset_ssh_key, inside). */
 export async function createResetDocument(ssm: SSMClient, name: string): Promise<string> {
     await ssm.send(new CreateDocumentCommand({ Name: name, Content: resetDocumentContent(), DocumentType: "Command", DocumentFormat: "JSON" }));
     return name;

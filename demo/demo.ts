@@ -147,7 +147,7 @@ class Demo {
     private async showScript(helperId: string): Promise<number> {
         const run = await scriptRun(helperId);
         if (!run) return 0;
-        console.log(`What reset-ssh-key.sh printed on the helper (SSM GetCommandInvocation, ${run.status}, ${run.seconds.toFixed(1)} s):`);
+        console.log(`What the reset program printed on the helper (SSM GetCommandInvocation, ${run.status}, ${run.seconds.toFixed(1)} s):`);
         for (const line of run.stdout.trimEnd().split("\n")) console.log(`  | ${line}`);
         console.log();
         return run.seconds;

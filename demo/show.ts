@@ -6,12 +6,12 @@ export const STEP_NOTES: Record<string, string> = {
     GeneratedSshKey: "private key stored in Parameter Store only",
     Vpc: "temporary VPC, public subnet in the target's AZ",
     SecurityGroup: "no inbound rule",
-    Document: "carries reset-ssh-key.sh",
+    Document: "carries the reset program (a Python zipapp)",
     Instance: "helper running",
     HoldTarget: "target stopped (journal tag set)",
     TargetBackup: "backup AMI started, not awaited",
     RootVolumeToHelper: "root volume attached to the helper at /dev/sdf",
-    OfflineReset: "reset-ssh-key.sh ran on it through Run Command",
+    OfflineReset: "the reset program ran on it through Run Command",
     ReleaseTarget: "volume back, state restored; helper stopping",
 };
 

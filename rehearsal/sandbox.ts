@@ -17,7 +17,7 @@ import { TargetContext } from "../lib/target-context";
 
 export const PROFILE_DIR = path.join(__dirname, "..", "emulator", "profiles");
 
-/** The script's result line as reset-ssh-key.sh prints it, for runs without a real disk. */
+/** The reset program's result line as it prints it, for runs without a real disk. */
 export const CANNED_RESULT =
     'canned by the emulator: the script did not run\n{"status":"ok","device":"/dev/nvme1n1","filesystem":"xfs",' +
     '"users":[{"name":"ec2-user","file":"/home/ec2-user/.ssh/authorized_keys","action":"created"}],"warnings":[],"error":null}';
