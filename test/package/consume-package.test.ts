@@ -53,7 +53,7 @@ describe("the package, installed into another Pulumi project", function () {
         assert.ok(packed.files.includes(manifest.types), `types ${manifest.types} is not in the package`);
         // lib/ reads the helper's scripts at program time from `${__dirname}/../scripts`: dist/scripts.
         const scripts = filesUnder(path.join(REPO, "scripts")).map((f) => `dist/scripts/${f}`);
-        assert.ok(scripts.includes("dist/scripts/linux/reset-ssh-key.sh"), scripts.join(", "));
+        assert.ok(scripts.includes("dist/scripts/linux/reset_ssh_key/main.py"), scripts.join(", "));
         for (const file of [...scripts, "iam/operator-policy.json", "README.md"]) assert.ok(packed.files.includes(file), `${file} is not in the package`);
         assert.deepEqual(packed.files.filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts")), [], "TypeScript sources in the package");
         assert.deepEqual(packed.files.filter((f) => f.startsWith("test/") || f.startsWith("examples/") || f.includes("node_modules/")), []);
@@ -223,7 +223,8 @@ function assertLoadedOnlyFromConsumer(report: HostReport | undefined, consumer: 
 function filesUnder(dir: string): string[] {
     return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
-        .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join("/"));
+        .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join("/"))
+        .filter((file) => !file.includes("__pycache__/")); // Python's caches: never shipped (npm run build skips them)
 }
 
 /** `^x.y.z` accepts `version` (the only range form the package declares). */

@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh --device: the script finds the OS root on real disk images attached as loop
+ * The reset program --device: the script finds the OS root on real disk images attached as loop
  * devices (whole-disk ext4, GPT and MBR disks mapped with losetup offsets, a partition given
  * directly, XFS whose UUID the helper already mounts), mounts it read-write, writes the key with
  * the volume's ids, and leaves no mount or loop device behind. The other partitions stay intact.
@@ -32,7 +32,7 @@ function hashRange(image: string, range: { offset: number; size: number }): stri
 
 const BOOT_TREE = [{ path: "grub2/grub.cfg", file: "set default=0\n" }, { path: "vmlinuz", file: "kernel" }];
 
-describe("reset-ssh-key.sh --device: finding and mounting the OS root", function () {
+describe("reset program --device: finding and mounting the OS root", function () {
     let workspace: Workspace;
     const key = () => ed25519();
     const newKeys = () => `${key().publicLine}\n`;

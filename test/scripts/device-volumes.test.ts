@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh --device on layouts where the home directories live apart from the root:
+ * The reset program --device on layouts where the home directories live apart from the root:
  * btrfs subvolumes, a /home partition named in the volume's fstab, LVM logical volumes (mapped
  * without activating the volume group, whose name may also be the helper's), and a /home that is
  * not on the volume at all (NFS), where the key must not go into the hidden directory.
@@ -29,7 +29,7 @@ function splitHome(extra: Entry[] = []): { root: Entry[]; home: Entry[] } {
 
 const fstab = (lines: string[]): Entry => ({ path: "etc/fstab", file: `${lines.join("\n")}\n` });
 
-describe("reset-ssh-key.sh --device: home directories on other filesystems", function () {
+describe("reset program --device: home directories on other filesystems", function () {
     let workspace: Workspace;
     const key = () => ed25519();
     const ec2UserKeys = (home: string) => path.join(home, "ec2-user/.ssh/authorized_keys");

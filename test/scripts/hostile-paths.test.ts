@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh against a hostile volume's paths, run in the sandbox (the host's /etc/passwd,
+ * The reset program against a hostile volume's paths, run in the sandbox (the host's /etc/passwd,
  * /etc/shadow, /root and /home are covered by copies that must stay unchanged): symlinked ~/.ssh
  * or keys files pointing outside the volume or at etc/shadow inside it, a keys file that is a
  * directory, a FIFO or a hard link, hostile home directories. Each is refused for its user with
@@ -18,7 +18,7 @@ import { Entry } from "../../rehearsal/disk/tree";
 
 const VOLUME_ROOT_KEYS = "ssh-ed25519 AAAAvolume root-of-the-volume\n";
 
-describe("reset-ssh-key.sh: hostile paths on the volume", function () {
+describe("reset program: hostile paths on the volume", function () {
     let workspace: Workspace;
     const key = () => ed25519();
 

@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh on a real ext4 filesystem (--root): which users, which keys file (sshd's
+ * The reset program on a real ext4 filesystem (--root): which users, which keys file (sshd's
  * AuthorizedKeysFile with %h, %u, %%, Include and Match User), created with the volume's ids,
  * appended keeping every line in order, replaced atomically with owner, mode and SELinux label,
  * and idempotent: a second run changes nothing.
@@ -17,7 +17,7 @@ import { labelOf, ownershipOf } from "../../rehearsal/disk/tree";
 const HOME_LABEL = "unconfined_u:object_r:user_home_dir_t:s0";
 const ADMIN_HOME_LABEL = "system_u:object_r:admin_home_t:s0";
 
-describe("reset-ssh-key.sh: keys files, users and idempotence", function () {
+describe("reset program: keys files, users and idempotence", function () {
     let roots: RootDirs;
     const key = () => ed25519();
     const run = (root: string, ...extra: string[]) => runScript(["--root", root, "--public-key", key().publicLine, ...extra]);

@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh warns about what would still stop the login, reading the volume's own sshd
+ * The reset program warns about what would still stop the login, reading the volume's own sshd
  * configuration and accounts: PubkeyAuthentication no (also in a Match block), AllowUsers,
  * DenyUsers, AllowGroups, DenyGroups, PermitRootLogin, StrictModes, a nologin shell, an expired
  * or (without PAM) locked account. It exits 0 only when one user can really log in.
@@ -32,7 +32,7 @@ function assertWarning(result: ScriptResult, pattern: RegExp): void {
     assert.ok(result.json.warnings.some((warning) => pattern.test(warning)), `no warning matches ${pattern}${transcript(result)}`);
 }
 
-describe("reset-ssh-key.sh: warnings for what would still stop the login", function () {
+describe("reset program: warnings for what would still stop the login", function () {
     let roots: RootDirs;
     const key = () => ed25519();
     const run = (root: string, ...extra: string[]) => runScript(["--root", root, "--public-key", key().publicLine, ...extra]);

@@ -1,5 +1,5 @@
 /**
- * reset-ssh-key.sh --public-key: one OpenSSH public key line of an accepted type (ssh-ed25519,
+ * The reset program --public-key: one OpenSSH public key line of an accepted type (ssh-ed25519,
  * ecdsa-sha2-nistp256/384/521, ssh-rsa of at least 2048 bits), checked against its own blob;
  * anything else is refused before the volume is touched, and no input is ever echoed (a pasted
  * private key must not reach the logs).
@@ -22,7 +22,7 @@ function forged(): Record<string, string> {
     return { mislabelled: `ssh-ed25519 ${rsaBlob} x`, trailing: `ssh-ed25519 ${padded} x` };
 }
 
-describe("reset-ssh-key.sh: the public key", function () {
+describe("reset program: the public key", function () {
     let roots: RootDirs;
 
     before(function () {
