@@ -8,12 +8,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, assertNoTempFiles, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
-import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, GROUP, PASSWD, rootTree } from "./helpers/fixtures";
-import { buildFilesystem, Workspace } from "./helpers/images";
+import { DEPLOY, DEPLOY_EXISTING_KEYS, GROUP, rootTree } from "../../rehearsal/disk/root-tree";
+import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { runScript, ScriptResult } from "./helpers/sandbox";
-import { makeTempDir, run } from "./helpers/system";
-import { Entry } from "./helpers/tree";
+import { makeTempDir, run } from "../../rehearsal/disk/system";
+import { Entry } from "../../rehearsal/disk/tree";
 
 const KEYS = "home/deploy/.ssh/authorized_keys";
 const BOUND_MS = 60_000;

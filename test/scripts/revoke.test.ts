@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertExit, assertNoTempFiles, requireLoopDevices, transcript } from "./helpers/checks";
-import { DEPLOY, rootTree } from "./helpers/fixtures";
+import { DEPLOY, rootTree } from "../../rehearsal/disk/root-tree";
 import { keyPair, removeGeneratedKeys } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
 import { runScript } from "./helpers/sandbox";
