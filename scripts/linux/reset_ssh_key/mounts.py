@@ -76,12 +76,13 @@ class Mounted:
     unavailable: Dict[str, str] = field(default_factory=dict)  # mount point -> why not mounted
 
 
-def _holds_os_root(candidate: Candidate, probe_dir: str) -> bool:
+def _holds_os_root(candidate: Candidate, probe_dir: str, cleanup: Cleanup) -> bool:
     try:
         mount_filesystem(candidate.device, candidate.type, probe_dir, read_only=True)
     except deadline.CommandFailed as error:
         log(f"    {candidate.name}: {error}")
         return False
+    cleanup.push("umount", probe_dir)  # until unmounted below: a deadline in between still unmounts
     try:
         volume = Volume(probe_dir)
         try:
@@ -106,6 +107,7 @@ def _holds_os_root(candidate: Candidate, probe_dir: str) -> bool:
             deadline.run(["umount", "--", probe_dir], f"unmount the probe of {candidate.name}")
         except deadline.CommandFailed as error:
             raise DeviceError(str(error)) from None
+        cleanup.actions.remove(("umount", probe_dir))
 
 
 def choose_root(candidates: List[Candidate], work: str, cleanup: Cleanup, report: Report, shown: str) -> Candidate:
@@ -114,7 +116,7 @@ def choose_root(candidates: List[Candidate], work: str, cleanup: Cleanup, report
     cleanup.push("rmdir", probe_dir)
     chosen: Optional[Candidate] = None
     for candidate in candidates:
-        if not _holds_os_root(candidate, probe_dir):
+        if not _holds_os_root(candidate, probe_dir, cleanup):
             continue
         if chosen is None:
             chosen = candidate
