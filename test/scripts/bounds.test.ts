@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertNoTempFiles, assertNoTraces, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, assertNoTempFiles, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
 import { DEPLOY, DEPLOY_EXISTING_KEYS, GROUP, rootTree } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
@@ -23,7 +23,7 @@ describe("reset program: bounds against hostile and huge volumes", function () {
     const key = () => ed25519();
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         workspace = new Workspace(makeTempDir("script-bounds"));
     });
     after(() => {

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertNoTempFiles, requireLoopDevices, transcript } from "./helpers/checks";
+import { assertExit, assertNoTempFiles, requireImageTools, transcript } from "./helpers/checks";
 import { DEPLOY, rootTree } from "../../rehearsal/disk/root-tree";
 import { keyPair, removeGeneratedKeys } from "./helpers/keys";
 import { RootDirs } from "./helpers/root-dirs";
@@ -21,7 +21,7 @@ describe("reset program: --revoke-comment", function () {
     const withComment = (name: string, comment = COMMENT) => `ssh-ed25519 ${blob(name)} ${comment}`;
 
     before(function () {
-        requireLoopDevices(this);
+        requireImageTools(this);
         roots = new RootDirs("script-revoke");
     });
     after(() => {

@@ -98,8 +98,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
     debian("openssh-client", "ssh-keygen", "test/lib/ssh-keys, test/e2e, test/scripts, the demo", "makes and checks SSH keys", ["test", "demo"]),
     debian("shellcheck", "shellcheck", "the lint of scripts/linux", "static checks of the bash the helper runs"),
     { ...debian("ntfs-3g", "ntfs-3g", "the real NTFS tests of the Windows script", "mounts NTFS images"), probe: probes.ntfs3gReason },
-    debian("mypy", "mypy", "the static checks of the Python key script and the emulator", "type checks"),
-    debian("pyflakes3", "pyflakes3", "the static checks of the Python key script and the emulator", "unused names, undefined names"),
+    debian("mypy", "mypy", "test/scripts/python-typecheck (npm run typecheck:python: the Linux reset program, for Python 3.9) and the emulator", "type checks"),
+    debian("pyflakes3", "pyflakes3", "test/scripts/python-typecheck (npm run typecheck:python) and the emulator", "unused names, undefined names"),
     {
         capability: "pwsh",
         purposes: ["test"],
