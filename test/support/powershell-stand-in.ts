@@ -7,7 +7,7 @@
  * files is tested as data in test/windows/; what these tests prove is the orchestration around it.
  */
 import { emulator } from "../hooks";
-import { AgentName, planEdits } from "../../lib/windows-agent-edits";
+import { AgentName, planEdits } from "../../tools/windows-agent-model/agent-edits";
 import { fixture } from "../windows/helpers";
 
 /** The agents' files on a target as the fixtures give them (relative to the Windows volume). */

@@ -1,6 +1,6 @@
 /**
  * scripts/windows/enable-password-reset.ps1 read as text (no PowerShell runs here): it embeds
- * exactly the agent data of lib/windows-agent-edits.ts, has the required structure (strict mode,
+ * exactly the agent data of tools/windows-agent-model/agent-edits.ts, has the required structure (strict mode,
  * Stop on errors, the disk taken offline in a finally block, no command that changes a disk's
  * signature or layout), and mirrors the TypeScript edit algorithms function for function.
  * When `pwsh` is on the PATH, PowerShell's own parser checks the syntax too.
@@ -9,14 +9,15 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AGENT_DATA, agentDataJson, embedAgentData, extractAgentDataJson, SCRIPT_PATH } from "../../lib/windows-agent-edits";
-import { PARAMETER_PATTERNS } from "../../lib/windows-document";
+import { AGENT_DATA, agentDataJson, embedAgentData, extractAgentDataJson } from "../../tools/windows-agent-model/agent-edits";
+import { PARAMETER_PATTERNS, SCRIPT_PATH } from "../../lib/windows-document";
 import { pwshPath } from "../../tools/deps/capabilities";
 import { requireCapability } from "../support/requirements";
 
+const MODEL = path.join(__dirname, "..", "..", "tools", "windows-agent-model");
 const script = fs.readFileSync(SCRIPT_PATH, "utf8");
-const textEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-text-edits.ts"), "utf8");
-const agentEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-agent-edits.ts"), "utf8");
+const textEdits = fs.readFileSync(path.join(MODEL, "text-edits.ts"), "utf8");
+const agentEdits = fs.readFileSync(path.join(MODEL, "agent-edits.ts"), "utf8");
 
 /** The text of `function <name>` up to the next top-level function or section rule. */
 function psFunction(name: string): string {
@@ -31,12 +32,12 @@ function psFunction(name: string): string {
 const psQuoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 describe("enable-password-reset.ps1: the embedded agent data", () => {
-    it("is exactly the data of lib/windows-agent-edits.ts, as ConvertFrom-Json will read it", () => {
+    it("is exactly the data of tools/windows-agent-model/agent-edits.ts, as ConvertFrom-Json will read it", () => {
         assert.equal(extractAgentDataJson(script), agentDataJson());
         assert.deepEqual(JSON.parse(extractAgentDataJson(script)), AGENT_DATA);
     });
 
-    it("is the rendered literal, byte for byte (npx ts-node --transpile-only lib/windows-agent-edits.ts re-embeds it)", () => {
+    it("is the rendered literal, byte for byte (npx ts-node --transpile-only tools/windows-agent-model/agent-edits.ts re-embeds it)", () => {
         assert.equal(embedAgentData(script), script);
     });
 
@@ -123,7 +124,7 @@ describe("enable-password-reset.ps1: structure", () => {
     });
 });
 
-describe("enable-password-reset.ps1: the same algorithm as lib/windows-text-edits.ts", () => {
+describe("enable-password-reset.ps1: the same algorithm as tools/windows-agent-model/text-edits.ts", () => {
     const functions: [string, string][] = [
         ["setCapturedValue", "Set-CapturedValue"],
         ["checkBootTask", "Test-BootTask"],
