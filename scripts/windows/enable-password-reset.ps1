@@ -4,14 +4,19 @@
     root volume attached to this helper.
 
 .DESCRIPTION
-    powershell.exe -NoProfile -File enable-password-reset.ps1 -VolumeId vol-0123456789abcdef0 [-DeviceName xvdf] [-AgentDataPath FILE]
+    powershell.exe -NoProfile -File enable-password-reset.ps1 -VolumeId vol-0123456789abcdef0 [-DeviceName xvdf] [-TimeoutSeconds 540] [-AgentDataPath FILE]
+    pwsh -NoProfile -File enable-password-reset.ps1 -Root DIR [-TimeoutSeconds 540] [-AgentDataPath FILE]
 
     The helper (Windows Server, Windows PowerShell 5.1) runs this through SSM Run Command against
     the target's detached root volume. It finds the volume's disk, brings it online without
     changing its disk signature, finds the Windows partition, detects the launch agent (EC2Launch
     v2, EC2Launch v1, EC2Config), backs up and edits the agent's files so that the agent generates
-    a new password at next boot, and takes the disk offline again. Prints status lines, then one
-    JSON line. Exit 0 only when the edits are in place; 1 on failure; 2 for a usage error.
+    a new password at next boot, and takes the disk offline again. With -Root it works on a volume
+    already mounted there instead (a drive root such as E:\, or a mount point under Linux pwsh)
+    and touches no disk. It refuses, before any change, a link or junction on any path it reads
+    or writes. It ends by itself after -TimeoutSeconds, disk offline again. Prints status lines,
+    then one JSON line. Exit 0 only when the edits are in place; 1 on failure; 2 for a usage error.
+    Runs on Windows PowerShell 5.1 and PowerShell 7 (a test rejects newer syntax).
     See README.md beside this file.
 
     The edits come from the agent data below, generated from tools/windows-agent-model/agent-edits.ts; the
@@ -25,6 +30,8 @@
 param(
     [string]$VolumeId = '',
     [string]$DeviceName = 'xvdf',
+    [string]$Root = '',
+    [int]$TimeoutSeconds = 540,
     [string]$AgentDataPath = ''
 )
 
@@ -134,6 +141,9 @@ $script:Result = [ordered]@{
     changes = (New-Object System.Collections.ArrayList); warnings = (New-Object System.Collections.ArrayList); error = $null
 }
 $script:CloseProblem = $null
+$script:TemporarySuffix = '.ec2-reset-access.tmp'
+$script:DeadlineSeconds = 0
+$script:Deadline = [datetime]::MaxValue
 $Ordinal = [StringComparison]::Ordinal
 
 # ---------------------------------------------------------------------------------------------
@@ -419,17 +429,18 @@ function Test-SameBytes([byte[]]$A, [byte[]]$B) {
 # Writes the planned files. Each change is verified; on a failure the changes made so far are
 # undone in reverse order, then the error is rethrown with what was and was not restored. An
 # undo step is recorded before its change, and restores only what the change had moved.
-function Save-Changes([string]$Root, $Plan, $Reads, [string]$Suffix) {
+# $Paths: relative path -> full path, resolved (and checked for links) by Get-VolumeEdits.
+function Save-Changes($Paths, $Plan, $Reads, [string]$Suffix) {
     $undo = New-Object System.Collections.ArrayList
     $temporary = $null
     try {
         foreach ($change in $Plan.Changes) {
-            $full = [IO.Path]::Combine($Root, $change.file)
+            $full = $Paths[$change.file]
             $entry = [ordered]@{ file = $change.file; action = $change.action; backup = $null }
             if ($change.action -ceq 'modified') {
                 $entry.backup = $change.file + $Suffix
                 $expected = Get-FileBytes $Reads[$change.file] $Plan.Files[$change.file]
-                $temporary = $full + '.ec2-reset-access.tmp'
+                $temporary = $full + $script:TemporarySuffix
                 if ([IO.File]::Exists($temporary)) { [IO.File]::Delete($temporary) }
                 [IO.File]::WriteAllBytes($temporary, $expected)
                 [void]$undo.Add(@{ Full = $full; Backup = $full + $Suffix })
@@ -466,6 +477,51 @@ function Save-Changes([string]$Root, $Plan, $Reads, [string]$Suffix) {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Paths on the volume. The agent data names files relative to the volume's root, with
+# backslashes. Each component is looked up in its folder ignoring case (as Windows does; an
+# ntfs-3g mount under Linux does not) and must not be a reparse point: a symbolic link, junction
+# or mount point on the target's volume could lead a read or a write anywhere on the helper (a
+# target whose ProgramData\Amazon\EC2Launch links to the helper's own folder would have the
+# helper's configuration edited). Every path is checked before anything is written.
+
+# The full path of $Relative under $Root, spelled as on disk: @{ Path; Exists } (Exists: a file).
+# Throws when a component is a reparse point or several entries differ only in case.
+function Resolve-VolumePath([string]$Root, [string]$Relative) {
+    $parts = $Relative.Split([char]'\')
+    $current = $Root
+    for ($k = 0; $k -lt $parts.Count; $k++) {
+        if ($parts[$k] -eq '' -or $parts[$k] -eq '.' -or $parts[$k] -eq '..' -or $parts[$k].IndexOf([char]'/') -ge 0) { throw "invalid relative path: $Relative" }
+        $named = @()
+        if ([IO.Directory]::Exists($current)) {
+            $part = $parts[$k]
+            $named = @([IO.Directory]::GetFileSystemEntries($current) | Where-Object { [string]::Equals([IO.Path]::GetFileName($_), $part, [StringComparison]::OrdinalIgnoreCase) })
+        }
+        $shown = [string]::Join('\', $parts, 0, $k + 1)
+        if ($named.Count -gt 1) { throw "$shown is ambiguous on the target's volume ($($named.Count) entries differ only in case); refused before any change" }
+        if ($named.Count -eq 0) {
+            for (; $k -lt $parts.Count; $k++) { $current = [IO.Path]::Combine($current, $parts[$k]) }
+            return @{ Path = $current; Exists = $false }
+        }
+        $current = [string]$named[0]
+        $attributes = (New-Object IO.FileInfo $current).Attributes
+        if (($attributes -band [IO.FileAttributes]::ReparsePoint) -ne 0) {
+            throw "$shown is a link or junction (reparse point) on the target's volume; refused before any change (a link could lead the edits outside the volume)"
+        }
+    }
+    return @{ Path = $current; Exists = [IO.File]::Exists($current) }
+}
+
+function Test-VolumeFile([string]$Root, [string]$Relative) { return (Resolve-VolumePath $Root $Relative).Exists }
+
+# ---------------------------------------------------------------------------------------------
+# Deadline: the script ends by itself, disk offline again, before the document's timeout
+# would kill it (-TimeoutSeconds, passed by the document).
+
+function Assert-Deadline([string]$Doing) {
+    if ((Get-Date) -gt $script:Deadline) { throw "the script's deadline ($script:DeadlineSeconds s) passed before $Doing" }
+}
+
+# ---------------------------------------------------------------------------------------------
 # Disk
 
 # The EC2 device name of a Xen disk from its SCSI target id (AWS: "Map disks to volumes").
@@ -497,6 +553,7 @@ function Wait-TargetDisk([string]$VolumeId, [string]$DeviceName) {
         $disk = Find-TargetDisk $VolumeId $DeviceName
         if ($null -ne $disk) { return $disk }
         if ((Get-Date) -gt $deadline) { throw "no disk of this helper is $VolumeId (no NVMe serial number vol$($VolumeId.Substring(4)), no Xen device $DeviceName) after 120 s" }
+        Assert-Deadline "the disk of $VolumeId appeared"
         Update-HostStorageCache | Out-Null
         Start-Sleep -Seconds 3
     }
@@ -561,6 +618,9 @@ function Close-TargetDisk($State) {
     return $problems -join '; '
 }
 
+# "E:\" for a partition with drive letter E (apart, so that the Pester tests can give a folder).
+function Get-PartitionRoot($Partition) { return "$($Partition.DriveLetter):\" }
+
 # The partition holding Windows\System32\config\SYSTEM, as its root path ("E:\"). Partitions
 # without a drive letter get one for the run (removed by Close-TargetDisk).
 function Find-WindowsVolume($State, [string]$Marker) {
@@ -576,8 +636,8 @@ function Find-WindowsVolume($State, [string]$Marker) {
             if (-not [char]::IsLetter($partition.DriveLetter)) { throw "partition $($partition.PartitionNumber) of disk $($State.Number) got no drive letter" }
             [void]$State.AddedLetters.Add(@{ Letter = [string]$partition.DriveLetter; Partition = $partition.PartitionNumber })
         }
-        $root = "$($partition.DriveLetter):\"
-        $holds = [IO.File]::Exists([IO.Path]::Combine($root, $Marker))
+        $root = Get-PartitionRoot $partition
+        $holds = Test-VolumeFile $root $Marker
         Write-Status ('    partition {0} ({1}): {2}' -f $partition.PartitionNumber, $root, $(if ($holds) { "$Marker found" } else { 'no Windows' }))
         if ($holds) { $found += @{ Root = $root; Partition = $partition.PartitionNumber } }
     }
@@ -587,12 +647,12 @@ function Find-WindowsVolume($State, [string]$Marker) {
 }
 
 function Find-Agent([string]$Root, $Data) {
-    $found = @($Data.agents | Where-Object { [IO.File]::Exists([IO.Path]::Combine($Root, $_.marker)) })
+    $found = @($Data.agents | Where-Object { Test-VolumeFile $Root $_.marker })
     if ($found.Count -eq 0) { throw ('no launch agent configuration on the volume (looked for {0})' -f (($Data.agents | ForEach-Object { $_.marker }) -join ', ')) }
     $agent = $found[0]
     for ($k = 1; $k -lt $found.Count; $k++) { Add-Warning "$($found[$k].name) configuration also present ($($found[$k].marker)); left unchanged" }
     foreach ($program in @($agent.programs)) {
-        if (-not [IO.File]::Exists([IO.Path]::Combine($Root, $program))) { Add-Warning "$($agent.name): $program not found; the agent may be uninstalled" }
+        if (-not (Test-VolumeFile $Root $program)) { Add-Warning "$($agent.name): $program not found; the agent may be uninstalled" }
     }
     return $agent
 }
@@ -600,62 +660,118 @@ function Find-Agent([string]$Root, $Data) {
 # ---------------------------------------------------------------------------------------------
 # Main
 
+# Reads the agent's files and plans every edit, then checks the names the writes will use: all
+# before anything is written. Returns what Save-Changes needs.
+function Get-VolumeEdits([string]$Root, $Agent, [string]$Suffix) {
+    $files = [System.Collections.Generic.Dictionary[string, string]]::new([StringComparer]::Ordinal)
+    $paths = @{}
+    $reads = @{}
+    foreach ($edit in @($Agent.edits)) {
+        if ($paths.ContainsKey($edit.file)) { continue }
+        $resolved = Resolve-VolumePath $Root $edit.file
+        $paths[$edit.file] = $resolved.Path
+        if ($resolved.Exists) {
+            $reads[$edit.file] = Read-TextFile $resolved.Path
+            $files[$edit.file] = $reads[$edit.file].Text
+        }
+    }
+    $plan = Invoke-AgentEdits $Agent $files
+    foreach ($change in $plan.Changes) {
+        if ($change.action -cne 'modified' -and $change.action -cne 'deleted') { continue }
+        foreach ($name in @(($change.file + $Suffix), ($change.file + $script:TemporarySuffix))) {
+            $resolved = Resolve-VolumePath $Root $name
+            if ($resolved.Exists -and $name -ceq ($change.file + $Suffix)) { throw "$name already exists; refused before any change" }
+            if (-not $resolved.Exists -and [IO.Directory]::Exists($resolved.Path)) { throw "$name is a folder; refused before any change" }
+        }
+    }
+    return @{ Plan = $plan; Paths = $paths; Reads = $reads }
+}
+
+# The work on a Windows volume already reachable at $Root (a drive root, or a mount point).
+function Invoke-VolumeReset([string]$Root, $Data) {
+    $agent = Find-Agent $Root $Data
+    $script:Result.agent = $agent.name
+    Write-Status "==> Launch agent: $($agent.name) ($($agent.marker))"
+    $stamp = (Get-Date).ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", [Globalization.CultureInfo]::InvariantCulture)
+    $suffix = $Data.backupSuffix + $stamp
+    $edits = Get-VolumeEdits $Root $agent $suffix
+    Assert-Deadline 'writing the changes'
+    Write-Status "==> Writing (backups end in $suffix)"
+    Save-Changes $edits.Paths $edits.Plan $edits.Reads $suffix
+    foreach ($warning in @($agent.warnings)) { Add-Warning $warning }
+}
+
 function Invoke-Reset($Data, $State) {
-    Write-Status "==> Finding the disk of $VolumeId"
-    $disk = Wait-TargetDisk $VolumeId $DeviceName
+    Write-Status "==> Finding the disk of $($State.VolumeId)"
+    $disk = Wait-TargetDisk $State.VolumeId $State.DeviceName
     Write-Status ('    disk {0}: {1}, serial {2}, {3} GB, {4}' -f $disk.Number, $disk.BusType, ([string]$disk.SerialNumber).Trim(), [math]::Round($disk.Size / 1073741824), $(if ($disk.IsOffline) { "offline ($($disk.OfflineReason))" } else { 'online' }))
     Assert-NoSignatureCollision $disk
+    Assert-Deadline "bringing disk $($disk.Number) online"
     # From here on the finally block of the caller takes this disk offline again (never before:
     # a refused disk, such as the helper's own, is left as it is).
     $State.Number = $disk.Number
     Open-TargetDisk $State
     $root = Find-WindowsVolume $State $Data.windowsMarker
-    $agent = Find-Agent $root $Data
-    $script:Result.agent = $agent.name
-    Write-Status "==> Launch agent: $($agent.name) ($($agent.marker))"
-    $files = [System.Collections.Generic.Dictionary[string, string]]::new([StringComparer]::Ordinal)
-    $reads = @{}
-    foreach ($edit in @($agent.edits)) {
-        $full = [IO.Path]::Combine($root, $edit.file)
-        if (-not $files.ContainsKey($edit.file) -and [IO.File]::Exists($full)) {
-            $reads[$edit.file] = Read-TextFile $full
-            $files[$edit.file] = $reads[$edit.file].Text
-        }
-    }
-    $plan = Invoke-AgentEdits $agent $files
-    $stamp = (Get-Date).ToUniversalTime().ToString("yyyyMMdd'T'HHmmss'Z'", [Globalization.CultureInfo]::InvariantCulture)
-    Write-Status "==> Writing (backups end in $($Data.backupSuffix)$stamp)"
-    Save-Changes $root $plan $reads ($Data.backupSuffix + $stamp)
-    foreach ($warning in @($agent.warnings)) { Add-Warning $warning }
+    Invoke-VolumeReset $root $Data
 }
 
-$exitCode = 1
-try {
-    if (-not [regex]::IsMatch($VolumeId, '^vol-[0-9a-f]{8,17}$') -or -not [regex]::IsMatch($DeviceName, '^xvd[f-z]$')) {
-        $exitCode = 2
-        throw 'usage: enable-password-reset.ps1 -VolumeId vol-0123456789abcdef0 [-DeviceName xvdf] [-AgentDataPath FILE]'
-    }
-    $script:Result.volumeId = $VolumeId
-    $json = $AgentDataJson
-    if ($AgentDataPath -ne '') { $json = [IO.File]::ReadAllText($AgentDataPath) }
-    $data = ConvertFrom-Json -InputObject $json
-    $state = @{ Number = -1; BroughtOnline = $false; ClearedReadOnly = $false; AddedLetters = (New-Object System.Collections.ArrayList) }
-    try {
-        Invoke-Reset $data $state
-    } finally {
-        if ($state.Number -ge 0) { $script:CloseProblem = Close-TargetDisk $state }
-    }
-    if ($null -ne $script:CloseProblem) { throw $script:CloseProblem }
-    $script:Result.status = 'ok'
-    $exitCode = 0
-    Write-Status "RESULT: ok: $($script:Result.agent) will generate a new Administrator password at next boot"
-} catch {
-    $message = $_.Exception.Message
-    if ($null -ne $script:CloseProblem -and $message -cne $script:CloseProblem) { $message += "; also: $($script:CloseProblem)" }
-    $script:Result.error = $message
-    if ($exitCode -eq 0) { $exitCode = 1 }
-    Write-Status "ERROR: $message"
-    Write-Status "RESULT: error: $message"
+# -Root: a volume mounted by the caller. Only the Windows marker is checked; no disk is touched.
+function Invoke-RootReset([string]$Root, $Data) {
+    if (-not [IO.Directory]::Exists($Root)) { throw "-Root ${Root}: no such folder; give the root of a mounted Windows volume (E:\ or a mount point)" }
+    if (-not (Test-VolumeFile $Root $Data.windowsMarker)) { throw "no Windows on ${Root}: $($Data.windowsMarker) not found" }
+    $script:Result.windowsVolume = $Root
+    Write-Status "==> Windows volume at $Root"
+    Invoke-VolumeReset $Root $Data
 }
-[Console]::Out.WriteLine((ConvertTo-AsciiJson $script:Result))
-exit $exitCode
+
+$script:Usage = 'usage: enable-password-reset.ps1 (-VolumeId vol-0123456789abcdef0 [-DeviceName xvdf] | -Root DIR) [-TimeoutSeconds 540] [-AgentDataPath FILE]'
+
+function Test-Arguments([string]$VolumeId, [string]$DeviceName, [string]$Root, [int]$TimeoutSeconds) {
+    if ($TimeoutSeconds -lt 1 -or $TimeoutSeconds -gt 3600) { return $false }
+    if (-not [regex]::IsMatch($DeviceName, '^xvd[f-z]$')) { return $false }
+    if ($Root -ne '') { return $VolumeId -eq '' }
+    return [regex]::IsMatch($VolumeId, '^vol-[0-9a-f]{8,17}$')
+}
+
+# Runs the reset and prints the result; returns the exit code (0 ok, 1 failure, 2 usage).
+function Invoke-Main([string]$VolumeId, [string]$DeviceName, [string]$Root, [string]$AgentDataPath, [int]$TimeoutSeconds) {
+    $script:DeadlineSeconds = $TimeoutSeconds
+    $script:Deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+    $exitCode = 1
+    try {
+        if (-not (Test-Arguments $VolumeId $DeviceName $Root $TimeoutSeconds)) {
+            $exitCode = 2
+            throw $script:Usage
+        }
+        if ($VolumeId -ne '') { $script:Result.volumeId = $VolumeId }
+        $json = $AgentDataJson
+        if ($AgentDataPath -ne '') { $json = [IO.File]::ReadAllText($AgentDataPath) }
+        $data = ConvertFrom-Json -InputObject $json
+        if ($Root -ne '') {
+            Invoke-RootReset $Root $data
+        } else {
+            $state = @{ VolumeId = $VolumeId; DeviceName = $DeviceName; Number = -1; BroughtOnline = $false; ClearedReadOnly = $false; AddedLetters = (New-Object System.Collections.ArrayList) }
+            try {
+                Invoke-Reset $data $state
+            } finally {
+                if ($state.Number -ge 0) { $script:CloseProblem = Close-TargetDisk $state }
+            }
+            if ($null -ne $script:CloseProblem) { throw $script:CloseProblem }
+        }
+        $script:Result.status = 'ok'
+        $exitCode = 0
+        Write-Status "RESULT: ok: $($script:Result.agent) will generate a new Administrator password at next boot"
+    } catch {
+        $message = $_.Exception.Message
+        if ($null -ne $script:CloseProblem -and $message -cne $script:CloseProblem) { $message += "; also: $($script:CloseProblem)" }
+        $script:Result.error = $message
+        if ($exitCode -eq 0) { $exitCode = 1 }
+        Write-Status "ERROR: $message"
+        Write-Status "RESULT: error: $message"
+    }
+    [Console]::Out.WriteLine((ConvertTo-AsciiJson $script:Result))
+    return $exitCode
+}
+
+# Dot-sourcing the script (as the Pester tests do) defines the functions and runs nothing.
+if ($MyInvocation.InvocationName -cne '.') { exit (Invoke-Main $VolumeId $DeviceName $Root $AgentDataPath $TimeoutSeconds) }
