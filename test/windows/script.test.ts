@@ -3,7 +3,7 @@
  * exactly the agent data of tools/windows-agent-model/agent-edits.ts, has the required structure (strict mode,
  * Stop on errors, the disk taken offline in a finally block, no command that changes a disk's
  * signature or layout), and mirrors the TypeScript edit algorithms function for function.
- * When `pwsh` is on the PATH, PowerShell's own parser checks the syntax too.
+ * Where pwsh is installed, PowerShell's own parser checks the syntax too (test/windows/pwsh.ts).
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
