@@ -178,3 +178,56 @@ export function runOnNtfs(tree: VolumeTree, options: NtfsRunOptions = {}): NtfsR
         fs.rmSync(sandbox, { recursive: true, force: true });
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Whole-disk images, as an EBS root volume holds Windows: an MBR partition table and one NTFS
+// partition from sector 2048. The partition is reached through a loop device at its offset
+// (the kernel's partition scan does not work in every container).
+
+const PARTITION_START = 2048 * 512;
+
+/** Runs `script` in a private mount namespace with the partition of `image` (formatted first when `format`) mounted at $mnt. */
+function withPartitionMounted(image: string, script: string, args: string[], format = false): string {
+    const wrapper = `set -euo pipefail
+image=$1; shift
+mnt=$(mktemp -d)
+size=$(( $(stat -c %s "$image") - ${PARTITION_START} ))
+part=$(losetup --find --show --offset ${PARTITION_START} --sizelimit "$size" "$image")
+trap 'umount "$mnt" 2>/dev/null || true; losetup -d "$part"; rmdir "$mnt"' EXIT
+${format ? 'mkntfs -F -f -q -L Windows "$part" >/dev/null 2>&1' : ""}
+ntfs-3g "$part" "$mnt"
+${script}
+umount "$mnt"
+`;
+    const done = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "bash", image, ...args], {
+        encoding: "utf8", timeout: 120_000,
+    });
+    if (done.status !== 0) throw new Error(`mounting ${image} failed (${done.status ?? done.signal}): ${done.stderr}`);
+    return done.stdout;
+}
+
+/** A 64 MiB disk image at `image`: MBR, one NTFS partition holding `tree` (no links). */
+export function makeWindowsDiskImage(image: string, tree: VolumeTree): void {
+    fs.writeFileSync(image, "");
+    fs.truncateSync(image, 64 * MIB);
+    const table = spawnSync("sfdisk", ["-q", image], { input: "label: dos\nstart=2048, type=7\n", encoding: "utf8" });
+    if (table.status !== 0) throw new Error(`sfdisk failed: ${table.stderr}`);
+    const stage = fs.mkdtempSync(path.join(os.tmpdir(), "windows-disk-stage-"));
+    try {
+        writeStage(stage, tree, stage);
+        withPartitionMounted(image, 'cp -R -P "$1/." "$mnt/"', [stage], true);
+    } finally {
+        fs.rmSync(stage, { recursive: true, force: true });
+    }
+}
+
+/** What the image's NTFS partition holds, by relative Windows path (see snapshot). */
+export function readWindowsDiskImage(image: string): Map<string, Buffer | string> {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "windows-disk-copy-"));
+    try {
+        withPartitionMounted(image, 'cp -R -P "$mnt/." "$1/"', [copy]);
+        return snapshot(copy);
+    } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+    }
+}
