@@ -69,7 +69,7 @@ describe("emulator: aws:runPowerShellScript runs the real Windows script under p
         const config = replaceOnce(fixture("ec2launch-v2/agent-config.yml"), "        type: random\n", "        type: static\n        data: Sup3r-Secret!\n");
         const { instanceId, volumeId, image } = await windowsInstanceWithVolume({ [SYSTEM_HIVE]: "regf", [V2_CONFIG]: config, [V2_RUN_ONCE]: "" });
         const out = await runWindowsDocument(instanceId, volumeId);
-        assert.equal(out.Status, "Success", out.StandardOutputContent + out.StandardErrorContent);
+        assert.equal(out.Status, "Success", `${out.StandardOutputContent}${out.StandardErrorContent}`);
         const result = lastJson(out.StandardOutputContent!);
         assert.deepEqual([result.status, result.volumeId, result.agent], ["ok", volumeId, "EC2Launch v2"]);
         assert.match(out.StandardOutputContent!, /==> Bringing disk 1 online \(its signature is kept\)\n[\s\S]*==> Taking disk 1 offline\n/);
