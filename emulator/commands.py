@@ -1,4 +1,5 @@
-"""Run Command for real: each invocation's steps run on this machine as bash subprocesses.
+"""Run Command for real: each invocation's steps run on this machine as bash subprocesses
+(aws:runPowerShellScript steps under pwsh where it is installed: powershell_runner.py).
 
 Life of an invocation: Pending until delivered: the instance must be Online (ssm_agents) and
 `clock.real_seconds("command.delivery")` must have passed since it was both Online and sent; if
@@ -30,6 +31,7 @@ from typing import Any, Optional
 
 from . import clock
 from . import disks
+from . import powershell_runner
 from . import registry
 from . import ssm_agents
 from .ssm_documents import Step
@@ -268,18 +270,22 @@ def _execute(invocation: Invocation, plugin: PluginRun, env: dict[str, str]) -> 
     folder = os.path.join(_root, invocation.command.command_id, invocation.instance_id,
                           step.name.replace("/", "_").replace(":", "_") or "step")
     os.makedirs(folder, exist_ok=True)
-    if step.action != "aws:runShellScript":
+    env = dict(env)
+    if step.action == "aws:runPowerShellScript" and powershell_runner.unavailable() is None:
+        argv = powershell_runner.prepare(folder, step.commands, env)
+    elif step.action != "aws:runShellScript":
         return _record(invocation, plugin, 1, False, "", "", f"the emulator runs only aws:runShellScript steps, "
                        f"not {step.action}")
-    script = os.path.join(folder, "_script.sh")
-    with open(script, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(step.commands) + "\n")
+    else:
+        argv = ["bash", os.path.join(folder, "_script.sh")]
+        with open(argv[1], "w", encoding="utf-8") as handle:
+            handle.write("\n".join(step.commands) + "\n")
     cwd = step.working_directory or folder
     if not os.path.isdir(cwd):
         return _record(invocation, plugin, 1, False, "", "", f"chdir {cwd}: no such file or directory")
     out_path, err_path = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        process = subprocess.Popen(["bash", script], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=err, start_new_session=True)
     with _lock:
         invocation.process = process

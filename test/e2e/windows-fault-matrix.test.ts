@@ -3,7 +3,9 @@
  * the process killed at each step, including the password-enabled AMI between the volume's
  * return and the target's start, then `destroy`. The target is whole afterwards, nothing
  * temporary is left, and a password-enabled AMI exists only if the reset's script succeeded.
- * The PowerShell script is stood in for (test/support/powershell-stand-in.ts).
+ * Where pwsh, ntfs-3g and loop devices are here the emulator runs the real script under pwsh on
+ * an NTFS image behind the target's root volume; elsewhere the TypeScript stand-in answers
+ * (test/support/windows-script.ts; each test prints which).
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,12 +16,12 @@ import { destroy } from "../../harness/deployment";
 import { describeFault, Fault, faultyUp, printTable, temporary } from "../support/fault-matrix";
 import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory } from "../../harness/inventory";
-import { errorOutput, standInForScript, successOutput } from "../support/powershell-stand-in";
+import { scriptOnTarget } from "../support/windows-script";
 import { useRealisticEmulation } from "../support/realistic-emulation";
 import { E2E_TIME_SCALE } from "./reset-access.test";
 
 type WindowsFault = Fault & {
-    /** The script's stand-in reports a refusal (exit 1) instead of success. */
+    /** The script refuses (a volume without Windows; exit 1) instead of succeeding. */
     scriptRefuses?: boolean;
     /** Whether a password-enabled AMI may exist afterwards (the script succeeded and CreateImage #2 was called). */
     passwordImageMayExist: boolean;
@@ -65,9 +67,7 @@ describe("Windows: a fault at every step, then destroy", function () {
             try {
                 const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: undefined }));
                 const before = await inventory();
-                await standInForScript(fault.scriptRefuses
-                    ? errorOutput(ctx.rootVolumeId, "no Windows volume with Windows\\System32\\config\\SYSTEM on disk 1")
-                    : successOutput(ctx.rootVolumeId, "EC2Config"), fault.scriptRefuses ? 1 : 0);
+                await scriptOnTarget(ctx.rootVolumeId, fault.scriptRefuses ? "no Windows" : "EC2Config", dir);
                 const state = await faultyUp(fault, ctx, dir);
                 await destroy(state);
                 assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");

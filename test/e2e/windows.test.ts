@@ -1,14 +1,18 @@
 /**
  * End to end for Windows targets: the program deployed by the harness against the emulator,
- * as test/e2e/reset-access.test.ts does for Linux. The PowerShell script itself cannot run here
- * (no PowerShell): test/support/powershell-stand-in.ts ends the Run Command invocation with the
- * output the script prints. Everything around it runs: the platform read from the instance, the
- * helper of another Windows Server version, the volume at xvdf, the document, the
- * password-enabled AMI taken before the target starts, the replacement, destroy.
+ * as test/e2e/reset-access.test.ts does for Linux. Where pwsh, ntfs-3g and loop devices are here,
+ * the emulator runs the document's real script under pwsh against an NTFS image behind the
+ * target's root volume (test/support/windows-script.ts), and the test reads the edits back from
+ * the image; elsewhere test/support/powershell-stand-in.ts ends the invocation with the output the
+ * script prints (each test prints which ran). Everything around it runs: the platform read from
+ * the instance, the helper of another Windows Server version, the volume at xvdf, the document,
+ * the password-enabled AMI taken before the target starts, the replacement, destroy.
  */
 import * as assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -17,7 +21,7 @@ import { deploy, destroy, update } from "../../harness/deployment";
 import { emulator } from "../hooks";
 import { contextOf, createSsmInstanceProfile, createWindowsTarget, describe as describeInstance, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory } from "../../harness/inventory";
-import { errorOutput, standInForScript, successOutput } from "../support/powershell-stand-in";
+import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
 import { useRealisticEmulation } from "../support/realistic-emulation";
 import { SCRIPT_PATH } from "../../lib/windows-document";
 import { E2E_TIME_SCALE } from "./reset-access.test";
@@ -31,6 +35,9 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
     const ec2 = new EC2Client({});
 
     useRealisticEmulation(E2E_TIME_SCALE, { loopDevices: false });
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "windows-e2e-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("re-enables the password, takes the password-enabled AMI before the target starts, launches the replacement; destroy keeps them", async () => {
         await ec2.send(new CreateKeyPairCommand({ KeyName: "ops" }));
@@ -39,7 +46,7 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: "ops", instanceProfileName }));
         const config = { "ec2-reset-access:instanceId": ctx.instanceId, "ec2-reset-access:newKeyName": "new-key" };
         const before = await inventory();
-        await standInForScript(successOutput(ctx.rootVolumeId, "EC2Launch v2"));
+        const script = await scriptOnTarget(ctx.rootVolumeId, "EC2Launch v2", dir);
         const since = Date.now() / 1000;
 
         const up = await deploy(resetAccessProgram, { config });
@@ -50,6 +57,11 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         assert.equal(out.targetState, "running");
         assert.equal(out.keyParameterName, undefined, "no SSH key for Windows");
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        if (script.kind === "real script (pwsh)") {
+            const files = script.files();
+            assert.match((files.get("ProgramData\\Amazon\\EC2Launch\\config\\agent-config.yml") as Buffer).toString("latin1"), /password:\n {8}type: random\n/);
+            assert.ok(!files.has("ProgramData\\Amazon\\EC2Launch\\state\\.run-once"), "the script deleted .run-once on the target's volume");
+        }
 
         const helper = await describeInstance(ec2, String(out.helperInstanceId));
         assert.equal(helper.ImageId, await windowsImage("2022"), "a Windows Server 2019 target gets a 2022 helper");
@@ -102,8 +114,9 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         const ctx = contextOf(await createWindowsTarget(ec2, { version: "2022" }));
         const config = { "ec2-reset-access:instanceId": ctx.instanceId };
         const before = await inventory();
-        const reason = "Windows\\System32\\Tasks\\Amazon Ec2 Launch - Instance Initialization: the task is disabled (InitializeInstance.ps1 disables it once it has run)";
-        await standInForScript(errorOutput(ctx.rootVolumeId, reason), 1);
+        const reason = `expected one partition of disk 1 holding ${SYSTEM_HIVE}, found 0`;
+        const script = await scriptOnTarget(ctx.rootVolumeId, "no Windows", dir);
+        const volumeBefore = script.kind === "real script (pwsh)" ? script.files() : undefined;
 
         const up = await deploy(resetAccessProgram, { config });
         assert.ok(up.error, "up fails");
@@ -111,6 +124,7 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         assert.ok(up.error.message.includes(reason), up.error.message);
         assert.match(up.error.message, /The instance is whole again/);
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        if (volumeBefore) assert.deepEqual(script.files(), volumeBefore, "the refused volume is as it was");
         const helper = up.state.resources.find((r) => r.type === "aws:ec2/instance:Instance" && r.name === "reset-helper")!;
         assert.equal((await describeInstance(ec2, helper.id)).ImageId, await windowsImage("2019"), "a 2022 target gets a 2019 helper");
 

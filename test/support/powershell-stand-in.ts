@@ -1,13 +1,13 @@
 /**
- * PowerShell cannot run on this machine, so the emulator cannot run the Windows document's
- * aws:runPowerShellScript step. In the whole-run Windows tests a command fault stands in for
- * it: the invocation ends with the output the script prints (status lines, then one JSON line
- * with its result's keys in its order), computed from the same agent data the script carries,
- * over the fixtures of the agents' files (test/windows/fixtures). What the script does to those
- * files is tested as data in test/windows/; what these tests prove is the orchestration around it.
+ * Where PowerShell 7 (or ntfs-3g, FUSE, loop devices) is absent, the emulator cannot run the
+ * Windows document's aws:runPowerShellScript step. There, in the whole-run Windows tests, a
+ * command fault stands in for it: the invocation ends with the output the script prints (status
+ * lines, then one JSON line with its result's keys in its order), computed from the same agent
+ * data the script carries, over the fixtures of the agents' files (test/windows/fixtures). Where
+ * pwsh is installed the real script runs instead (test/support/windows-script.ts chooses).
  */
 import { emulator } from "../hooks";
-import { AgentName, planEdits } from "../../lib/windows-agent-edits";
+import { AgentName, planEdits } from "../../tools/windows-agent-model/agent-edits";
 import { fixture } from "../windows/helpers";
 
 /** The agents' files on a target as the fixtures give them (relative to the Windows volume). */

@@ -4,7 +4,7 @@
  * would be generated at next boot is refused before anything is written.
  */
 import * as assert from "node:assert/strict";
-import { AGENT_DATA, AgentName, applyEdits, EditRefused, planEdits } from "../../lib/windows-agent-edits";
+import { AGENT_DATA, AgentName, applyEdits, EditRefused, planEdits } from "../../tools/windows-agent-model/agent-edits";
 import { crlf, fixture, replaceOnce } from "./helpers";
 
 const V2_CONFIG = "ProgramData\\Amazon\\EC2Launch\\config\\agent-config.yml";

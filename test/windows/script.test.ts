@@ -1,29 +1,30 @@
 /**
  * scripts/windows/enable-password-reset.ps1 read as text (no PowerShell runs here): it embeds
- * exactly the agent data of lib/windows-agent-edits.ts, has the required structure (strict mode,
+ * exactly the agent data of tools/windows-agent-model/agent-edits.ts, has the required structure (strict mode,
  * Stop on errors, the disk taken offline in a finally block, no command that changes a disk's
  * signature or layout), and mirrors the TypeScript edit algorithms function for function.
- * When `pwsh` is on the PATH, PowerShell's own parser checks the syntax too.
+ * Where pwsh is installed, PowerShell's own parser checks the syntax too (test/windows/pwsh.ts).
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AGENT_DATA, agentDataJson, embedAgentData, extractAgentDataJson, SCRIPT_PATH } from "../../lib/windows-agent-edits";
-import { PARAMETER_PATTERNS } from "../../lib/windows-document";
+import { AGENT_DATA, agentDataJson, embedAgentData, extractAgentDataJson } from "../../tools/windows-agent-model/agent-edits";
+import { PARAMETER_PATTERNS, SCRIPT_PATH } from "../../lib/windows-document";
 import { pwshPath } from "../../tools/deps/capabilities";
 import { requireCapability } from "../support/requirements";
 
+const MODEL = path.join(__dirname, "..", "..", "tools", "windows-agent-model");
 const script = fs.readFileSync(SCRIPT_PATH, "utf8");
-const textEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-text-edits.ts"), "utf8");
-const agentEdits = fs.readFileSync(path.join(__dirname, "..", "..", "lib", "windows-agent-edits.ts"), "utf8");
+const textEdits = fs.readFileSync(path.join(MODEL, "text-edits.ts"), "utf8");
+const agentEdits = fs.readFileSync(path.join(MODEL, "agent-edits.ts"), "utf8");
 
 /** The text of `function <name>` up to the next top-level function or section rule. */
 function psFunction(name: string): string {
     const start = script.indexOf(`\nfunction ${name}(`);
     assert.ok(start >= 0, `function ${name} is missing`);
     const rest = script.slice(start + 1);
-    const end = rest.slice(1).search(/\n(function |# ---|\$exitCode = )/);
+    const end = rest.slice(1).search(/\n(function |# ---|\$script:Usage = |if \(\$MyInvocation)/);
     return end < 0 ? rest : rest.slice(0, end + 1);
 }
 
@@ -31,12 +32,12 @@ function psFunction(name: string): string {
 const psQuoted = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 describe("enable-password-reset.ps1: the embedded agent data", () => {
-    it("is exactly the data of lib/windows-agent-edits.ts, as ConvertFrom-Json will read it", () => {
+    it("is exactly the data of tools/windows-agent-model/agent-edits.ts, as ConvertFrom-Json will read it", () => {
         assert.equal(extractAgentDataJson(script), agentDataJson());
         assert.deepEqual(JSON.parse(extractAgentDataJson(script)), AGENT_DATA);
     });
 
-    it("is the rendered literal, byte for byte (npx ts-node --transpile-only lib/windows-agent-edits.ts re-embeds it)", () => {
+    it("is the rendered literal, byte for byte (npx ts-node --transpile-only tools/windows-agent-model/agent-edits.ts re-embeds it)", () => {
         assert.equal(embedAgentData(script), script);
     });
 
@@ -57,7 +58,7 @@ describe("enable-password-reset.ps1: structure", () => {
     });
 
     it("takes its values as arguments and checks them against the document's patterns", () => {
-        assert.match(script, /param\(\n    \[string\]\$VolumeId = '',\n    \[string\]\$DeviceName = 'xvdf',\n    \[string\]\$AgentDataPath = ''\n\)/);
+        assert.match(script, /param\(\n    \[string\]\$VolumeId = '',\n    \[string\]\$DeviceName = 'xvdf',\n    \[string\]\$Root = '',\n    \[int\]\$TimeoutSeconds = 540,\n    \[string\]\$AgentDataPath = ''\n\)/);
         assert.ok(script.includes(`[regex]::IsMatch($VolumeId, ${psQuoted(PARAMETER_PATTERNS.volumeId)})`));
         assert.ok(script.includes(`[regex]::IsMatch($DeviceName, ${psQuoted(PARAMETER_PATTERNS.deviceName)})`));
         assert.doesNotMatch(script, /Invoke-Expression|iex |\[scriptblock\]::Create|Start-Process/i);
@@ -87,10 +88,13 @@ describe("enable-password-reset.ps1: structure", () => {
     });
 
     it("runs the work in a try whose finally takes the disk offline, and only once the disk is known to be safe", () => {
-        assert.match(script, /try \{\n        Invoke-Reset \$data \$state\n    \} finally \{\n        if \(\$state\.Number -ge 0\) \{ \$script:CloseProblem = Close-TargetDisk \$state \}\n    \}/);
+        assert.match(script, /try \{\n                Invoke-Reset \$data \$state\n            \} finally \{\n                if \(\$state\.Number -ge 0\) \{ \$script:CloseProblem = Close-TargetDisk \$state \}\n            \}/);
         const reset = psFunction("Invoke-Reset");
-        const order = ["Wait-TargetDisk", "Assert-NoSignatureCollision $disk", "$State.Number = $disk.Number", "Open-TargetDisk $State", "Invoke-AgentEdits", "Save-Changes"];
+        const order = ["Wait-TargetDisk", "Assert-NoSignatureCollision $disk", "$State.Number = $disk.Number", "Open-TargetDisk $State", "Find-WindowsVolume", "Invoke-VolumeReset"];
         const positions = order.map((step) => reset.indexOf(step));
+        const volume = psFunction("Invoke-VolumeReset");
+        assert.ok(volume.indexOf("Get-VolumeEdits") < volume.indexOf("Save-Changes"), "every path is checked and every edit planned before the first write");
+        assert.ok(psFunction("Get-VolumeEdits").includes("Invoke-AgentEdits"));
         assert.ok(positions.every((at) => at >= 0), `missing: ${order.filter((_, k) => positions[k] < 0)}`);
         assert.deepEqual([...positions].sort((a, b) => a - b), positions);
         assert.equal(script.split("Open-TargetDisk $State").length, 2, "Open-TargetDisk is called once, from Invoke-Reset");
@@ -109,21 +113,25 @@ describe("enable-password-reset.ps1: structure", () => {
         assert.match(save, /\[IO\.File\]::Replace\(\$temporary, \$full, \$full \+ \$Suffix\)/);
         assert.match(save, /\[IO\.File\]::Move\(\$full, \$full \+ \$Suffix\)/);
         assert.match(save, /for \(\$k = \$undo\.Count - 1; \$k -ge 0; \$k--\)/);
-        assert.match(psFunction("Invoke-Reset"), /ToString\("yyyyMMdd'T'HHmmss'Z'", \[Globalization\.CultureInfo\]::InvariantCulture\)/);
-        assert.match(psFunction("Invoke-Reset"), /Save-Changes \$root \$plan \$reads \(\$Data\.backupSuffix \+ \$stamp\)/);
+        const volume = psFunction("Invoke-VolumeReset");
+        assert.match(volume, /ToString\("yyyyMMdd'T'HHmmss'Z'", \[Globalization\.CultureInfo\]::InvariantCulture\)/);
+        assert.match(volume, /\$suffix = \$Data\.backupSuffix \+ \$stamp/);
+        assert.match(volume, /Save-Changes \$edits\.Paths \$edits\.Plan \$edits\.Reads \$suffix/);
     });
 
     it("prints one JSON line with the contract's keys and exits 0 only on success", () => {
         assert.match(script, /\$script:Result = \[ordered\]@\{\n    status = 'error'; volumeId = \$null; windowsVolume = \$null; agent = \$null\n    changes = \(New-Object System\.Collections\.ArrayList\); warnings = \(New-Object System\.Collections\.ArrayList\); error = \$null\n\}/);
-        assert.ok(script.endsWith("[Console]::Out.WriteLine((ConvertTo-AsciiJson $script:Result))\nexit $exitCode\n"));
+        const main = psFunction("Invoke-Main");
+        assert.ok(main.includes("    [Console]::Out.WriteLine((ConvertTo-AsciiJson $script:Result))\n    return $exitCode\n}\n"));
+        assert.ok(script.endsWith("\nif ($MyInvocation.InvocationName -cne '.') { exit (Invoke-Main $VolumeId $DeviceName $Root $AgentDataPath $TimeoutSeconds) }\n"));
         assert.equal(script.split("$exitCode = 0").length, 2);
-        assert.match(script, /\$script:Result\.status = 'ok'\n    \$exitCode = 0\n/);
-        assert.match(script, /\$exitCode = 1\ntry \{/);
+        assert.match(main, /\$script:Result\.status = 'ok'\n        \$exitCode = 0\n/);
+        assert.match(main, /\$exitCode = 1\n    try \{/);
         assert.doesNotMatch(script, /Write-Output|Write-Host/, "function output must not leak into return values");
     });
 });
 
-describe("enable-password-reset.ps1: the same algorithm as lib/windows-text-edits.ts", () => {
+describe("enable-password-reset.ps1: the same algorithm as tools/windows-agent-model/text-edits.ts", () => {
     const functions: [string, string][] = [
         ["setCapturedValue", "Set-CapturedValue"],
         ["checkBootTask", "Test-BootTask"],

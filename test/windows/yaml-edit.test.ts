@@ -5,7 +5,7 @@
  * refused with the reason.
  */
 import * as assert from "node:assert/strict";
-import { EditRefused, ensureYamlTaskInput } from "../../lib/windows-text-edits";
+import { EditRefused, ensureYamlTaskInput } from "../../tools/windows-agent-model/text-edits";
 import { assertCrlfOnly, crlf, fixture, replaceOnce } from "./helpers";
 
 const RANDOM = ["type: random"];
