@@ -6,7 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
-import { awsErrorCode, clientsFor } from "../lib/aws-clients";
+import { clientsFor } from "../lib/aws-clients";
+import { awsErrorCode } from "../lib/aws-errors";
 import { generateSshKeyPair, SshKeyType } from "../lib/ssh-keys";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";

@@ -1,7 +1,8 @@
 /** Step 2: an AMI of the stopped target, started and not awaited; kept unless retainBackup is false. */
 import * as pulumi from "@pulumi/pulumi";
 import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand } from "@aws-sdk/client-ec2";
-import { awsErrorCode, Clients, clientsFor } from "../lib/aws-clients";
+import { Clients, clientsFor } from "../lib/aws-clients";
+import { awsErrorCode } from "../lib/aws-errors";
 import { startBackup } from "../lib/target-steps";
 import { TargetContext } from "../lib/target-context";
 import { targetStepProvider, TargetStepInputs } from "./step-provider";

@@ -8,6 +8,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { awsErrorCode } from "../lib/aws-errors";
 
 export type Props = Record<string, unknown>;
 
@@ -65,18 +66,12 @@ export function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Re
     return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
-/** The AWS error code: the wire code (`Code`, e.g. IAM's "NoSuchEntity"), else the SDK's name. */
-export function errorCode(err: unknown): string {
-    const e = err as { name?: string; Code?: string } | undefined;
-    return e?.Code ?? e?.name ?? "";
-}
-
 /** Runs a delete call; the listed error codes (the thing is already gone) count as success. */
 export async function goneIsFine(call: Promise<unknown>, ...codes: string[]): Promise<void> {
     try {
         await call;
     } catch (err) {
-        if (!codes.includes(errorCode(err))) throw err;
+        if (!codes.includes(awsErrorCode(err))) throw err;
     }
 }
 
@@ -109,7 +104,7 @@ export function accountId(region: string): Promise<string> {
 
 /** An error test for `retryWhile`: the AWS error code is one of these. */
 export function code(...codes: string[]): (err: unknown) => boolean {
-    return (err) => codes.includes(errorCode(err));
+    return (err) => codes.includes(awsErrorCode(err));
 }
 
 export function delay(ms: number): Promise<void> {

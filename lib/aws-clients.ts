@@ -42,8 +42,3 @@ async function assumedCredentials(access: AwsAccess) {
         expiration: c.Expiration,
     };
 }
-
-/** The error's AWS code (err.name in SDK v3), for "already gone is success" checks. */
-export function awsErrorCode(err: unknown): string {
-    return (err as { name?: string })?.name ?? "";
-}

@@ -8,7 +8,7 @@ import {
     ModifyInstanceAttributeCommand,
     Volume,
 } from "@aws-sdk/client-ec2";
-import { awsErrorCode } from "./aws-clients";
+import { awsErrorCode } from "./aws-errors";
 import { waitFor } from "./waits";
 
 const DETACH_SECONDS = 300;

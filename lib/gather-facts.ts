@@ -14,7 +14,8 @@ import {
     _InstanceType,
 } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
-import { awsErrorCode, Clients } from "./aws-clients";
+import { Clients } from "./aws-clients";
+import { awsErrorCode } from "./aws-errors";
 import { describeInstance } from "./ec2-instance";
 import { describeVolume } from "./ec2-volume";
 import { windowsVersionIn } from "./helper-image";

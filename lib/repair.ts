@@ -4,7 +4,8 @@
  * state it had. Idempotent, so a failed step, `pulumi destroy` and a retry can all call it.
  */
 import { DescribeInstancesCommand, Instance } from "@aws-sdk/client-ec2";
-import { awsErrorCode, Clients, clientsFor } from "./aws-clients";
+import { Clients, clientsFor } from "./aws-clients";
+import { awsErrorCode } from "./aws-errors";
 import { removeTag, startInstance, tagValue, waitForState } from "./ec2-instance";
 import { attachmentOf, attachVolume, describeVolume, detachVolume, setDeleteOnTermination } from "./ec2-volume";
 import { IN_PROGRESS_TAG, TargetContext } from "./target-context";

@@ -6,7 +6,7 @@ import {
     SendCommandCommand,
     SSMClient,
 } from "@aws-sdk/client-ssm";
-import { awsErrorCode } from "./aws-clients";
+import { awsErrorCode } from "./aws-errors";
 import { waitFor } from "./waits";
 
 const REGISTRATION_SECONDS = 900;
