@@ -17,7 +17,8 @@ import { EXECUTION_TIMEOUT_SECONDS } from "../lib/linux-document";
 import { generateSshKeyPair } from "../lib/ssh-keys";
 import { runScript, waitUntilManaged } from "../lib/ssm-command";
 import { HELPER_DEVICE, TargetContext } from "../lib/target-context";
-import { sleep, timeScale, waitFor } from "../lib/waits";
+import { sleep } from "../lib/sleep";
+import { timeScale, waitFor } from "../lib/waits";
 import * as temporary from "./runbook-resources";
 
 /** The runbook sleeps this long (AWS seconds) between attaching the volume and running the script. */

@@ -13,6 +13,7 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
+import { sleep } from "../lib/sleep";
 import { DeploymentState, readState } from "./deployment-state";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -165,7 +166,7 @@ async function waitForLanding(endpoint: string, kill: KillOnCall, since: number)
     while (Date.now() < deadline) {
         const { calls } = await control<{ calls: unknown[] }>(endpoint, "GET", `/calls?${query}`);
         if (calls.length >= (kill.nth ?? 1)) return;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
     }
     throw new Error(`the held ${kill.operation} call did not land in the emulator`);
 }

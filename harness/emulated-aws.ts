@@ -9,6 +9,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { awsErrorCode } from "../lib/aws-errors";
+import { sleep } from "../lib/sleep";
 
 export type Props = Record<string, unknown>;
 
@@ -83,7 +84,7 @@ export async function retryWhile<T>(retryable: (err: unknown) => boolean, second
             return await action();
         } catch (err) {
             if (!retryable(err) || Date.now() >= deadline) throw err;
-            await delay(500);
+            await sleep(500);
         }
     }
 }
@@ -107,9 +108,6 @@ export function code(...codes: string[]): (err: unknown) => boolean {
     return (err) => codes.includes(awsErrorCode(err));
 }
 
-export function delay(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export function strings(value: unknown): string[] {
     return Array.isArray(value) ? value.map(String) : [];

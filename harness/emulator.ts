@@ -5,6 +5,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import * as path from "node:path";
+import { sleep } from "../lib/sleep";
 
 const PROJECT_ROOT = path.join(__dirname, "..");
 const READY = /^ready (http:\/\/\S+)$/m;
@@ -93,7 +94,7 @@ export class Emulator {
         if (this.child.exitCode !== null) return;
         const exited = new Promise((resolve) => this.child.once("exit", resolve));
         this.child.kill("SIGTERM");
-        await Promise.race([exited, delay(10_000).then(() => this.child.kill("SIGKILL"))]);
+        await Promise.race([exited, sleep(10_000).then(() => this.child.kill("SIGKILL"))]);
     }
 }
 
@@ -131,6 +132,3 @@ function freePort(): Promise<number> {
     });
 }
 
-function delay(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import requireFromString = require("require-from-string");
+import { sleep } from "../lib/sleep";
 
 export async function serializedProviderText(construct: () => pulumi.Resource): Promise<string> {
     let text: string | undefined;
@@ -23,7 +24,7 @@ export async function serializedProviderText(construct: () => pulumi.Resource): 
     );
     const resource = construct();
     await new Promise((resolve) => resource.urn.apply(resolve));
-    for (let i = 0; i < 50 && !text; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 50 && !text; i++) await sleep(20);
     if (!text) throw new Error("the resource registered no __provider");
     return text;
 }

@@ -4,6 +4,7 @@
  * dynamic-provider host, which the CLI shows).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { sleep } from "./sleep";
 
 export interface WaitOptions {
     /** What is awaited, for progress lines and the timeout error: "i-0abc to stop". */
@@ -56,8 +57,4 @@ export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | u
 export function timeScale(): number {
     const value = Number(process.env.EC2_RESET_ACCESS_TIME_SCALE ?? "1");
     return value > 0 && Number.isFinite(value) ? value : 1;
-}
-
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }

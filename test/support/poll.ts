@@ -1,8 +1,8 @@
 /** Polling for the emulator's own tests: a state the emulator reaches on its own clock. */
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { sleep } from "../../lib/sleep";
+
+export { sleep };
 
 /** Polls `probe` every `intervalMs` until it returns a value other than undefined, or fails after `ms`. */
 export async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 5_000, intervalMs = 20): Promise<T> {
