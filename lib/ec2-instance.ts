@@ -8,7 +8,8 @@ import {
     StartInstancesCommand,
     StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { waitFor } from "./waits";
+import { NotFound } from "./aws-errors";
+import { isWaitTimeout, waitFor } from "./waits";
 
 /** How long a graceful stop may take before it is forced (the runbook: stop, stop, force). */
 const GRACEFUL_STOP_SECONDS = 600;
@@ -18,7 +19,7 @@ const START_SECONDS = 900;
 export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance> {
     const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     const instance = out.Reservations?.[0]?.Instances?.[0];
-    if (!instance) throw new Error(`instance ${instanceId} not found`);
+    if (!instance) throw new NotFound("instance", instanceId);
     return instance;
 }
 
@@ -34,7 +35,7 @@ export async function stopInstance(ec2: EC2Client, instanceId: string): Promise<
     try {
         await waitForState(ec2, instanceId, "stopped", GRACEFUL_STOP_SECONDS);
     } catch (err) {
-        if (!String(err).includes("timed out")) throw err;
+        if (!isWaitTimeout(err)) throw err;
         await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], Force: true }));
         await waitForState(ec2, instanceId, "stopped", FORCED_STOP_SECONDS);
     }

@@ -8,8 +8,8 @@ import {
     ModifyInstanceAttributeCommand,
     Volume,
 } from "@aws-sdk/client-ec2";
-import { awsErrorCode } from "./aws-errors";
-import { waitFor } from "./waits";
+import { awsErrorCode, NotFound } from "./aws-errors";
+import { isWaitTimeout, waitFor } from "./waits";
 
 const DETACH_SECONDS = 300;
 const FORCED_DETACH_SECONDS = 300;
@@ -18,7 +18,7 @@ const ATTACH_SECONDS = 300;
 export async function describeVolume(ec2: EC2Client, volumeId: string): Promise<Volume> {
     const out = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
     const volume = out.Volumes?.[0];
-    if (!volume) throw new Error(`volume ${volumeId} not found`);
+    if (!volume) throw new NotFound("volume", volumeId);
     return volume;
 }
 
@@ -43,7 +43,7 @@ export async function detachVolume(ec2: EC2Client, volumeId: string): Promise<vo
     try {
         await waitForVolume(ec2, volumeId, "available", DETACH_SECONDS);
     } catch (err) {
-        if (!String(err).includes("timed out")) throw err;
+        if (!isWaitTimeout(err)) throw err;
         // A detach can hang while the helper still has the filesystem busy: force it.
         await ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: attachment.InstanceId, Force: true }));
         await waitForVolume(ec2, volumeId, "available", FORCED_DETACH_SECONDS);

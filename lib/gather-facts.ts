@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { Clients } from "./aws-clients";
-import { awsErrorCode } from "./aws-errors";
+import { awsErrorCode, isNotFound } from "./aws-errors";
 import { describeInstance } from "./ec2-instance";
 import { describeVolume } from "./ec2-volume";
 import { windowsVersionIn } from "./helper-image";
@@ -39,8 +39,8 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
     try {
         instance = await describeInstance(ec2, request.instanceId);
     } catch (err) {
-        if (awsErrorCode(err) === "InvalidInstanceID.NotFound" || awsErrorCode(err) === "InvalidInstanceID.Malformed"
-            || String(err).includes("not found")) {
+        const code = awsErrorCode(err);
+        if (code === "InvalidInstanceID.NotFound" || code === "InvalidInstanceID.Malformed" || isNotFound(err)) {
             return { ...base, found: false };
         }
         throw err;

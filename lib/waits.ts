@@ -22,6 +22,19 @@ export interface WaitOptions {
     reportEverySeconds?: number;
 }
 
+/** A wait passed its deadline (told apart by name: a serialized provider has its own copy of the class). */
+export class WaitTimeout extends Error {
+    override readonly name = "WaitTimeout";
+
+    constructor(readonly what: string, readonly seconds: number) {
+        super(`timed out after ${seconds} s waiting for ${what}`);
+    }
+}
+
+export function isWaitTimeout(err: unknown): boolean {
+    return err instanceof Error && err.name === "WaitTimeout";
+}
+
 /**
  * Calls `poll` until it returns a value other than undefined; throws when the deadline passes.
  * `poll` may throw to stop early (a terminal state is an error, with its evidence).
@@ -38,7 +51,7 @@ export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | u
         if (result !== undefined) return result;
         const now = Date.now();
         if (now >= deadline) {
-            throw new Error(`timed out after ${options.deadlineSeconds} s waiting for ${options.what}`);
+            throw new WaitTimeout(options.what, options.deadlineSeconds);
         }
         if (now >= nextReport) {
             pulumi.log.info(`still waiting for ${options.what} (${Math.round((now - started) / 1000)} s)`);

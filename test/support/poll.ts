@@ -1,6 +1,7 @@
 /** Polling for the emulator's own tests: a state the emulator reaches on its own clock. */
 
 import { sleep } from "../../lib/sleep";
+import { WaitTimeout } from "../../lib/waits";
 
 export { sleep };
 
@@ -10,7 +11,7 @@ export async function poll<T>(what: string, probe: () => Promise<T | undefined>,
     for (;;) {
         const value = await probe();
         if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        if (Date.now() > deadline) throw new WaitTimeout(what, ms / 1000);
         await sleep(intervalMs);
     }
 }
