@@ -1,8 +1,7 @@
 /** Step 2: an AMI of the stopped target, started and not awaited; kept unless retainBackup is false. */
 import * as pulumi from "@pulumi/pulumi";
-import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImagesCommand } from "@aws-sdk/client-ec2";
 import { Clients, clientsFor } from "../lib/aws-clients";
-import { awsErrorCode } from "../lib/aws-errors";
+import { deleteBackupImage } from "../lib/backup-image";
 import { startBackup } from "../lib/target-steps";
 import { TargetContext } from "../lib/target-context";
 import { targetStepProvider, TargetStepInputs } from "./step-provider";
@@ -30,16 +29,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         await step.delete!(id, props);
         if (props.retainBackup !== false || !props.imageId) return;
         const { ec2 } = await clientsFor(props.context);
-        const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [props.imageId] })).catch(() => undefined))?.Images?.[0];
-        if (!image) return; // deregistered already
-        await ec2.send(new DeregisterImageCommand({ ImageId: props.imageId }));
-        for (const mapping of image.BlockDeviceMappings ?? []) {
-            const snapshotId = mapping.Ebs?.SnapshotId;
-            if (!snapshotId) continue;
-            await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })).catch((err) => {
-                if (awsErrorCode(err) !== "InvalidSnapshot.NotFound") throw err;
-            });
-        }
+        await deleteBackupImage(ec2, props.imageId);
     },
 };
 

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { HoldTarget } from "../../dynamic-providers/hold-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
@@ -111,4 +111,50 @@ describe("target steps (host-loaded providers)", () => {
             assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
         });
     }
+    describe("backup's delete with retainBackup false", () => {
+        /** A stopped, held target with its backup taken: the AMI id and its snapshot ids. */
+        async function backedUp(): Promise<{ imageId: string; snapshotIds: string[] }> {
+            await hold.create!(base());
+            const { outs } = await backup.create!({ ...base(), retainBackup: false });
+            const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [outs.imageId] }))).Images![0];
+            const snapshotIds = (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id);
+            assert.ok(snapshotIds.length, "the backup has a snapshot");
+            return { imageId: outs.imageId, snapshotIds };
+        }
+
+        const snapshotsLeft = async (ids: string[]) =>
+            (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots!.filter((s) => ids.includes(s.SnapshotId!)).length;
+        const imageLeft = async (imageId: string) =>
+            (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images!.some((i) => i.ImageId === imageId);
+
+        it("deregisters the AMI and deletes its snapshots", async () => {
+            const { imageId, snapshotIds } = await backedUp();
+            await backup.delete!("backup", { ...base(), retainBackup: false, imageId });
+            assert.equal(await imageLeft(imageId), false);
+            assert.equal(await snapshotsLeft(snapshotIds), 0);
+        });
+
+        for (const [operation, code] of [["DescribeImages", "AccessDenied"], ["DeregisterImage", "UnauthorizedOperation"], ["DeleteSnapshot", "AccessDenied"]]) {
+            it(`fails with the reason when ${operation} answers ${code}, and does not call the AMI gone`, async () => {
+                const { imageId } = await backedUp();
+                await emulator().control("POST", "/faults", { operation, code, message: "injected refusal" });
+                await assert.rejects(backup.delete!("backup", { ...base(), retainBackup: false, imageId }), (err: Error) => {
+                    assert.match(err.message, new RegExp(`^retainBackup is false, but the backup ${imageId} and its snapshots could not be removed \\(${code}: injected refusal\\)`));
+                    return true;
+                });
+                if (operation !== "DeleteSnapshot") assert.equal(await imageLeft(imageId), true, "the AMI is still there");
+            });
+        }
+
+        for (const code of ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"]) {
+            it(`succeeds when DescribeImages answers ${code}: the AMI is gone already`, async () => {
+                const { imageId } = await backedUp();
+                await emulator().control("POST", "/faults", { operation: "DescribeImages", code, message: "gone" });
+                const before = (await emulator().calls()).length;
+                await backup.delete!("backup", { ...base(), retainBackup: false, imageId });
+                const deregisters = (await emulator().calls()).slice(before).filter((c) => c.operation === "DeregisterImage");
+                assert.deepEqual(deregisters, [], "nothing to deregister");
+            });
+        }
+    });
 });
