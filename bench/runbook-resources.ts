@@ -28,24 +28,12 @@ import {
     RunInstancesCommand,
     TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import {
-    AddRoleToInstanceProfileCommand,
-    AttachRolePolicyCommand,
-    CreateInstanceProfileCommand,
-    CreateRoleCommand,
-    DeleteInstanceProfileCommand,
-    DeleteRoleCommand,
-    DetachRolePolicyCommand,
-    IAMClient,
-    RemoveRoleFromInstanceProfileCommand,
-} from "@aws-sdk/client-iam";
 import { CreateDocumentCommand, DeleteDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { LINUX_HELPER_PARAMETER } from "../lib/helper-image";
 import { instanceState } from "../lib/ec2-instance";
 import { resetDocumentContent } from "../lib/linux-document";
 import { waitFor } from "../lib/waits";
 
-const SSM_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 const TERMINATE_SECONDS = 1200;
 
 export interface Network {
@@ -84,27 +72,6 @@ export async function deleteNetwork(ec2: EC2Client, n: Network): Promise<void> {
     await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: n.internetGatewayId, VpcId: n.vpcId }));
     await ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: n.internetGatewayId }));
     await ec2.send(new DeleteVpcCommand({ VpcId: n.vpcId }));
-}
-
-/** The helper's role with the SSM policy, in an instance profile of the same name. */
-export async function createHelperProfile(iam: IAMClient, name: string): Promise<void> {
-    await iam.send(new CreateRoleCommand({
-        RoleName: name,
-        AssumeRolePolicyDocument: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
-    }));
-    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_POLICY_ARN }));
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-}
-
-export async function deleteHelperProfile(iam: IAMClient, name: string): Promise<void> {
-    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-    await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_POLICY_ARN }));
-    await iam.send(new DeleteRoleCommand({ RoleName: name }));
 }
 
 /** The same document ResetAccess creates (the reset program, scripts/linux/reset_ssh_key, inside). */

@@ -18,6 +18,7 @@ import { generateSshKeyPair } from "../lib/ssh-keys";
 import { runScript, waitUntilManaged } from "../lib/ssm-command";
 import { HELPER_DEVICE, TargetContext } from "../lib/target-context";
 import { sleep } from "../lib/sleep";
+import { createSsmInstanceProfile, deleteSsmInstanceProfile } from "../rehearsal/ssm-profile";
 import { timeScale, waitFor } from "../lib/waits";
 import * as temporary from "./runbook-resources";
 
@@ -49,7 +50,7 @@ export async function runbookReset(ctx: TargetContext): Promise<RunbookTiming> {
     const accessAt = Date.now();
     await temporary.terminateHelper(clients.ec2, helperId);
     await temporary.deleteNetwork(clients.ec2, made.network);
-    await temporary.deleteHelperProfile(clients.iam, name);
+    await deleteSsmInstanceProfile(clients.iam, name);
     await temporary.deleteResetDocument(clients.ssm, made.documentName);
     return { startedAt, accessAt, doneAt: Date.now() };
 }
@@ -57,7 +58,7 @@ export async function runbookReset(ctx: TargetContext): Promise<RunbookTiming> {
 /** Network, role and profile, the document, and the key pair (private key to Parameter Store). */
 async function createTemporaryResources({ ec2, iam, ssm }: Clients, ctx: TargetContext, name: string) {
     const network = await temporary.createNetwork(ec2, ctx.availabilityZone, name);
-    await temporary.createHelperProfile(iam, name);
+    await createSsmInstanceProfile(iam, name);
     const documentName = await temporary.createResetDocument(ssm, name);
     // EC2Rescue makes an RSA 4096 key on the helper; ed25519 here, as ResetAccess's default, so
     // that the key's generation time (this machine's, not AWS's) is the same in both variants.

@@ -24,11 +24,10 @@ import { resetDocumentContent } from "../lib/linux-document";
 import { TargetContext } from "../lib/target-context";
 import * as validate from "../lib/validate-args";
 import { windowsDocumentContent } from "../lib/windows-document";
+import { EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN } from "../lib/helper-role";
 import { ResetAccessArgs } from "./reset-access-args";
 
 export { ResetAccessArgs } from "./reset-access-args";
-
-const SSM_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 
 export class ResetAccess extends pulumi.ComponentResource {
     /** "linux" or "windows", as the preflight found the instance. */
@@ -241,13 +240,10 @@ export class ResetAccess extends pulumi.ComponentResource {
             tags: { Name: `${name}-helper` },
         }, opts);
         const role = new aws.iam.Role(`${name}-helper`, {
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
+            assumeRolePolicy: EC2_TRUST_POLICY,
             description: "ec2-reset-access helper: SSM Run Command only",
         }, opts);
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-helper-ssm`, { role: role.name, policyArn: SSM_POLICY_ARN }, opts);
+        const attachment = new aws.iam.RolePolicyAttachment(`${name}-helper-ssm`, { role: role.name, policyArn: SSM_CORE_POLICY_ARN }, opts);
         const profile = new aws.iam.InstanceProfile(`${name}-helper`, { role: role.name }, { ...opts, dependsOn: [preflight, attachment] });
         const instance = new aws.ec2.Instance(`${name}-helper`, {
             // Read by the preflight: Amazon Linux 2023, or a Windows Server of another version than the target's.

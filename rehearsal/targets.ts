@@ -11,14 +11,9 @@ import {
     waitUntilInstanceStopped,
 } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import {
-    AddRoleToInstanceProfileCommand,
-    AttachRolePolicyCommand,
-    CreateInstanceProfileCommand,
-    CreateRoleCommand,
-    IAMClient,
-} from "@aws-sdk/client-iam";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { TargetContext } from "../lib/target-context";
+import { createSsmInstanceProfile, uniqueName } from "./ssm-profile";
 
 export const REGION = "us-east-1";
 export const AZ = "us-east-1a";
@@ -97,7 +92,8 @@ export async function createWindowsTarget(ec2: EC2Client, options: WindowsTarget
 
 /** A running helper whose instance profile carries AmazonSSMManagedInstanceCore. */
 export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZone = AZ): Promise<Instance> {
-    const name = await createSsmInstanceProfile(iam, "helper");
+    const name = uniqueName("helper");
+    await createSsmInstanceProfile(iam, name);
     const out = await ec2.send(new RunInstancesCommand({
         ImageId: await linuxImageId(ec2),
         InstanceType: "t3.small",
@@ -110,19 +106,6 @@ export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZ
     const id = out.Instances![0].InstanceId!;
     await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
     return describe(ec2, id);
-}
-
-/** A role with AmazonSSMManagedInstanceCore in an instance profile of the same (random) name. */
-export async function createSsmInstanceProfile(iam: IAMClient, prefix: string): Promise<string> {
-    const name = `${prefix}-${Math.random().toString(16).slice(2, 8)}`;
-    await iam.send(new CreateRoleCommand({
-        RoleName: name,
-        AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
-    }));
-    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }));
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-    return name;
 }
 
 export async function describe(ec2: EC2Client, instanceId: string): Promise<Instance> {

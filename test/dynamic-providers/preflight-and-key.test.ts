@@ -21,7 +21,8 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
 import { TargetPreflight } from "../../dynamic-providers/target-preflight";
 import { emulator } from "../hooks";
-import { AZ, contextOf, createSsmInstanceProfile, createTarget, createWindowsTarget, REGION } from "../../rehearsal/targets";
+import { AZ, contextOf, createTarget, createWindowsTarget, REGION } from "../../rehearsal/targets";
+import { createSsmInstanceProfile, uniqueName } from "../../rehearsal/ssm-profile";
 import { hostedProvider } from "../../harness/serialized-provider";
 import { skipWith } from "../support/requirements";
 
@@ -126,7 +127,8 @@ describe("preflight and generated key (host-loaded providers)", () => {
             const source = await createWindowsTarget(ec2, { version: "2022" });
             const { ImageId } = await ec2.send(new CreateImageCommand({ InstanceId: source.InstanceId!, Name: "golden-web-v42" }));
             await waitUntilImageAvailable({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { ImageIds: [ImageId!] });
-            const profile = await createSsmInstanceProfile(new IAMClient({}), "web");
+            const profile = uniqueName("web");
+            await createSsmInstanceProfile(new IAMClient({}), profile);
             const run = await ec2.send(new RunInstancesCommand({
                 ImageId, InstanceType: "m5.large", MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: AZ }, IamInstanceProfile: { Name: profile },
             }));

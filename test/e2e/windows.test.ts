@@ -19,7 +19,8 @@ import { GetDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/cli
 import { CallRecord } from "../../harness/emulator";
 import { deploy, destroy, update } from "../../harness/deployment";
 import { emulator } from "../hooks";
-import { contextOf, createSsmInstanceProfile, createWindowsTarget, describe as describeInstance, targetShape, wholeShape } from "../../rehearsal/targets";
+import { createSsmInstanceProfile, uniqueName } from "../../rehearsal/ssm-profile";
+import { contextOf, createWindowsTarget, describe as describeInstance, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory } from "../../harness/inventory";
 import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
 import { useRealisticEmulation } from "../support/realistic-emulation";
@@ -42,7 +43,8 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
     it("re-enables the password, takes the password-enabled AMI before the target starts, launches the replacement; destroy keeps them", async () => {
         await ec2.send(new CreateKeyPairCommand({ KeyName: "ops" }));
         await ec2.send(new CreateKeyPairCommand({ KeyName: "new-key" }));
-        const instanceProfileName = await createSsmInstanceProfile(new IAMClient({}), "web");
+        const instanceProfileName = uniqueName("web");
+        await createSsmInstanceProfile(new IAMClient({}), instanceProfileName);
         const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: "ops", instanceProfileName }));
         const config = { "ec2-reset-access:instanceId": ctx.instanceId, "ec2-reset-access:newKeyName": "new-key" };
         const before = await inventory();

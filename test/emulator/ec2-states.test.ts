@@ -23,6 +23,8 @@ import {
     waitUntilSnapshotCompleted,
     waitUntilVolumeAvailable,
 } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { createSsmInstanceProfile } from "../../rehearsal/ssm-profile";
 import { emulator } from "../hooks";
 import {
     describeInstance,
@@ -30,7 +32,6 @@ import {
     instantProfile,
     launch,
     linuxImage,
-    managedProfile,
     pingStatus,
     poll,
     realisticProfile,
@@ -169,7 +170,7 @@ describe("EC2 transitional states", () => {
     });
 
     it("the SSM agent is Online ssm.register after running (emulator_running_since), and reconnects after a reboot", async () => {
-        const profile = await managedProfile();
+        const profile = await createSsmInstanceProfile(new IAMClient({ maxAttempts: 1 }), "ec2-test-managed");
         await realisticProfile(0.01); // instance.start 0.15 s, ssm.register 0.45 s
         // Timed from before the launch request: the moment the waiter sees `running` can lag by a
         // poll or more on a busy machine, so it gives no lower bound.

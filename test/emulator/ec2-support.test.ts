@@ -14,13 +14,6 @@ import {
     RunInstancesCommandInput,
     Volume,
 } from "@aws-sdk/client-ec2";
-import {
-    AddRoleToInstanceProfileCommand,
-    AttachRolePolicyCommand,
-    CreateInstanceProfileCommand,
-    CreateRoleCommand,
-    IAMClient,
-} from "@aws-sdk/client-iam";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
 
@@ -81,17 +74,6 @@ export async function stateOf(instanceId: string): Promise<string | undefined> {
 export async function volume(volumeId: string): Promise<Volume> {
     const { Volumes } = await ec2().send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
     return Volumes![0];
-}
-
-/** An instance profile whose role has AmazonSSMManagedInstanceCore: instances with it are managed nodes. */
-export async function managedProfile(name = "ec2-test-managed"): Promise<string> {
-    const iam = new IAMClient({ maxAttempts: 1 });
-    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
-    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }));
-    await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }));
-    const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-    return InstanceProfile!.Arn!;
 }
 
 /** The SSM agent's PingStatus for the instance (undefined when SSM does not list it). */

@@ -12,14 +12,14 @@ import {
     ListPoliciesCommand,
     TagPolicyCommand,
 } from "@aws-sdk/client-iam";
+import { EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN } from "../../lib/helper-role";
 import { emulator } from "../hooks";
 
 const iam = () => new IAMClient({ maxAttempts: 1 });
-const POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
-const TRUST = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+const POLICY = SSM_CORE_POLICY_ARN;
 
 async function attachedRole(name: string): Promise<void> {
-    await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST }));
+    await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: EC2_TRUST_POLICY }));
     await iam().send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: POLICY }));
 }
 

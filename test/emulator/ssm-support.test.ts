@@ -8,13 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import {
-    AddRoleToInstanceProfileCommand,
-    AttachRolePolicyCommand,
-    CreateInstanceProfileCommand,
-    CreateRoleCommand,
-    IAMClient,
-} from "@aws-sdk/client-iam";
+import { IAMClient } from "@aws-sdk/client-iam";
 import {
     DescribeInstanceInformationCommand,
     GetCommandInvocationCommand,
@@ -23,10 +17,10 @@ import {
     SendCommandCommandInput,
     SSMClient,
 } from "@aws-sdk/client-ssm";
+import { createSsmInstanceProfile } from "../../rehearsal/ssm-profile";
 import { emulator } from "../hooks";
 import { poll as pollEvery } from "../support/poll";
 
-export const SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled"]);
 
 export const ec2 = () => new EC2Client({ maxAttempts: 1 });
@@ -49,13 +43,7 @@ export function removeTempDirs(): void {
 
 /** An instance profile whose role has AmazonSSMManagedInstanceCore (or not, with `managed: false`). */
 export async function instanceProfile(managed = true): Promise<string> {
-    const name = `ssm-test-${++profiles}`;
-    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
-    await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust) }));
-    if (managed) await iam().send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_CORE_POLICY }));
-    const { InstanceProfile } = await iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam().send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
-    return InstanceProfile!.Arn!;
+    return createSsmInstanceProfile(iam(), `ssm-test-${++profiles}`, { managed });
 }
 
 /** An Amazon Linux 2 AMI that moto knows. */

@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { DescribeDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN } from "../../lib/helper-role";
 import { deploy, DeployResult, destroy, DeploymentState, update } from "../../harness/deployment";
 import { emulator } from "../hooks";
 
@@ -21,7 +22,6 @@ const ec2 = () => new EC2Client({ maxAttempts: 1 });
 const iam = () => new IAMClient({ maxAttempts: 1 });
 const ssm = () => new SSMClient({ maxAttempts: 1 });
 const AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
-const SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 const WRITES = /^(Put|Delete|Create|Run|Terminate|Attach|Detach|Modify|Associate|Disassociate|Authorize|Revoke|Add|Remove|Send|Start|Stop)/;
 
 const byName = (state: DeploymentState, name: string) => state.resources.find((r) => r.name === name)!;
@@ -41,12 +41,9 @@ async function helperProgram() {
         egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
     });
     const role = new aws.iam.Role("helper", {
-        assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: EC2_TRUST_POLICY,
     });
-    const attachment = new aws.iam.RolePolicyAttachment("helper-ssm", { role: role.name, policyArn: SSM_CORE });
+    const attachment = new aws.iam.RolePolicyAttachment("helper-ssm", { role: role.name, policyArn: SSM_CORE_POLICY_ARN });
     const profile = new aws.iam.InstanceProfile("helper", { role: role.name }, { dependsOn: [attachment] });
     const document = new aws.ssm.Document("hello", {
         documentType: "Command",
@@ -119,7 +116,7 @@ describe("deployment harness: AWS resources in the emulator", function () {
         const [group] = (await ec2().send(new DescribeSecurityGroupsCommand({ GroupIds: [out.securityGroupId] }))).SecurityGroups!;
         assert.deepEqual(group.IpPermissionsEgress!.map((p) => [p.IpProtocol, p.FromPort, p.ToPort]), [["tcp", 443, 443]]);
         const policies = await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: out.roleName }));
-        assert.deepEqual(policies.AttachedPolicies!.map((p) => p.PolicyArn), [SSM_CORE]);
+        assert.deepEqual(policies.AttachedPolicies!.map((p) => p.PolicyArn), [SSM_CORE_POLICY_ARN]);
         const profile = await iam().send(new GetInstanceProfileCommand({ InstanceProfileName: out.profileName }));
         assert.deepEqual(profile.InstanceProfile!.Roles!.map((r) => r.RoleName), [out.roleName]);
         await ssm().send(new DescribeDocumentCommand({ Name: out.documentName }));
