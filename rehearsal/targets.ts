@@ -1,7 +1,6 @@
 /** Instances in the emulator shaped like the ones a reset meets: a target and a helper. */
 import {
     DescribeImagesCommand,
-    DescribeInstancesCommand,
     DescribeVolumesCommand,
     EC2Client,
     Instance,
@@ -12,6 +11,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { describeInstance } from "../lib/ec2-instance";
 import { TargetContext } from "../lib/target-context";
 import { createSsmInstanceProfile, uniqueName } from "./ssm-profile";
 
@@ -53,7 +53,7 @@ export async function createTarget(ec2: EC2Client, options: TargetOptions = {}):
     );
     const id = out.Instances![0].InstanceId!;
     await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
-    return describe(ec2, id);
+    return describeInstance(ec2, id);
 }
 
 export interface WindowsTargetOptions {
@@ -87,7 +87,7 @@ export async function createWindowsTarget(ec2: EC2Client, options: WindowsTarget
         await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
         await waitUntilInstanceStopped({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
     }
-    return describe(ec2, id);
+    return describeInstance(ec2, id);
 }
 
 /** A running helper whose instance profile carries AmazonSSMManagedInstanceCore. */
@@ -105,12 +105,7 @@ export async function createHelper(ec2: EC2Client, iam: IAMClient, availabilityZ
     }));
     const id = out.Instances![0].InstanceId!;
     await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
-    return describe(ec2, id);
-}
-
-export async function describe(ec2: EC2Client, instanceId: string): Promise<Instance> {
-    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    return out.Reservations![0].Instances![0];
+    return describeInstance(ec2, id);
 }
 
 export function contextOf(target: Instance): TargetContext {
@@ -129,7 +124,7 @@ export function contextOf(target: Instance): TargetContext {
 
 /** What "whole" means for a target: its state, and its root volume where it belongs. */
 export async function targetShape(ec2: EC2Client, ctx: TargetContext) {
-    const instance = await describe(ec2, ctx.instanceId);
+    const instance = await describeInstance(ec2, ctx.instanceId);
     const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [ctx.rootVolumeId] }))).Volumes![0];
     const attachment = volume.Attachments?.find((a) => a.State !== "detached");
     return {
