@@ -15,9 +15,8 @@ import { describeFault, Fault, faultyUp, printTable, temporary } from "../suppor
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory, Inventory } from "../../harness/inventory";
 import { TargetVolume } from "../../rehearsal/target-volume";
-import { useRealisticEmulation } from "../support/realistic-emulation";
+import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 import { TargetContext } from "../../lib/target-context";
-import { E2E_TIME_SCALE } from "./reset-access.test";
 
 /** A Linux case may also make the reset script exit 1 (a command fault: the script does not run). */
 type LinuxFault = Fault & { commandFails?: boolean };

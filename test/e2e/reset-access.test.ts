@@ -17,11 +17,8 @@ import { describeInstance } from "../../lib/ec2-instance";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory } from "../../harness/inventory";
 import { EC2_USER, TargetVolume } from "../../rehearsal/target-volume";
-import { useRealisticEmulation } from "../support/realistic-emulation";
+import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 import resetAccessProgram = require("../../index");
-
-/** Realistic AWS durations at 1/200: a 40 s stop takes 0.2 s here. */
-export const E2E_TIME_SCALE = 0.005;
 
 describe("pulumi up / pulumi destroy of the program, end to end", function () {
     this.timeout(300_000);

@@ -17,8 +17,7 @@ import { describeFault, Fault, faultyUp, printTable, temporary } from "../suppor
 import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory } from "../../harness/inventory";
 import { scriptOnTarget } from "../support/windows-script";
-import { useRealisticEmulation } from "../support/realistic-emulation";
-import { E2E_TIME_SCALE } from "./reset-access.test";
+import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 
 type WindowsFault = Fault & {
     /** The script refuses (a volume without Windows; exit 1) instead of succeeding. */

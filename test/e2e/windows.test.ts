@@ -24,9 +24,8 @@ import { describeInstance } from "../../lib/ec2-instance";
 import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { inventory } from "../../harness/inventory";
 import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
-import { useRealisticEmulation } from "../support/realistic-emulation";
+import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 import { SCRIPT_PATH } from "../../lib/windows-document";
-import { E2E_TIME_SCALE } from "./reset-access.test";
 import resetAccessProgram = require("../../index");
 
 const windowsImage = async (version: string) =>
