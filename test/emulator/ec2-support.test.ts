@@ -5,17 +5,14 @@
  */
 import * as assert from "node:assert/strict";
 import {
-    DescribeImagesCommand,
     DescribeInstancesCommand,
     DescribeVolumesCommand,
     EC2Client,
     Instance,
-    RunInstancesCommand,
-    RunInstancesCommandInput,
     Volume,
 } from "@aws-sdk/client-ec2";
-import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
+import { instantProfile, launch, linuxImage, pingStatus } from "../support/instances";
 
 export const ec2 = () => new EC2Client({ maxAttempts: 1 });
 
@@ -27,40 +24,7 @@ export async function realisticProfile(timeScale: number): Promise<void> {
     await emulator().control("POST", "/profile", { name: "realistic", timeScale });
 }
 
-/** Back to the run's default profile (reset does not change the profile). */
-export async function instantProfile(): Promise<void> {
-    await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
-}
-
-let image: string | undefined;
-
-/** An Amazon Linux 2023 x86_64 image that moto knows; its root device is /dev/xvda. */
-export async function linuxImage(): Promise<string> {
-    if (image) return image;
-    const { Images } = await ec2().send(
-        new DescribeImagesCommand({
-            Filters: [{ Name: "name", Values: ["al2023-ami-2023*-x86_64"] }, { Name: "root-device-name", Values: ["/dev/xvda"] }],
-        }),
-    );
-    assert.ok(Images?.length, "moto knows no al2023 x86_64 image");
-    image = Images[0].ImageId!;
-    return image;
-}
-
-/** Launches one t3.micro from the Linux image (in us-east-1a unless `extra` says otherwise). */
-export async function launch(extra: Partial<RunInstancesCommandInput> = {}): Promise<string> {
-    const { Instances } = await ec2().send(
-        new RunInstancesCommand({
-            ImageId: await linuxImage(),
-            InstanceType: "t3.micro",
-            MinCount: 1,
-            MaxCount: 1,
-            Placement: { AvailabilityZone: "us-east-1a" },
-            ...extra,
-        }),
-    );
-    return Instances![0].InstanceId!;
-}
+export { instantProfile, launch, linuxImage, pingStatus };
 
 export async function describeInstance(instanceId: string): Promise<Instance> {
     const { Reservations } = await ec2().send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
@@ -74,14 +38,6 @@ export async function stateOf(instanceId: string): Promise<string | undefined> {
 export async function volume(volumeId: string): Promise<Volume> {
     const { Volumes } = await ec2().send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
     return Volumes![0];
-}
-
-/** The SSM agent's PingStatus for the instance (undefined when SSM does not list it). */
-export async function pingStatus(instanceId: string): Promise<string | undefined> {
-    const out = await new SSMClient({ maxAttempts: 1 }).send(
-        new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
-    );
-    return out.InstanceInformationList?.[0]?.PingStatus;
 }
 
 /** The volume attached at the instance's root device. */

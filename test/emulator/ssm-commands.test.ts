@@ -16,7 +16,7 @@ import {
     instanceProfile,
     instantProfile,
     invocation,
-    launch,
+    launchWithProfile,
     managedInstance,
     poll,
     removeTempDirs,
@@ -34,7 +34,7 @@ describe("SSM Run Command (AWS-RunShellScript)", () => {
     });
 
     it("targets exactly the InstanceIds given, not every instance in the region", async () => {
-        const [a, b, c] = await launch(await instanceProfile(), 3);
+        const [a, b, c] = await launchWithProfile(await instanceProfile(), 3);
         const commandId = await runShell(b, ["echo on $AWS_SSM_INSTANCE_ID"]);
         assert.equal((await finished(commandId, b)).StandardOutputContent, `on ${b}\n`);
 
@@ -59,7 +59,7 @@ describe("SSM Run Command (AWS-RunShellScript)", () => {
 
     it("rejects an unknown instance, or one that is not SSM-managed, with InvalidInstanceId", async () => {
         const managed = await managedInstance();
-        const [unmanaged] = await launch(await instanceProfile(false));
+        const [unmanaged] = await launchWithProfile(await instanceProfile(false));
         for (const ids of [[managed, unmanaged], [managed, "i-0123456789abcdef0"]]) {
             await assert.rejects(
                 ssm().send(new SendCommandCommand({ DocumentName: "AWS-RunShellScript", InstanceIds: ids, Parameters: { commands: ["true"] } })),

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { DescribeInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
-import { ec2, instanceProfile, instantProfile, launch, pingStatus, poll, removeTempDirs, ssm, useProfile } from "./ssm-support.test";
+import { ec2, instanceProfile, instantProfile, launchWithProfile, pingStatus, poll, removeTempDirs, ssm, useProfile } from "./ssm-support.test";
 
 describe("SSM DescribeInstanceInformation", () => {
     beforeEach(() => emulator().reset());
@@ -16,7 +16,7 @@ describe("SSM DescribeInstanceInformation", () => {
         await useProfile({ "ssm.register": 40 }, 0.01); // 0.4 s
         const profile = await instanceProfile();
         const launched = Date.now(); // before the request: the agent's delay cannot have started earlier
-        const [instanceId] = await launch(profile);
+        const [instanceId] = await launchWithProfile(profile);
         assert.equal(await pingStatus(instanceId), undefined, "listed before its agent registered");
 
         await poll("Online", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
@@ -37,7 +37,7 @@ describe("SSM DescribeInstanceInformation", () => {
                 IsLatestVersion: false,
                 PlatformType: "Linux",
                 PlatformName: "Amazon Linux",
-                PlatformVersion: "2",
+                PlatformVersion: "2023", // launched from the Amazon Linux 2023 image
                 ResourceType: "EC2Instance",
                 IPAddress: instance.PrivateIpAddress,
                 ComputerName: instance.PrivateDnsName,
@@ -49,9 +49,9 @@ describe("SSM DescribeInstanceInformation", () => {
     });
 
     it("does not list an instance whose role lacks AmazonSSMManagedInstanceCore, nor one without a profile", async () => {
-        const [unmanaged] = await launch(await instanceProfile(false));
-        const [bare] = await launch();
-        const [managed] = await launch(await instanceProfile());
+        const [unmanaged] = await launchWithProfile(await instanceProfile(false));
+        const [bare] = await launchWithProfile();
+        const [managed] = await launchWithProfile(await instanceProfile());
         const { InstanceInformationList } = await ssm().send(new DescribeInstanceInformationCommand({}));
         assert.deepEqual(InstanceInformationList!.map((i) => i.InstanceId), [managed]);
         assert.equal(await pingStatus(unmanaged), undefined);
@@ -59,7 +59,7 @@ describe("SSM DescribeInstanceInformation", () => {
     });
 
     it("shows ConnectionLost while stopped, Online again ssm.register after a start, nothing once terminated", async () => {
-        const [instanceId] = await launch(await instanceProfile());
+        const [instanceId] = await launchWithProfile(await instanceProfile());
         assert.equal(await pingStatus(instanceId), "Online");
         await useProfile({ "ssm.register": 30 }, 0.01); // 0.3 s
 
@@ -75,7 +75,7 @@ describe("SSM DescribeInstanceInformation", () => {
 
     it("filters by InstanceIds through Filters and through the older InstanceInformationFilterList", async () => {
         const profile = await instanceProfile();
-        const [a, b, c] = await launch(profile, 3);
+        const [a, b, c] = await launchWithProfile(profile, 3);
         const byFilters = await ssm().send(
             new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [a, c] }] }),
         );
@@ -95,7 +95,7 @@ describe("SSM DescribeInstanceInformation", () => {
     });
 
     it("pages with MaxResults and NextToken", async () => {
-        const ids = await launch(await instanceProfile(), 7);
+        const ids = await launchWithProfile(await instanceProfile(), 7);
         const first = await ssm().send(new DescribeInstanceInformationCommand({ MaxResults: 5 }));
         assert.equal(first.InstanceInformationList!.length, 5);
         const second = await ssm().send(new DescribeInstanceInformationCommand({ MaxResults: 5, NextToken: first.NextToken }));

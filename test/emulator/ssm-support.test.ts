@@ -7,10 +7,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import {
-    DescribeInstanceInformationCommand,
     GetCommandInvocationCommand,
     GetCommandInvocationCommandOutput,
     SendCommandCommand,
@@ -19,6 +18,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { createSsmInstanceProfile } from "../../rehearsal/ssm-profile";
 import { emulator } from "../hooks";
+import { instantProfile, launchInstances, pingStatus } from "../support/instances";
 import { poll as pollEvery } from "../support/poll";
 
 const TERMINAL = new Set(["Success", "Failed", "TimedOut", "Cancelled"]);
@@ -46,29 +46,13 @@ export async function instanceProfile(managed = true): Promise<string> {
     return createSsmInstanceProfile(iam(), `ssm-test-${++profiles}`, { managed });
 }
 
-/** An Amazon Linux 2 AMI that moto knows. */
-export async function linuxImage(): Promise<string> {
-    const { Images } = await ec2().send(new DescribeImagesCommand({ Filters: [{ Name: "name", Values: ["amzn2-ami-hvm-*"] }] }));
-    assert.ok(Images?.length, "moto knows no amzn2-ami-hvm image");
-    return Images[0].ImageId!;
-}
-
 /** Launches `count` instances with the given instance profile (none when undefined). */
-export async function launch(profileArn?: string, count = 1): Promise<string[]> {
-    const { Instances } = await ec2().send(
-        new RunInstancesCommand({
-            ImageId: await linuxImage(),
-            InstanceType: "t3.micro",
-            MinCount: count,
-            MaxCount: count,
-            ...(profileArn ? { IamInstanceProfile: { Arn: profileArn } } : {}),
-        }),
-    );
-    return Instances!.map((i) => i.InstanceId!);
+export function launchWithProfile(profileArn?: string, count = 1): Promise<string[]> {
+    return launchInstances(count, profileArn ? { IamInstanceProfile: { Arn: profileArn } } : {});
 }
 
 export async function managedInstance(): Promise<string> {
-    return (await launch(await instanceProfile()))[0];
+    return (await launchWithProfile(await instanceProfile()))[0];
 }
 
 /** Switches the emulator to a profile with these durations (AWS seconds) at this time scale. */
@@ -78,15 +62,7 @@ export async function useProfile(durations: Record<string, number>, timeScale: n
     await emulator().control("POST", "/profile", { name: file });
 }
 
-/** Back to the run's default profile (reset does not change the profile). */
-export async function instantProfile(): Promise<void> {
-    await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
-}
-
-export async function pingStatus(instanceId: string): Promise<string | undefined> {
-    const out = await ssm().send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }));
-    return out.InstanceInformationList?.[0]?.PingStatus;
-}
+export { instantProfile, pingStatus };
 
 export { sleep } from "../support/poll";
 
