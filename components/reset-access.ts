@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import { GeneratedSshKey } from "../dynamic-providers/generated-ssh-key";
-import { HoldTarget } from "../dynamic-providers/hold-target";
+import { StopTarget } from "../dynamic-providers/stop-target";
 import { OfflineReset } from "../dynamic-providers/offline-reset";
 import { ReleaseTarget } from "../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../dynamic-providers/root-volume-to-helper";
@@ -165,7 +165,7 @@ export class ResetAccess extends pulumi.ComponentResource {
         // Every step carries the digest of all reset inputs: a change re-runs the whole chain.
         const step = { context: a.context, rotation: a.rotation, resetDigest: a.resetDigest };
         const after = (previous: pulumi.Resource | pulumi.Resource[]) => ({ parent: this, dependsOn: previous });
-        const hold = new HoldTarget(`${name}-stop`, step, after(a.helperResources));
+        const hold = new StopTarget(`${name}-stop`, step, after(a.helperResources));
         const backup = new TargetBackup(`${name}-backup`, { ...step, retainBackup: a.retainBackup }, after(hold));
         const moved = new RootVolumeToHelper(`${name}-move-root`, { ...step, helperInstanceId: a.helperInstanceId }, after(backup));
         const reset = new OfflineReset(`${name}-reset`, {

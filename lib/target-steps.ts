@@ -10,7 +10,7 @@ import { restoreTarget } from "./repair";
 import { helperDeviceFor, IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
 /** Journal first (so any later failure or kill is repaired), then stop. */
-export async function holdTarget({ ec2 }: Clients, ctx: TargetContext): Promise<void> {
+export async function stopTarget({ ec2 }: Clients, ctx: TargetContext): Promise<void> {
     const instance = await describeInstance(ec2, ctx.instanceId);
     if (!tagValue(instance, IN_PROGRESS_TAG)) await setTag(ec2, ctx.instanceId, IN_PROGRESS_TAG, ctx.priorState);
     await stopInstance(ec2, ctx.instanceId);
@@ -51,10 +51,10 @@ export async function freeImageName(ec2: EC2Client, name: string): Promise<strin
     return `${name} ${new Date().toISOString().replace(/[:.]/g, "-")}`; // still no colon
 }
 
-/** Holds the target, makes sure the helper runs, and moves the root volume to the helper. */
+/** Stops the target (with its journal), makes sure the helper runs, and moves the root volume to the helper. */
 export async function moveRootToHelper(clients: Clients, ctx: TargetContext, helperId: string): Promise<void> {
     const { ec2 } = clients;
-    await holdTarget(clients, ctx);
+    await stopTarget(clients, ctx);
     await startInstance(ec2, helperId); // a later rotation finds the helper stopped
     const attachment = attachmentOf(await describeVolume(ec2, ctx.rootVolumeId));
     if (attachment?.InstanceId === helperId && attachment.State === "attached") return;

@@ -13,7 +13,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { CreateDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
-import { HoldTarget } from "../../dynamic-providers/hold-target";
+import { StopTarget } from "../../dynamic-providers/stop-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
 import { OfflineReset } from "../../dynamic-providers/offline-reset";
@@ -42,7 +42,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         const step = { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" };
         providers = {
             key: await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION, platform: "linux" })),
-            hold: await hostedProvider(() => new HoldTarget("hold", step)),
+            hold: await hostedProvider(() => new StopTarget("hold", step)),
             move: await hostedProvider(() => new RootVolumeToHelper("move", step)),
             reset: await hostedProvider(() => new OfflineReset("reset", { ...step, documentName: "d", publicKey: "k", users: "auto" })),
             release: await hostedProvider(() => new ReleaseTarget("release", step)),

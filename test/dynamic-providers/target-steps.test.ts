@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { HoldTarget } from "../../dynamic-providers/hold-target";
+import { StopTarget } from "../../dynamic-providers/stop-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
 import { TargetBackup } from "../../dynamic-providers/target-backup";
@@ -27,7 +27,7 @@ describe("target steps (host-loaded providers)", () => {
 
     before(async () => {
         const context = {} as TargetContext;
-        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
+        hold = await hostedProvider(() => new StopTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
         backup = await hostedProvider(() => new TargetBackup("backup", { context, rotation: "1", resetDigest: "d1", retainBackup: true }));
         move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
         release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));

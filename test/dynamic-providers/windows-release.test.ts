@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { DescribeImagesCommand, EC2Client, StopInstancesCommand, waitUntilInstanceStopped } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { HoldTarget } from "../../dynamic-providers/hold-target";
+import { StopTarget } from "../../dynamic-providers/stop-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
 import { TargetContext } from "../../lib/target-context";
@@ -26,7 +26,7 @@ describe("release of a Windows target (host-loaded provider)", () => {
 
     before(async () => {
         const context = {} as TargetContext;
-        hold = await hostedProvider(() => new HoldTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
+        hold = await hostedProvider(() => new StopTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
         move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
         release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
     });

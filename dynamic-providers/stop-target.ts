@@ -1,11 +1,11 @@
-/** Step 1 on the target: mark it as held by a reset (the journal tag), then stop it. */
+/** Step 1 on the target, the resource `<name>-stop`: mark it as held by a reset (the journal tag), then stop it. */
 import * as pulumi from "@pulumi/pulumi";
 import { Clients } from "../lib/aws-clients";
-import { holdTarget } from "../lib/target-steps";
+import { stopTarget } from "../lib/target-steps";
 import { TargetContext } from "../lib/target-context";
 import { targetStepProvider, TargetStepInputs } from "./step-provider";
 
-export interface HoldTargetArgs {
+export interface StopTargetArgs {
     context: pulumi.Input<TargetContext>;
     rotation: pulumi.Input<string>;
     /** Digest of every input of the reset (lib/reset-digest.ts): a change re-runs the whole chain. */
@@ -13,14 +13,16 @@ export interface HoldTargetArgs {
 }
 
 const provider = targetStepProvider("stop the target", async (clients: Clients, inputs: TargetStepInputs) => {
-    await holdTarget(clients, inputs.context);
+    await stopTarget(clients, inputs.context);
     return { stopped: true };
 });
 
-export class HoldTarget extends pulumi.dynamic.Resource {
+export class StopTarget extends pulumi.dynamic.Resource {
     declare readonly stopped: pulumi.Output<boolean>;
 
-    constructor(name: string, args: HoldTargetArgs, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: StopTargetArgs, opts?: pulumi.CustomResourceOptions) {
+        // The type token keeps the class's former name: it is part of every deployed stack's URN
+        // (ResetAccess names the resource `<name>-stop`), and a new token would replace the step.
         super(provider, name, { ...args, stopped: undefined }, opts, "ec2-reset-access", "HoldTarget");
     }
 }
