@@ -108,7 +108,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             retainBackup: args.retainBackup ?? true,
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
-            // that leaves it as it was, and after it each step restores it before failing.
+            // that leaves it as it was, and after it each step repairs it before failing.
             helperResources: [helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
         });
 

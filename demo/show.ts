@@ -12,7 +12,7 @@ export const STEP_NOTES: Record<string, string> = {
     TargetBackup: "backup AMI started, not awaited",
     RootVolumeToHelper: "root volume attached to the helper at /dev/sdf",
     OfflineReset: "the reset program ran on it through Run Command",
-    ReleaseTarget: "volume back, state restored; helper stopping",
+    ReleaseTarget: "volume back, prior state back; helper stopping",
 };
 
 export function typeName(type: string): string {

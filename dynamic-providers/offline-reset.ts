@@ -1,7 +1,7 @@
 /**
  * Step 4: the platform's script run on the helper through SSM Run Command against the offline
  * root volume. Linux: a new SSH key for the login users. Windows: the launch agent set to
- * generate a new Administrator password at next boot. Fails, and restores the target, unless
+ * generate a new Administrator password at next boot. Fails, and repairs the target, unless
  * the script reports success.
  */
 import * as pulumi from "@pulumi/pulumi";

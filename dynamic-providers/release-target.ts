@@ -1,5 +1,5 @@
 /**
- * Step 5: the root volume back on the target, its DeleteOnTermination and state restored.
+ * Step 5: the root volume back on the target, its DeleteOnTermination and its prior state back (the repair, run as a step).
  * Windows: the password-enabled AMI is started between the volume's return and the target's
  * start (see lib/password-enabled-image.ts); it is kept by `pulumi destroy`.
  */

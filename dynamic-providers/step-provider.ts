@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Clients, clientsFor } from "../lib/aws-clients";
-import { restoreTarget, withRepair } from "../lib/repair";
+import { repairTarget, withRepair } from "../lib/repair";
 import { TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { stepDiff } from "./step-diff";
@@ -33,7 +33,7 @@ export function targetStepProvider<I extends TargetStepInputs, O extends object>
         async delete(_id: pulumi.ID, props: I) {
             // Older state may lack a context (never written before the preflight passed): nothing to repair.
             if (!props?.context?.rootVolumeId) return;
-            await restoreTarget(await clientsFor(props.context), props.context);
+            await repairTarget(await clientsFor(props.context), props.context);
         },
     };
 }

@@ -7,7 +7,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
-import { restoreTarget } from "../lib/repair";
+import { repairTarget } from "../lib/repair";
 import { Platform, TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
@@ -141,7 +141,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         // state whenever any step ran: its delete repairs a target held by a step that was
         // killed before its own completion was recorded (a no-op on a whole target).
         if (!props?.context?.rootVolumeId) return;
-        await restoreTarget(await clientsFor(props.context), props.context);
+        await repairTarget(await clientsFor(props.context), props.context);
     },
 };
 

@@ -87,7 +87,7 @@ const warningRules: Array<(f: TargetFacts, o: PreflightOptions) => string | unde
     (f) => {
         if (f.platform !== "windows" || f.windowsVersion) return undefined;
         const helper = chooseHelperImage("windows").windowsVersion;
-        return `${f.instanceId}: neither its AMI nor SSM names its Windows Server version; the helper runs Windows Server ${helper}. If the target runs ${helper} too, their disks may share a signature: the script then stops before changing anything, and the target is restored.`;
+        return `${f.instanceId}: neither its AMI nor SSM names its Windows Server version; the helper runs Windows Server ${helper}. If the target runs ${helper} too, their disks may share a signature: the script then stops before changing anything, and the target is repaired.`;
     },
 ];
 

@@ -1,7 +1,7 @@
 /**
  * The one undo for every step that touches the target: put its root volume back at its device
- * with its DeleteOnTermination, then, if a reset holds it (the in-progress tag), restore the
- * state it had. Idempotent, so a failed step, `pulumi destroy` and a retry can all call it.
+ * with its DeleteOnTermination, then, if a reset holds it (the in-progress tag), give it back
+ * the state it had. "Repair" is the one word for this, wherever it runs. Idempotent, so a failed step, `pulumi destroy` and a retry can all call it.
  */
 import { DescribeInstancesCommand, Instance } from "@aws-sdk/client-ec2";
 import { Clients, clientsFor } from "./aws-clients";
@@ -10,7 +10,7 @@ import { removeTag, startInstance, tagValue, waitForState } from "./ec2-instance
 import { attachmentOf, attachVolume, describeVolume, detachVolume, setDeleteOnTermination } from "./ec2-volume";
 import { IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
-export async function restoreTarget(clients: Clients, ctx: TargetContext): Promise<void> {
+export async function repairTarget(clients: Clients, ctx: TargetContext): Promise<void> {
     const { ec2 } = clients;
     const instance = await instanceIfPresent(clients, ctx.instanceId);
     // Terminated (or gone from the API): nothing left to repair, and `pulumi destroy` must end.
@@ -51,7 +51,7 @@ export async function returnRootVolume({ ec2 }: Clients, ctx: TargetContext): Pr
 }
 
 /**
- * Runs one step; on failure restores the target before rethrowing, with the step, the instance
+ * Runs one step; on failure repairs the target before rethrowing, with the step, the instance
  * and the cause in the message (and the repair's own failure, if any: never swallowed).
  */
 export async function withRepair<T>(step: string, ctx: TargetContext, run: (clients: Clients) => Promise<T>): Promise<T> {
@@ -62,10 +62,10 @@ export async function withRepair<T>(step: string, ctx: TargetContext, run: (clie
         const cause = err instanceof Error ? err.message : String(err);
         let outcome = `The instance is whole again: root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}, ${ctx.priorState}.`;
         try {
-            await restoreTarget(clients, ctx);
+            await repairTarget(clients, ctx);
         } catch (repairErr) {
             const why = repairErr instanceof Error ? repairErr.message : String(repairErr);
-            outcome = `Restoring the instance failed too (${why}): run \`pulumi destroy\` to retry the repair.`;
+            outcome = `Repairing the instance failed too (${why}): run \`pulumi destroy\` to retry the repair.`;
         }
         throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}\n${outcome}`);
     }

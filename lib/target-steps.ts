@@ -1,12 +1,12 @@
 /**
  * The reset's steps on the target, each idempotent ("make it so"), so that re-running a step
- * after a failure, which restored the target, does the whole of its part again.
+ * after a failure, which repaired the target, does the whole of its part again.
  */
 import { CreateImageCommand, DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { Clients } from "./aws-clients";
 import { describeInstance, setTag, startInstance, stopInstance, tagValue, requestStop } from "./ec2-instance";
 import { attachmentOf, attachVolume, describeVolume, detachVolume } from "./ec2-volume";
-import { restoreTarget } from "./repair";
+import { repairTarget } from "./repair";
 import { helperDeviceFor, IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
 /** Journal first (so any later failure or kill is repaired), then stop. */
@@ -62,9 +62,9 @@ export async function moveRootToHelper(clients: Clients, ctx: TargetContext, hel
     await attachVolume(ec2, ctx.rootVolumeId, helperId, helperDeviceFor(ctx));
 }
 
-/** The volume back on the target, its state restored; the helper asked to stop. */
+/** The volume back on the target and its prior state (the repair); the helper asked to stop. */
 export async function releaseTarget(clients: Clients, ctx: TargetContext, helperId: string): Promise<string> {
-    await restoreTarget(clients, ctx);
+    await repairTarget(clients, ctx);
     await requestStop(clients.ec2, helperId);
     return (await describeInstance(clients.ec2, ctx.instanceId)).State?.Name ?? "unknown";
 }

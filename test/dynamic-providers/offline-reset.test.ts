@@ -92,7 +92,7 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 
-    it("fails with the script's result and last lines when no user can log in, and restores the target", async () => {
+    it("fails with the script's result and last lines when no user can log in, and repairs the target", async () => {
         const step = { context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId };
         await providers.hold.create!(step);
         await providers.move.create!(step);

@@ -2,7 +2,7 @@
  * A fault at every step — an AWS API error, and the process killed between or during steps —
  * then `destroy`: the target is whole (root volume at its device with its DeleteOnTermination,
  * its state as before, no journal tag) and nothing temporary is left. After an API error the
- * target is whole already before destroy: `up` restores it before reporting. Prints the table.
+ * target is whole already before destroy: `up` repairs it before reporting. Prints the table.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";

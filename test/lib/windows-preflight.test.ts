@@ -54,7 +54,7 @@ describe("the preflight for a Windows target", () => {
         const { warnings, helperImageParameter } = evaluateTarget({ ...windowsTarget, windowsVersion: undefined }, {});
         assert.equal(helperImageParameter, parameter("2022"));
         assert.deepEqual(warnings, [
-            "i-0123456789abcdef0: neither its AMI nor SSM names its Windows Server version; the helper runs Windows Server 2022. If the target runs 2022 too, their disks may share a signature: the script then stops before changing anything, and the target is restored.",
+            "i-0123456789abcdef0: neither its AMI nor SSM names its Windows Server version; the helper runs Windows Server 2022. If the target runs 2022 too, their disks may share a signature: the script then stops before changing anything, and the target is repaired.",
         ]);
     });
 

@@ -25,7 +25,7 @@ export interface Fault {
     error?: { operation: string; code: string; nth?: number };
     killAfter?: string;
     killOnCall?: KillOnCall;
-    /** Whether the step touches the target (so `up` must have restored it); default true. */
+    /** Whether the step touches the target (so `up` must have repaired it); default true. */
     touches?: boolean;
 }
 
