@@ -3,8 +3,8 @@
  * `__provider` (captured under mocks), loaded the way Pulumi's dynamic-provider host loads it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import requireFromString = require("require-from-string");
 import { sleep } from "../lib/sleep";
+import { loadDynamicProvider } from "./pulumi-host";
 
 export async function serializedProviderText(construct: () => pulumi.Resource): Promise<string> {
     let text: string | undefined;
@@ -29,11 +29,6 @@ export async function serializedProviderText(construct: () => pulumi.Resource): 
     return text;
 }
 
-/** As cmd/dynamic-provider does: require the text as a module and call its handler. */
-export function loadProvider(text: string): pulumi.dynamic.ResourceProvider {
-    return requireFromString(text).handler();
-}
-
 export async function hostedProvider(construct: () => pulumi.Resource): Promise<pulumi.dynamic.ResourceProvider> {
-    return loadProvider(await serializedProviderText(construct));
+    return loadDynamicProvider(await serializedProviderText(construct));
 }
