@@ -6,14 +6,10 @@
  * The same shape as ResetAccess's (awsx's VPC, its security group, role, profile, document).
  */
 import {
-    AssociateRouteTableCommand,
     AttachInternetGatewayCommand,
     AuthorizeSecurityGroupEgressCommand,
     CreateInternetGatewayCommand,
-    CreateRouteCommand,
-    CreateRouteTableCommand,
     CreateSecurityGroupCommand,
-    CreateSubnetCommand,
     CreateVpcCommand,
     DeleteInternetGatewayCommand,
     DeleteRouteTableCommand,
@@ -23,12 +19,12 @@ import {
     DetachInternetGatewayCommand,
     DisassociateRouteTableCommand,
     EC2Client,
-    ModifySubnetAttributeCommand,
     RevokeSecurityGroupEgressCommand,
     RunInstancesCommand,
     TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateDocumentCommand, DeleteDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { createPublicSubnet } from "../harness/emulated-vpc";
 import { LINUX_HELPER_PARAMETER } from "../lib/helper-image";
 import { instanceState } from "../lib/ec2-instance";
 import { resetDocumentContent } from "../lib/linux-document";
@@ -49,11 +45,9 @@ export async function createNetwork(ec2: EC2Client, availabilityZone: string, na
     const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.213.0.0/24" }))).Vpc!.VpcId!;
     const internetGatewayId = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
     await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: internetGatewayId, VpcId: vpcId }));
-    const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.213.0.0/26", AvailabilityZone: availabilityZone }))).Subnet!.SubnetId!;
-    await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } }));
-    const routeTableId = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
-    const associationId = (await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }))).AssociationId!;
-    await ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: "0.0.0.0/0", GatewayId: internetGatewayId }));
+    const { subnetId, routeTableId, associationId } = await createPublicSubnet(ec2, {
+        vpcId, igwId: internetGatewayId, az: availabilityZone, cidr: "10.213.0.0/26", name, tags: {},
+    });
     const securityGroupId = (await ec2.send(new CreateSecurityGroupCommand({
         GroupName: name, Description: "runbook helper: no inbound; outbound HTTPS", VpcId: vpcId,
     }))).GroupId!;

@@ -64,7 +64,7 @@ export async function createVpc(ctx: EmulationContext, inputs: Props): Promise<{
         for (const [a, az] of azs.entries()) {
             for (const [s, spec] of specs.entries()) {
                 const subnetName = `${ctx.name}-${spec.name ?? "public"}-${a + 1}`;
-                const subnetId = await publicSubnet(ec2, { vpcId, igwId, az, cidr: blocks[a * specs.length + s], name: subnetName, tags });
+                const { subnetId } = await createPublicSubnet(ec2, { vpcId, igwId, az, cidr: blocks[a * specs.length + s], name: subnetName, tags });
                 (built.publicSubnetIds as string[]).push(subnetId);
                 subnets.push({ type: "Public", subnetName, subnetId, availabilityZone: az, cidrBlock: blocks[a * specs.length + s] });
             }
@@ -85,10 +85,20 @@ function checkSupported(inputs: Props, azs: string[], specs: SubnetSpec[]): void
     if (other) throw new Error(`emulated awsx:ec2:Vpc supports only Public subnet specs, not ${other.type}`);
 }
 
-async function publicSubnet(
+export interface PublicSubnet {
+    subnetId: string;
+    routeTableId: string;
+    associationId: string;
+}
+
+/**
+ * A subnet that launches with public IPs, its own route table and a default route to the internet
+ * gateway: the one builder for awsx's public subnets here and the benchmark's runbook network.
+ */
+export async function createPublicSubnet(
     ec2: EC2Client,
     s: { vpcId: string; igwId: string; az: string; cidr: string; name: string; tags: Record<string, string> },
-): Promise<string> {
+): Promise<PublicSubnet> {
     const subnet = await ec2.send(new CreateSubnetCommand({
         VpcId: s.vpcId, CidrBlock: s.cidr, AvailabilityZone: s.az,
         TagSpecifications: [{ ResourceType: "subnet", Tags: awsTags({ ...s.tags, Name: s.name, SubnetType: "Public" }) }],
@@ -99,9 +109,9 @@ async function publicSubnet(
         VpcId: s.vpcId, TagSpecifications: [{ ResourceType: "route-table", Tags: awsTags({ ...s.tags, Name: s.name }) }],
     }));
     const routeTableId = table.RouteTable!.RouteTableId!;
-    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }));
+    const { AssociationId } = await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }));
     await ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: "0.0.0.0/0", GatewayId: s.igwId }));
-    return subnetId;
+    return { subnetId, routeTableId, associationId: AssociationId! };
 }
 
 function vpcOutputs(built: Props, subnets: Props[], tags: Record<string, string>): Props {
