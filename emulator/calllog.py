@@ -9,14 +9,16 @@ from .request import AwsRequest, AwsResponse
 
 # Parameters worth showing in the log: identifiers, not payloads.
 _KEY_PARAMS = ("InstanceId", "VolumeId", "Device", "ImageId", "SnapshotId", "DocumentName",
-               "CommandId", "Name", "Force", "RoleName", "InstanceProfileName",
+               "CommandId", "Name", "Force", "RoleName", "InstanceProfileName", "RoleArn",
                "Parameters")  # SendCommand's document parameters (never a secret: keys travel by reference)
 
 _calls: list[dict[str, Any]] = []
 
 
 def record(req: AwsRequest) -> dict[str, Any]:
+    # region and accessKeyId: where the call acted and whose credentials signed it.
     entry = {"service": req.service, "operation": req.action, "time": time.time(),
+             "region": req.region, "accessKeyId": req.access_key,
              "params": _key_params(req), "status": None, "error": None}
     _calls.append(entry)
     return entry

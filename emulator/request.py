@@ -8,7 +8,7 @@ from typing import Any, Optional
 from urllib.parse import parse_qs
 
 DEFAULT_ACCOUNT = "123456789012"
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
 @dataclass
@@ -20,6 +20,8 @@ class AwsRequest:
     protocol: str  # "query" (form-encoded) or "json"
     params: dict[str, Any]  # query: flat keys ("InstanceId.1"); json: the decoded object
     body: bytes = b""
+    access_key: str = ""  # the signing key's id: whose credentials made the call
+
 
     def values(self, prefix: str) -> list[str]:
         """Query-protocol list values: values("InstanceId") -> [InstanceId.1, InstanceId.2, ...]."""
@@ -49,13 +51,13 @@ def parse_request(environ: dict, body: bytes) -> Optional[AwsRequest]:
     scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if not scope:
         return None
-    region, service = scope.group(1), scope.group(2)
+    access_key, region, service = scope.group(1), scope.group(2), scope.group(3)
     account = environ.get("HTTP_X_MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT)
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         params = json.loads(body or b"{}")
-        return AwsRequest(service, target.split(".")[-1], region, account, "json", params, body)
+        return AwsRequest(service, target.split(".")[-1], region, account, "json", params, body, access_key)
     form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
     form.update(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     params = {key: values[0] for key, values in form.items()}
-    return AwsRequest(service, params.get("Action", ""), region, account, "query", params, body)
+    return AwsRequest(service, params.get("Action", ""), region, account, "query", params, body, access_key)

@@ -22,6 +22,10 @@ export interface CallRecord {
     service: string;
     operation: string;
     time: number;
+    /** The region of the call's SigV4 scope: where it acted. */
+    region: string;
+    /** The access key id that signed it: whose credentials made it. */
+    accessKeyId: string;
     params: Record<string, unknown>;
     status: number;
     error: string | null;
