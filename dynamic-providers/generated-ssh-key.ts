@@ -9,6 +9,7 @@ import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from
 import { clientsFor } from "../lib/aws-clients";
 import { awsErrorCode } from "../lib/aws-errors";
 import { generateSshKeyPair, SshKeyType } from "../lib/ssh-keys";
+import { configureStackAws } from "../lib/stack-aws";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
 
@@ -39,6 +40,7 @@ interface KeyInputs {
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
+    configure: configureStackAws, // the stack's aws credentials and region (lib/stack-aws.ts)
     diff: replaceOnChange,
     async create(inputs: KeyInputs) {
         if (inputs.platform === "windows") {

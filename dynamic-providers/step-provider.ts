@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Clients, clientsFor } from "../lib/aws-clients";
 import { repairTarget, withRepair } from "../lib/repair";
+import { configureStackAws } from "../lib/stack-aws";
 import { TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { stepDiff } from "./step-diff";
@@ -25,6 +26,8 @@ export function targetStepProvider<I extends TargetStepInputs, O extends object>
     performStep: (clients: Clients, inputs: I) => Promise<O>,
 ): pulumi.dynamic.ResourceProvider {
     return {
+        // The stack's aws configuration (region, profile, aws:assumeRoles): the steps act as its resources do.
+        configure: configureStackAws,
         diff: stepDiff,
         async create(inputs: I) {
             const outs = await withRepair(step, inputs.context, (clients) => performStep(clients, inputs));

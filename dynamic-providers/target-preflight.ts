@@ -8,6 +8,7 @@ import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
+import { configureStackAws } from "../lib/stack-aws";
 import { Platform, TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
@@ -92,6 +93,7 @@ function sameInputs(olds: Record<string, unknown>, news: Record<string, unknown>
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
+    configure: configureStackAws, // the stack's aws credentials and region (lib/stack-aws.ts)
     diff: replaceOnChange,
     /**
      * `pulumi preview` runs check, never create: the read-only checks run here too, so a preview

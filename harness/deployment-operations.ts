@@ -3,9 +3,11 @@
  * for create/update, the code stored in state for delete), ordinary ones through the emulated
  * resource table, components (custom=false, not remote) through nothing at all.
  */
+import { actAsStack } from "./emulated-aws";
 import { EmulationContext, emulatedResource } from "./emulated-resources";
 import { DynamicProviderHost, isDynamicType, PROVIDER_KEY } from "./pulumi-host";
 import { ResourceState, SeenOptions } from "./deployment-state";
+import { durationSeconds } from "../lib/stack-aws";
 
 export type Props = Record<string, unknown>;
 
@@ -32,6 +34,7 @@ export class ResourceOperations {
         project: string,
     ) {
         this.host = new DynamicProviderHost(config, project);
+        actAsStack(config); // the ordinary resources and invokes use the stack's aws credentials
     }
 
     isDynamic(r: { type: string; inputs: Props }): boolean {
@@ -73,11 +76,5 @@ export class ResourceOperations {
     }
 }
 
-/** Pulumi's customTimeouts strings ("10m", "1h30m", "45s") in seconds. */
-export function durationSeconds(text: string | undefined): number | undefined {
-    if (!text) return undefined;
-    const units: Record<string, number> = { h: 3600, m: 60, s: 1 };
-    let total = 0;
-    for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)([hms])/g)) total += Number(amount) * units[unit];
-    return total || undefined;
-}
+/** Pulumi's customTimeouts strings ("10m", "1h30m", "45s") in seconds: the same syntax. */
+export { durationSeconds } from "../lib/stack-aws";

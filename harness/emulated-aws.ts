@@ -10,6 +10,8 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { awsErrorCode } from "../lib/aws-errors";
 import { sleep } from "../lib/sleep";
+import { ClientIdentity, identityFor } from "../lib/aws-clients";
+import { StackAws, stackAwsFrom } from "../lib/stack-aws";
 
 export type Props = Record<string, unknown>;
 
@@ -38,11 +40,33 @@ export class PartialCreateError extends Error {
 // Throttling on a busy account must not fail a step; the Terraform-based provider retries too.
 const CLIENT_CONFIG = { maxAttempts: 5 };
 
+let stack: StackAws = {};
+let stackIdentity: Promise<ClientIdentity> | undefined;
+
+/**
+ * The aws provider acts with the stack's credentials: `aws:profile`, `aws:accessKey` /
+ * `aws:secretKey` / `aws:token`, then each role of `aws:assumeRoles` in order (pulumi-aws v7
+ * provider configuration, @pulumi/aws config/vars.d.ts). So do the emulated resources and
+ * invokes: the same resolution as the custom steps' (lib/aws-clients.ts `identityFor`).
+ * One deployment at a time per process (harness/deployment.ts): set for each.
+ */
+export function actAsStack(config: Record<string, string>): void {
+    stack = stackAwsFrom({ get: (key) => config[key] });
+    stackIdentity = undefined;
+}
+
+function clientConfig(region: string) {
+    const ownCredentials = Boolean(stack.assumeRoles?.length || (stack.accessKey && stack.secretKey));
+    if (!ownCredentials) return { region, profile: stack.profile, ...CLIENT_CONFIG };
+    const credentials = async () => (await (stackIdentity ??= identityFor({ region }, stack))).credentials!;
+    return { region, credentials, ...CLIENT_CONFIG };
+}
+
 export const clients = {
-    ec2: (region: string) => new EC2Client({ region, ...CLIENT_CONFIG }),
-    iam: (region: string) => new IAMClient({ region, ...CLIENT_CONFIG }),
-    ssm: (region: string) => new SSMClient({ region, ...CLIENT_CONFIG }),
-    sts: (region: string) => new STSClient({ region, ...CLIENT_CONFIG }),
+    ec2: (region: string) => new EC2Client(clientConfig(region)),
+    iam: (region: string) => new IAMClient(clientConfig(region)),
+    ssm: (region: string) => new SSMClient(clientConfig(region)),
+    sts: (region: string) => new STSClient(clientConfig(region)),
 };
 
 /** Pulumi's autoname: the logical name, a dash and 7 random hex characters. */
