@@ -10,7 +10,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
 import { GeneratedSshKey } from "../dynamic-providers/generated-ssh-key";
 import { StopTarget } from "../dynamic-providers/stop-target";
 import { OfflineReset } from "../dynamic-providers/offline-reset";
@@ -26,6 +25,7 @@ import { windowsDocumentContent } from "../lib/windows-document";
 import { EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN } from "../lib/helper-role";
 import * as validate from "../lib/validate-args";
 import { checkedArguments, ResetAccessArgs } from "./reset-access-args";
+import { temporaryNetwork } from "./temporary-network";
 
 export { ResetAccessArgs } from "./reset-access-args";
 
@@ -56,12 +56,17 @@ export class ResetAccess extends pulumi.ComponentResource {
     readonly helperInstanceId: pulumi.Output<string>;
     /** The target's state after the reset: its state before it. */
     readonly targetState: pulumi.Output<string>;
+    /** pulumi-aws v7's per-resource `region` of every regional resource and invoke: the argument, else the provider's. */
+    private regionArgument?: pulumi.Input<string>;
 
     constructor(name: string, args: ResetAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ec2-reset-access:index:ResetAccess", name, {}, opts);
         const child = { parent: this };
         const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, linuxOnlyArguments } = checkedArguments(args, this);
+        // The region argument reaches every ordinary resource and invoke (pulumi-aws v7's
+        // per-resource `region`); without it they use the aws provider's, and so do the steps.
         const region = args.region ?? aws.getRegionOutput({}, child).region;
+        this.regionArgument = args.region;
         const rotation = pulumi.output(args.rotation ?? "1");
         const access = { region, assumeRoleArn };
 
@@ -84,13 +89,14 @@ export class ResetAccess extends pulumi.ComponentResource {
 
         const network = subnetId
             ? { subnetId }
-            : this.temporaryNetwork(name, this.availabilityZoneOf(instanceId, region), afterPreflight);
+            : temporaryNetwork(name, { availabilityZone: this.availabilityZoneOf(instanceId, region), region: args.region }, afterPreflight);
         const helper = this.helper(name, preflight, network, afterPreflight);
         const document = new aws.ssm.Document(`${name}-reset-document`, {
             documentType: "Command",
             documentFormat: "JSON",
             content: platform.apply((p) => (p === "windows" ? windowsDocumentContent() : resetDocumentContent())),
             tags: { "ec2-reset-access:for": instanceId },
+            region: args.region,
         }, afterPreflight);
 
         const generated = ownKey ? undefined : new GeneratedSshKey(`${name}-key`, {
@@ -194,22 +200,8 @@ export class ResetAccess extends pulumi.ComponentResource {
             vpcSecurityGroupIds: placement.securityGroupIds,
             iamInstanceProfile: placement.instanceProfileName.apply((p) => p || undefined),
             tags: { Name: pulumi.interpolate`replacement of ${a.instanceId}`, "ec2-reset-access:replacement-for": a.instanceId },
+            region: this.regionArgument,
         }, { ...opts, retainOnDelete: true });
-    }
-
-    /** One public subnet in the target's AZ; no NAT gateway (the helper gets a public IP). */
-    private temporaryNetwork(name: string, az: pulumi.Output<string>, opts: pulumi.ComponentResourceOptions) {
-        const vpc = new awsx.ec2.Vpc(`${name}-vpc`, {
-            cidrBlock: "10.213.0.0/24",
-            // Typed as plain names; a remote component's inputs may be outputs, and this one is
-            // known at preview too (it comes from an invoke, not from a resource).
-            availabilityZoneNames: [az] as unknown as string[],
-            natGateways: { strategy: awsx.ec2.NatGatewayStrategy.None },
-            subnetStrategy: awsx.ec2.SubnetAllocationStrategy.Auto,
-            subnetSpecs: [{ type: awsx.ec2.SubnetType.Public, cidrMask: 26 }],
-            tags: { Name: `${name}-vpc`, "ec2-reset-access:temporary": "true" },
-        }, opts);
-        return { subnetId: vpc.publicSubnetIds.apply((ids) => ids[0]), vpcId: vpc.vpcId };
     }
 
     /** Read at preview too, so the temporary VPC's AZ is known before anything is created. */
@@ -232,12 +224,13 @@ export class ResetAccess extends pulumi.ComponentResource {
         network: { subnetId: pulumi.Input<string>; vpcId?: pulumi.Input<string> },
         opts: pulumi.CustomResourceOptions,
     ) {
-        const vpcId = network.vpcId ?? aws.ec2.getSubnetOutput({ id: network.subnetId }, { parent: this }).vpcId;
+        const vpcId = network.vpcId ?? aws.ec2.getSubnetOutput({ id: network.subnetId, region: this.regionArgument }, { parent: this }).vpcId;
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-helper`, {
             vpcId,
             description: "ec2-reset-access helper: no inbound; outbound HTTPS to the SSM endpoints",
             egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
             tags: { Name: `${name}-helper` },
+            region: this.regionArgument,
         }, opts);
         const role = new aws.iam.Role(`${name}-helper`, {
             assumeRolePolicy: EC2_TRUST_POLICY,
@@ -260,6 +253,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
             rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
             tags: { Name: `${name}-helper`, "ec2-reset-access:helper-for": preflight.context.apply((c) => c?.instanceId ?? "") },
+            region: this.regionArgument,
         }, opts);
         return { instance, profile };
     }

@@ -32,6 +32,7 @@ import {
 import { CreateDocumentCommand, DeleteDocumentCommand, DescribeDocumentCommand, DocumentFormat, DocumentType } from "@aws-sdk/client-ssm";
 import { accountId, awsTags, clients, code, EmulationContext, goneIsFine, physicalName, Props, retryWhile, strings } from "./emulated-aws";
 import { createInstance, deleteInstance, readInstance } from "./emulated-instance";
+import { NETWORK_RESOURCES } from "./emulated-network";
 import { createVpc, deleteVpc, readVpc } from "./emulated-vpc";
 
 export { EmulationContext, PartialCreateError } from "./emulated-aws";
@@ -55,6 +56,7 @@ export interface EmulatedResource {
 
 export const EMULATED_RESOURCES: Record<string, EmulatedResource> = {
     "awsx:ec2:Vpc": { create: createVpc, delete: (ctx, id) => deleteVpc(ctx, id), read: readVpc },
+    ...NETWORK_RESOURCES,
     "aws:ec2/securityGroup:SecurityGroup": { create: createSecurityGroup, delete: deleteSecurityGroup, read: readSecurityGroup },
     "aws:iam/role:Role": { create: createRole, delete: deleteRole, read: readRole },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { create: attachRolePolicy, delete: detachRolePolicy, read: readAttachment },

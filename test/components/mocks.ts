@@ -59,21 +59,27 @@ function stepOutputs(platform: Platform): Record<string, (inputs: Record<string,
     };
 }
 
+/** The invokes of the last installMocks run: token and inputs. */
+export const invokes: { token: string; inputs: Record<string, unknown> }[] = [];
+
 export function installMocks(options: { subnetAz?: string; platform?: Platform } = {}): Recorded[] {
     const outputsOf = stepOutputs(options.platform ?? "linux");
     const recorded: Recorded[] = [];
+    invokes.length = 0;
     pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
                 const stepType = args.type.split(":").pop()!;
                 const outputs = { ...args.inputs, ...(outputsOf[stepType]?.(args.inputs) ?? {}) };
-                if (args.type === "awsx:ec2:Vpc") Object.assign(outputs, { vpcId: "vpc-0temp", publicSubnetIds: ["subnet-0temp"] });
+                if (args.type === "aws:ec2/subnet:Subnet") return { id: "subnet-0temp", state: outputs };
+                if (args.type === "aws:ec2/vpc:Vpc") return { id: "vpc-0temp", state: outputs };
                 if (args.type.startsWith("aws:iam/")) outputs.name = args.inputs.name ?? `${args.name}-1234567`;
                 if (args.type === "aws:ssm/document:Document") outputs.name = `${args.name}-7654321`;
                 return { id: `${args.name}-id`, state: outputs };
             },
             call(args: pulumi.runtime.MockCallArgs) {
+                invokes.push({ token: args.token, inputs: args.inputs });
                 switch (args.token) {
                     case "aws:index/getRegion:getRegion":
                         return { name: "eu-west-1", region: "eu-west-1", id: "eu-west-1" };

@@ -1,8 +1,9 @@
 /** The ResetAccess component under Pulumi's mocks: what it creates, where, and what it refuses. */
 import * as assert from "node:assert/strict";
-import { installMocks, promiseOf, SAMPLE_PUBLIC_KEY, TARGET } from "./mocks";
+import { installMocks, invokes, promiseOf, SAMPLE_PUBLIC_KEY, TARGET } from "./mocks";
 import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
+import { subnetCidrFor } from "../../components/temporary-network";
 
 describe("ResetAccess under mocks", () => {
     it("creates the temporary network, helper, document and the five steps, all children of the component", async () => {
@@ -10,12 +11,17 @@ describe("ResetAccess under mocks", () => {
         const types = recorded.map((r) => `${r.type}::${r.name}`).sort();
         assert.deepEqual(types, [
             "aws:ec2/instance:Instance::reset-helper",
+            "aws:ec2/internetGateway:InternetGateway::reset-igw",
+            "aws:ec2/route:Route::reset-public-default",
+            "aws:ec2/routeTable:RouteTable::reset-public",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation::reset-public",
             "aws:ec2/securityGroup:SecurityGroup::reset-helper",
+            "aws:ec2/subnet:Subnet::reset-public",
+            "aws:ec2/vpc:Vpc::reset-vpc",
             "aws:iam/instanceProfile:InstanceProfile::reset-helper",
             "aws:iam/role:Role::reset-helper",
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment::reset-helper-ssm",
             "aws:ssm/document:Document::reset-reset-document",
-            "awsx:ec2:Vpc::reset-vpc",
             "ec2-reset-access:index:ResetAccess::reset",
             `${STEP("GeneratedSshKey")}::reset-key`,
             `${STEP("HoldTarget")}::reset-stop`,
@@ -30,12 +36,47 @@ describe("ResetAccess under mocks", () => {
         }
     });
 
-    it("pins the temporary VPC to the target's AZ, without NAT gateway", async () => {
+    it("pins the temporary subnet to the target's AZ, with a CIDR of that AZ, public IPs on launch and a route to the internet gateway", async () => {
         const { recorded } = await build();
-        const vpc = byName(recorded, "reset-vpc").inputs;
-        assert.deepEqual(vpc.availabilityZoneNames, [TARGET.availabilityZone]);
-        assert.equal(vpc.natGateways.strategy, "None");
-        assert.deepEqual(vpc.subnetSpecs.map((s: { type: string }) => s.type), ["Public"]);
+        const subnet = byName(recorded, "reset-public", "aws:ec2/subnet:Subnet").inputs;
+        assert.equal(subnet.availabilityZone, TARGET.availabilityZone, "an Output accepted as such, no cast");
+        assert.equal(subnet.vpcId, "vpc-0temp");
+        assert.equal(subnet.cidrBlock, subnetCidrFor(TARGET.availabilityZone));
+        assert.equal(subnet.mapPublicIpOnLaunch, true);
+        const route = byName(recorded, "reset-public-default", "aws:ec2/route:Route").inputs;
+        assert.equal(route.destinationCidrBlock, "0.0.0.0/0");
+        assert.equal(route.gatewayId, "reset-igw-id");
+        assert.equal(byName(recorded, "reset-public", "aws:ec2/routeTableAssociation:RouteTableAssociation").inputs.subnetId, "subnet-0temp");
+        assert.equal(recorded.some((r) => /NatGateway|Eip/.test(r.type)), false, "no NAT gateway");
+    });
+
+    it("gives each AZ of a region its own subnet CIDR, so a replaced subnet never overlaps the old one", () => {
+        const cidrs = ["a", "b", "c", "d", "e", "f"].map((letter) => subnetCidrFor(`us-east-1${letter}`));
+        assert.deepEqual(cidrs, ["10.213.0.0/27", "10.213.0.32/27", "10.213.0.64/27", "10.213.0.96/27", "10.213.0.128/27", "10.213.0.160/27"]);
+        assert.throws(() => subnetCidrFor("use1-az1"), /does not end with a zone letter/);
+    });
+
+    it("passes the region argument to every regional resource and invoke (pulumi-aws v7's per-resource region)", async () => {
+        const { recorded } = await build({ region: "ap-southeast-2" });
+        const regional = recorded.filter((r) => /^aws:(ec2|ssm)\//.test(r.type));
+        assert.ok(regional.length >= 8, `${regional.length} regional resources`);
+        for (const r of regional) assert.equal(r.inputs.region, "ap-southeast-2", `${r.type} ${r.name}`);
+        for (const r of recorded.filter((r) => r.type.startsWith("aws:iam/"))) assert.equal(r.inputs.region, undefined, `${r.name}: IAM is global`);
+        const steps = recorded.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/") && r.inputs.region !== undefined);
+        for (const r of steps) assert.equal(r.inputs.region, "ap-southeast-2", r.name);
+        const looked = invokes.filter((i) => i.token !== "aws:index/getRegion:getRegion");
+        assert.deepEqual(looked.map((i) => [i.token, i.inputs.region]), [["aws:ec2/getInstance:getInstance", "ap-southeast-2"]]);
+    });
+
+    it("asks for a given subnet in the region argument's region", async () => {
+        await build({ region: "ap-southeast-2", subnetId: "subnet-0aaaabbbbccccdddd" });
+        const subnet = invokes.find((i) => i.token === "aws:ec2/getSubnet:getSubnet");
+        assert.equal(subnet?.inputs.region, "ap-southeast-2");
+    });
+
+    it("without a region argument leaves every resource to the aws provider's region", async () => {
+        const { recorded } = await build();
+        for (const r of recorded.filter((r) => r.type.startsWith("aws:"))) assert.equal(r.inputs.region, undefined, `${r.type} ${r.name}`);
     });
 
     it("launches the helper from AL2023 with IMDSv2, an encrypted root, the subnet's public IP and the SSM role", async () => {
@@ -55,7 +96,7 @@ describe("ResetAccess under mocks", () => {
 
     it("uses a given subnet instead of a temporary VPC", async () => {
         const { recorded } = await build({ subnetId: "subnet-0aaaabbbbccccdddd" });
-        assert.equal(recorded.some((r) => r.type === "awsx:ec2:Vpc"), false);
+        assert.equal(recorded.some((r) => /^aws:ec2\/(vpc|subnet|internetGateway):/.test(r.type)), false);
         const helper = byName(recorded, "reset-helper", "aws:ec2/instance:Instance").inputs;
         assert.equal(helper.subnetId, "subnet-0aaaabbbbccccdddd");
         assert.equal(helper.associatePublicIpAddress, undefined, "the subnet's own auto-assign setting decides");
