@@ -42,6 +42,8 @@ const CLIENT_CONFIG = { maxAttempts: 5 };
 
 let stack: StackAws = {};
 let stackIdentity: Promise<ClientIdentity> | undefined;
+/** A malformed aws config: the provider's Configure fails, and with it every call it would make. */
+let stackConfigError: Error | undefined;
 
 /**
  * The aws provider acts with the stack's credentials: `aws:profile`, `aws:accessKey` /
@@ -51,11 +53,18 @@ let stackIdentity: Promise<ClientIdentity> | undefined;
  * One deployment at a time per process (harness/deployment.ts): set for each.
  */
 export function actAsStack(config: Record<string, string>): void {
-    stack = stackAwsFrom({ get: (key) => config[key] });
     stackIdentity = undefined;
+    stackConfigError = undefined;
+    try {
+        stack = stackAwsFrom({ get: (key) => config[key] });
+    } catch (err) {
+        stack = {};
+        stackConfigError = err as Error;
+    }
 }
 
 function clientConfig(region: string) {
+    if (stackConfigError) throw stackConfigError;
     const ownCredentials = Boolean(stack.assumeRoles?.length || (stack.accessKey && stack.secretKey));
     if (!ownCredentials) return { region, profile: stack.profile, ...CLIENT_CONFIG };
     const credentials = async () => (await (stackIdentity ??= identityFor({ region }, stack))).credentials!;

@@ -1,0 +1,102 @@
+/**
+ * The steps act as the stack does: the region and credentials of the stack's aws provider
+ * configuration (which a dynamic provider receives in `configure`), and the `region` argument
+ * on every ordinary resource and invoke. The emulator keeps one backend per region (the
+ * region of each call's SigV4 scope) and logs which access key signed each call.
+ */
+import * as assert from "node:assert/strict";
+import { DescribeInstancesCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { deploy, destroy } from "../../harness/deployment";
+import { CallRecord } from "../../harness/emulator";
+import { emulator } from "../hooks";
+import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
+import { CANNED_RESULT } from "../../rehearsal/sandbox";
+import resetAccessProgram = require("../../index");
+
+const OTHER_REGION = "eu-west-1";
+/** The key the tests' environment signs with (harness/emulator.ts exportEnvironment). */
+const ENVIRONMENT_KEY = "testing";
+/** What touches the target: the custom steps' calls. */
+const STEP_CALLS = /^(StopInstances|StartInstances|AttachVolume|DetachVolume|SendCommand|CreateImage|CreateTags|DeleteTags)$/;
+
+describe("the steps act as the stack: its aws region, credentials and the region argument", function () {
+    this.timeout(300_000);
+
+    beforeEach(async () => {
+        await emulator().reset();
+        await emulator().control("POST", "/command-faults", { exitCode: 0, stdout: CANNED_RESULT, times: 20 });
+    });
+
+    async function callsDuring<T>(run: () => Promise<T>): Promise<{ result: T; calls: CallRecord[] }> {
+        const since = Date.now() / 1000;
+        const result = await run();
+        return { result, calls: await emulator().calls({ since }) };
+    }
+
+    /**
+     * Regions the calls acted in, with the operations seen in each (for a readable failure).
+     * IAM is global (its calls are signed for us-east-1 whatever the stack's region): left out.
+     */
+    function byRegion(calls: CallRecord[]): Record<string, string[]> {
+        const found: Record<string, string[]> = {};
+        for (const c of calls.filter((c) => c.service !== "iam")) (found[c.region] ??= []).includes(c.operation) || found[c.region].push(c.operation);
+        return found;
+    }
+
+    async function resetInOtherRegion(config: Record<string, string>) {
+        const ec2 = new EC2Client({ region: OTHER_REGION });
+        const ctx = contextOf(await createTarget(ec2, { availabilityZone: `${OTHER_REGION}a` }));
+        const { result, calls } = await callsDuring(() => deploy(resetAccessProgram, { config: { "ec2-reset-access:instanceId": ctx.instanceId, ...config } }));
+        assert.equal(result.error, undefined, result.error?.stack);
+        assert.deepEqual(Object.keys(byRegion(calls)), [OTHER_REGION], JSON.stringify(byRegion(calls)));
+        assert.ok(calls.some((c) => c.operation === "StopInstances" && JSON.stringify(c.params).includes(ctx.instanceId)), "the steps ran");
+        assert.deepEqual(await targetShape(ec2, { ...ctx, region: OTHER_REGION }), wholeShape(ctx));
+        const home = new EC2Client({ region: "us-east-1" });
+        assert.deepEqual((await home.send(new DescribeInstancesCommand({}))).Reservations ?? [], [], "no instance in us-east-1");
+        const vpcs = await home.send(new DescribeVpcsCommand({ Filters: [{ Name: "tag:ec2-reset-access:temporary", Values: ["true"] }] }));
+        assert.deepEqual(vpcs.Vpcs, [], "no temporary VPC in us-east-1");
+        const { calls: destroyCalls } = await callsDuring(() => destroy(result.state));
+        assert.deepEqual(Object.keys(byRegion(destroyCalls)), [OTHER_REGION], "destroy acts where up did");
+    }
+
+    it(`with aws:region ${OTHER_REGION}, every call of the steps, resources and invokes acts in ${OTHER_REGION}, none in us-east-1`, async () => {
+        await resetInOtherRegion({ "aws:region": OTHER_REGION });
+    });
+
+    it(`with the region argument ${OTHER_REGION} and aws:region us-east-1, everything acts in ${OTHER_REGION}`, async () => {
+        await resetInOtherRegion({ "aws:region": "us-east-1", "ec2-reset-access:region": OTHER_REGION });
+    });
+
+    it("with aws:assumeRoles, the steps' calls are signed with the assumed role's credentials, as the resources' are", async () => {
+        const ec2 = new EC2Client({});
+        const ctx = contextOf(await createTarget(ec2));
+        const roleArn = "arn:aws:iam::123456789012:role/reset-operator";
+        const config = {
+            "ec2-reset-access:instanceId": ctx.instanceId,
+            "aws:assumeRoles": JSON.stringify([{ roleArn, sessionName: "stack-session" }]),
+        };
+        const { result, calls } = await callsDuring(() => deploy(resetAccessProgram, { config }));
+        assert.equal(result.error, undefined, result.error?.stack);
+        const assumed = calls.filter((c) => c.operation === "AssumeRole");
+        assert.ok(assumed.length > 0, "AssumeRole was called");
+        for (const c of assumed) assert.equal(c.params.RoleArn, roleArn);
+        const steps = calls.filter((c) => STEP_CALLS.test(c.operation));
+        assert.ok(steps.length >= 6, `${steps.map((c) => c.operation)}`);
+        const byEnvironmentKey = calls.filter((c) => c.operation !== "AssumeRole" && c.accessKeyId === ENVIRONMENT_KEY);
+        assert.deepEqual(byEnvironmentKey.map((c) => c.operation), [], "no call but AssumeRole with the environment's credentials");
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        const { calls: destroyCalls } = await callsDuring(() => destroy(result.state));
+        assert.deepEqual(destroyCalls.filter((c) => c.operation !== "AssumeRole" && c.accessKeyId === ENVIRONMENT_KEY).map((c) => c.operation), []);
+    });
+
+    it("a malformed aws:assumeRoles fails with the key named and the fix, before the target is touched", async () => {
+        const ec2 = new EC2Client({});
+        const ctx = contextOf(await createTarget(ec2));
+        const config = { "ec2-reset-access:instanceId": ctx.instanceId, "aws:assumeRoles": JSON.stringify([{ sessionName: "no-role" }]) };
+        const { result, calls } = await callsDuring(() => deploy(resetAccessProgram, { config }));
+        assert.ok(result.error, "the deployment fails");
+        assert.match(result.error.message, /aws:assumeRoles\[0\]: roleArn is missing; set it: pulumi config set --path/);
+        assert.deepEqual(calls.filter((c) => STEP_CALLS.test(c.operation)).map((c) => c.operation), []);
+        await destroy(result.state);
+    });
+});
