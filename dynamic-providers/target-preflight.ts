@@ -86,25 +86,38 @@ async function examineTarget(inputs: PreflightInputs) {
     return { clients, facts, verdict };
 }
 
+/**
+ * What check adds to the inputs so that `pulumi preview` shows it: the engine previews a
+ * create of a provider without preview support (the dynamic-provider host) as its checked
+ * inputs (pulumi/pulumi pkg/resource/plugin/provider_plugin.go, Create with preview), so the
+ * component's `warnings` output is known, and logged, at preview. Never an input change.
+ */
+const PREVIEWED_OUTPUTS = ["warnings"];
+
+function withoutPreviewed(props: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(props).filter(([k]) => !PREVIEWED_OUTPUTS.includes(k)));
+}
+
 /** Inputs equal but for the provider text: an unchanged preflight, which check leaves alone. */
 function sameInputs(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
-    const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "__provider"));
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "__provider" && !PREVIEWED_OUTPUTS.includes(k)));
     return [...keys].every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
     configure: configureStackAws, // the stack's aws credentials and region (lib/stack-aws.ts)
-    diff: replaceOnChange,
+    diff: (id, olds, news) => replaceOnChange(id, withoutPreviewed(olds), withoutPreviewed(news)),
     /**
      * `pulumi preview` runs check, never create: the read-only checks run here too, so a preview
-     * of a target that would be refused fails with the refusal. Only when the preflight would be
-     * created or replaced (an unchanged one is not run again), and not with unknown inputs.
+     * of a target that would be refused fails with the refusal, and one that passes shows its
+     * warnings (PREVIEWED_OUTPUTS). Only when the preflight would be created or replaced (an
+     * unchanged one is not run again), and not with unknown inputs.
      */
     async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
         const unknown = news.instanceId === undefined || news.region === undefined;
         if (unknown || (Object.keys(olds).length > 0 && sameInputs(olds, news))) return { inputs: news };
         const { verdict } = await examineTarget(news as unknown as PreflightInputs);
-        if (!verdict.refusals.length) return { inputs: news };
+        if (!verdict.refusals.length) return { inputs: { ...news, warnings: verdict.warnings } };
         return { inputs: news, failures: [{ property: "instanceId", reason: refusalMessage(verdict.refusals) }] };
     },
     async create(inputs: PreflightInputs) {

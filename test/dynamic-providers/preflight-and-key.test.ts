@@ -88,6 +88,12 @@ describe("preflight and generated key (host-loaded providers)", () => {
         assert.deepEqual(await preflight.diff!("id", olds, { ...inputs("i-1"), rotation: "2" }), { changes: true, replaces: ["rotation"], deleteBeforeReplace: false });
     });
 
+    it("diff: other warnings from check (there for pulumi preview to show) are no change", async () => {
+        const olds = { ...inputs("i-1"), warnings: ["i-1: its public IP 3.3.3.3 will change"], __provider: "old code" };
+        const news = { ...inputs("i-1"), warnings: ["i-1: its public IP 4.4.4.4 will change"], __provider: "new code" };
+        assert.deepEqual(await preflight.diff!("id", olds, news), { changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
     it("the generated key: a SecureString under KMS, outputs without the private key; kept at delete unless asked", async () => {
         const args = { instanceId: "i-0123456789abcdef0", parameterName: "/ec2rl/openssh/i-0123456789abcdef0/key", keyType: "ed25519", rotation: "1", region: REGION, kmsKeyId: "alias/reset" };
         const { id, outs } = await key.create!(args);

@@ -142,4 +142,15 @@ describe("engine semantics: refresh, changed inputs, destroy after outside chang
         assert.equal(planned.get("reset-preflight"), "create");
         assert.equal(planned.get("reset-helper"), "create", `${[...planned]}`);
     });
+
+    it("pulumi preview shows the preflight's warnings, as pulumi up does", async () => {
+        const { result } = await writesDuring(() => preview(resetAccessProgram, { config }));
+        assert.equal(result.error, undefined, result.error?.stack);
+        const warned = result.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message);
+        assert.ok(warned.some((m) => m.includes(ctx.instanceId) && /public IP .* will change when it stops/.test(m)), `warnings: ${JSON.stringify(warned)}`);
+        const up = await deploy(resetAccessProgram, { config });
+        const upWarned = up.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message);
+        assert.deepEqual(warned.filter((m) => m.includes(ctx.instanceId)), upWarned.filter((m) => m.includes(ctx.instanceId)), "the same warnings");
+        await destroy(up.state);
+    });
 });
