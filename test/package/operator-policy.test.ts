@@ -25,18 +25,23 @@ const IAM_PREFIX: Record<string, string> = {
 
 /**
  * What the aws provider (the Terraform AWS provider underneath) calls to create, read and
- * delete each resource type the component declares, and for each invoke. awsx's Vpc stands
- * for the VPC, internet gateway, subnet, route table, association and route it creates.
+ * delete each resource type the component declares, and for each invoke (the temporary
+ * network is plain aws.ec2 resources: components/temporary-network.ts).
  */
 const PULUMI_ACTIONS: Record<string, string[]> = {
-    "awsx.ec2.Vpc": [
-        "ec2:CreateVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute",
-        "ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway", "ec2:DescribeInternetGateways",
-        "ec2:CreateSubnet", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet", "ec2:DescribeSubnets",
-        "ec2:CreateRouteTable", "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:DeleteRouteTable", "ec2:DescribeRouteTables",
-        "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:CreateTags",
-        "ec2:DescribeAvailabilityZones", "ec2:DescribeNetworkAcls", "ec2:DescribeSecurityGroups",
+    "aws.ec2.Vpc": [
+        // The provider reads the VPC's main route table, default network ACL and security group back.
+        "ec2:CreateVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:CreateTags",
+        "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls", "ec2:DescribeSecurityGroups",
     ],
+    "aws.ec2.InternetGateway": [
+        "ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
+        "ec2:DescribeInternetGateways", "ec2:CreateTags",
+    ],
+    "aws.ec2.Subnet": ["ec2:CreateSubnet", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet", "ec2:DescribeSubnets", "ec2:CreateTags"],
+    "aws.ec2.RouteTable": ["ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:DescribeRouteTables", "ec2:CreateTags"],
+    "aws.ec2.Route": ["ec2:CreateRoute", "ec2:DeleteRoute", "ec2:DescribeRouteTables"],
+    "aws.ec2.RouteTableAssociation": ["ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:DescribeRouteTables"],
     "aws.ec2.SecurityGroup": [
         // The provider removes the default allow-all egress rule, then adds the declared one.
         "ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags",
