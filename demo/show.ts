@@ -4,7 +4,8 @@
 export const STEP_NOTES: Record<string, string> = {
     TargetPreflight: "checks passed; nothing touched yet",
     GeneratedSshKey: "private key stored in Parameter Store only",
-    Vpc: "temporary VPC, public subnet in the target's AZ",
+    Vpc: "temporary VPC",
+    Subnet: "public subnet in the target's AZ (its own CIDR)",
     SecurityGroup: "no inbound rule",
     Document: "carries the reset program (a Python zipapp)",
     Instance: "helper running",
