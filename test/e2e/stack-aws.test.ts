@@ -5,6 +5,9 @@
  * region of each call's SigV4 scope) and logs which access key signed each call.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { DescribeInstancesCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { deploy, destroy } from "../../harness/deployment";
 import { CallRecord } from "../../harness/emulator";
@@ -87,6 +90,29 @@ describe("the steps act as the stack: its aws region, credentials and the region
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
         const { calls: destroyCalls } = await callsDuring(() => destroy(result.state));
         assert.deepEqual(destroyCalls.filter((c) => c.operation !== "AssumeRole" && c.accessKeyId === ENVIRONMENT_KEY).map((c) => c.operation), []);
+    });
+
+    it("with aws:profile, every call is signed with that profile's keys, not the environment's", async () => {
+        const ec2 = new EC2Client({});
+        const ctx = contextOf(await createTarget(ec2));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-aws-"));
+        const credentialsFile = path.join(dir, "credentials");
+        const profileKey = "AKIAPROFILERESET0001";
+        fs.writeFileSync(credentialsFile, `[reset-operator]\naws_access_key_id = ${profileKey}\naws_secret_access_key = profile-secret\n`);
+        const saved = process.env.AWS_SHARED_CREDENTIALS_FILE;
+        process.env.AWS_SHARED_CREDENTIALS_FILE = credentialsFile;
+        try {
+            const config = { "ec2-reset-access:instanceId": ctx.instanceId, "aws:profile": "reset-operator" };
+            const { result, calls } = await callsDuring(() => deploy(resetAccessProgram, { config }));
+            assert.equal(result.error, undefined, result.error?.stack);
+            assert.ok(calls.filter((c) => STEP_CALLS.test(c.operation)).length >= 6, "the steps ran");
+            assert.deepEqual([...new Set(calls.map((c) => c.accessKeyId))], [profileKey], "every call with the profile's key");
+            await destroy(result.state);
+        } finally {
+            if (saved === undefined) delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+            else process.env.AWS_SHARED_CREDENTIALS_FILE = saved;
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("a malformed aws:assumeRoles fails with the key named and the fix, before the target is touched", async () => {
