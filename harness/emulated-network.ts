@@ -54,8 +54,9 @@ async function createVpc(ctx: EmulationContext, inputs: Props): Created {
     const created = await ec2.send(new CreateVpcCommand({ CidrBlock: String(inputs.cidrBlock), TagSpecifications: tagged("vpc", inputs.tags) }));
     const vpc = created.Vpc!;
     const id = vpc.VpcId!;
-    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: inputs.enableDnsSupport !== false } }));
-    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: inputs.enableDnsHostnames === true } }));
+    // As the provider does: only settings that differ from a new VPC's (DNS support on, hostnames off).
+    if (inputs.enableDnsSupport === false) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: false } }));
+    if (inputs.enableDnsHostnames === true) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: true } }));
     const tables = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: "vpc-id", Values: [id] }, { Name: "association.main", Values: ["true"] }] }));
     const account = await accountId(ctx.region);
     return {
