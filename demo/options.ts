@@ -2,6 +2,7 @@
  * `npm run demo` options. Everything is checked here, before the emulator starts or any image is
  * touched: a bad value ends the run with one line naming it and what is accepted (exit 2).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { argsFromConfig } from "../lib/config-args";
@@ -73,7 +74,7 @@ export function parseDemoOptions(argv: string[], cwd = process.env.INIT_CWD ?? p
         else if (flag === "--steps") options.steps = parseSteps(value);
         else if (flag === "--config") Object.assign(options.config, parseConfig(value));
         else if (flag === "--root-image") options.rootImage = checkedImage(file(value));
-        else if (flag === "--make-debian-image") options.makeDebianImage = file(value);
+        else if (flag === "--make-debian-image") options.makeDebianImage = newFile(flag, file(value));
         else throw new UsageError(`unknown argument ${flag}; ${USAGE}`);
         i++;
     }
@@ -109,6 +110,13 @@ export function parseConfig(pair: string): Record<string, string> {
     if (bare === "instanceId") throw new UsageError(`--config ${key}: the demo sets instanceId to its own target; ${hint}`);
     if (!accepted.includes(bare)) throw new UsageError(`--config ${key}: not a config key of this program; ${hint}`);
     return { [`${DEFAULT_PROJECT}:${bare}`]: pair.slice(at + 1) };
+}
+
+/** A path for a file the demo creates: never one that exists (it could be someone's image). */
+function newFile(flag: string, file: string): string {
+    if (fs.existsSync(file)) throw new UsageError(`${flag} ${file}: exists; accepted: a path where no file is yet`);
+    if (!fs.existsSync(path.dirname(file))) throw new UsageError(`${flag} ${file}: no folder ${path.dirname(file)}; accepted: a new file in an existing folder`);
+    return file;
 }
 
 function checkedImage(file: string): string {

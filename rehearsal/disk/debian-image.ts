@@ -6,7 +6,6 @@
  * bootloader: what a reset reads and writes is there, nothing else.
  */
 import { randomUUID } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeFilesystem, Workspace } from "./images";
 import { Entry, writeTree } from "./tree";
@@ -28,7 +27,7 @@ const LAYOUT = [
     { number: 1, startMiB: 35, mib: 0, type: LINUX_FILESYSTEM },
 ];
 
-/** Writes the image to `file` (replacing it). Needs root and loop devices. */
+/** Writes the image to `file` (a new path: the demo refuses an existing one). Needs root and loop devices. */
 export function makeDebianImage(file: string): void {
     const workspace = new Workspace(makeTempDir("debian-image"));
     const building = path.join(workspace.dir, "disk.img");
@@ -119,9 +118,4 @@ function debianTree(rootUuid: string, efiUuid: string): Entry[] {
         { path: "home/admin/.bashrc", file: "# ~/.bashrc: executed by bash(1) for non-login shells.\n", mode: 0o644, ...admin },
         { path: "var/lib/cloud", dir: true },
     ];
-}
-
-/** True when `file` exists and is not empty (the demo refuses to overwrite a user's image). */
-export function nonEmptyFile(file: string): boolean {
-    return fs.existsSync(file) && fs.statSync(file).size > 0;
 }
