@@ -76,7 +76,7 @@ class Demo {
         this.stack.config["ec2-reset-access:instanceId"] = target.ctx.instanceId;
         let failed = false;
         for (const [index, step] of this.options.steps.entries()) {
-            if (this.options.steps.length > 1) console.log(`── step ${index + 1} of ${this.options.steps.length}: ${step} ──\n`);
+            if (!timed) console.log(`── step ${index + 1} of ${this.options.steps.length}: ${step} ──\n`);
             const ok = await this.runStep(step, { volume, target, before, baseline });
             failed ||= !ok;
         }
