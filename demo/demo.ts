@@ -1,51 +1,42 @@
 /**
- * `npm run demo [-- --keep DIR --time-scale S]`: the whole reset against the bundled AWS
- * emulator, no AWS account: a running instance whose root volume is a real XFS filesystem,
- * `pulumi up` of index.ts's program (run by the project's deployment harness), the outputs,
- * the modeled AWS time, fetching and checking the key as a user would, `pulumi destroy`, and
- * what remains. With --keep DIR it leaves DIR/root.img (the target's root volume after the
- * reset) and DIR/id_reset (the private key, mode 0600); without it nothing is left on disk.
+ * `npm run demo [-- --steps LIST --config KEY=VALUE --root-image FILE --keep DIR --time-scale S]`:
+ * a rehearsal of the reset against the bundled AWS emulator, no AWS account: a running instance
+ * whose root volume is a real filesystem (the demo's own XFS image, or a copy of FILE), then
+ * the Pulumi operations of --steps on one stack (default `up,destroy`), run by the project's
+ * deployment harness, each printed with what it changed; after each up, fetching and checking
+ * the key as a user would, and the key on the volume; after destroy, what remains. With --keep
+ * DIR it leaves DIR/root.img (the target's root volume at the end), DIR/id_reset (the key the
+ * parameter holds at the end, mode 0600) and DIR/steps.json (each step's AWS writes and
+ * publicKey); without it nothing is left on disk. `--make-debian-image FILE` only builds a
+ * Debian-style GPT disk image with an ext4 root, to rehearse on.
  *
- * The modeled AWS time is measured as the benchmark measures it: this run's wall-clock time
- * minus the same reset's with the instant profile (timed first, on throwaway targets) and minus
- * the script's own run time, divided by the time scale.
+ * The modeled AWS time (default steps only) is measured as the benchmark measures it: this
+ * run's wall-clock time minus the same reset's with the instant profile (timed first, on
+ * throwaway targets) and minus the script's own run time, divided by the time scale.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { deploy, DeploymentState, destroy, readState, ResourceState } from "../harness/deployment";
+import { GetParameterCommand, Parameter, SSMClient } from "@aws-sdk/client-ssm";
 import { targetShape } from "../rehearsal/targets";
 import { inventory, Inventory } from "../harness/inventory";
 import { EC2_USER, TargetVolume } from "../rehearsal/target-volume";
+import { RootImageCopy } from "../rehearsal/root-image";
+import { makeDebianImage } from "../rehearsal/disk/debian-image";
 import { runCommandLine } from "../rehearsal/cli";
 import { profileFile, realDiskUnavailableReason, Sandbox, Target, withCleanup } from "../rehearsal/sandbox";
 import { formatDuration, median } from "../rehearsal/stats";
 import { resetAccessVariant } from "../bench/variants";
 import { derivedPublicKey, displayPath, fetchKey, fingerprintLine, getParameterCommand, mode, shortKey } from "./key";
-import { diagnosticsBlock, outputsBlock, resourceLine, Row } from "./show";
 import { scriptRun } from "./script-output";
-import resetAccessProgram = require("../index");
+import { DEFAULT_STEPS, DemoOptions, parseDemoOptions, Step } from "./options";
+import { publicKeyOf, StepRecord, writesOf } from "./changes";
+import { Stack, StepOutcome } from "./stack-steps";
 
-const WIDTHS = { type: 35, name: 19 };
+export { parseDemoOptions };
+
 const CALIBRATION_RUNS = 3;
-
-export interface DemoOptions {
-    keep?: string;
-    timeScale: number;
-}
-
-export function parseDemoOptions(argv: string[]): DemoOptions {
-    const options: DemoOptions = { timeScale: 0.05 };
-    for (let i = 0; i < argv.length; i++) {
-        // npm runs scripts in the package's folder; INIT_CWD is where `npm run demo` was typed.
-        if (argv[i] === "--keep" && argv[i + 1]) options.keep = path.resolve(process.env.INIT_CWD ?? process.cwd(), argv[++i]);
-        else if (argv[i] === "--time-scale" && Number(argv[i + 1]) > 0) options.timeScale = Number(argv[++i]);
-        else throw new Error(`unknown or incomplete argument ${argv[i]}; usage: npm run demo -- [--keep DIR] [--time-scale S]`);
-    }
-    return options;
-}
 
 /** Wall-clock milliseconds of the same reset with the instant profile: this machine's own work. */
 interface Baseline {
@@ -55,35 +46,83 @@ interface Baseline {
 
 class Demo {
     private readonly ec2 = new EC2Client({});
+    private readonly stack: Stack;
+    private readonly records: StepRecord[] = [];
+    /** The key parameter's name, known from the first up's outputs; kept after destroy. */
+    private keyParameter?: string;
 
     constructor(
         private readonly sandbox: Sandbox,
         private readonly options: DemoOptions,
         /** Where the key file and the state go when they are not kept; removed by the sandbox's close(). */
         private readonly scratch: string,
-    ) {}
+    ) {
+        this.stack = new Stack({ ...options.config }, scratch);
+    }
 
     async run(): Promise<number> {
         this.header();
-        const baseline = await this.calibrate();
+        // The modeled AWS time needs a whole reset from nothing and a whole destroy: today's demo.
+        const timed = this.options.steps.join(",") === DEFAULT_STEPS.join(",");
+        const baseline = timed ? await this.calibrate() : undefined;
         await this.sandbox.reset();
         await this.sandbox.useProfile("realistic");
-        const volume = this.sandbox.makeRealDisk();
-        const target = await this.sandbox.newTarget();
+        const volume: RootVolume = this.options.rootImage
+            ? new RootImageCopy(this.options.rootImage, this.sandbox.workDir)
+            : this.sandbox.makeRealDisk();
+        const target = await this.sandbox.newTarget(this.options.rootImage ? volume.imagePath : undefined);
         const before = await inventory();
-        this.introduce(target);
-        const up = await this.pulumiUp(target);
-        let failed = Boolean(up.error);
-        if (!up.error) {
-            const scriptSeconds = await this.showScript(String(up.outputs.helperInstanceId));
-            this.modeledTime("until you can log in (pulumi up)", up.ms, baseline.upMs, scriptSeconds);
-            failed = !(await this.useKey(up.outputs, volume, target));
+        this.introduce(target, volume);
+        this.stack.config["ec2-reset-access:instanceId"] = target.ctx.instanceId;
+        let failed = false;
+        for (const [index, step] of this.options.steps.entries()) {
+            if (!timed) console.log(`── step ${index + 1} of ${this.options.steps.length}: ${step} ──\n`);
+            const ok = await this.runStep(step, { volume, target, before, baseline });
+            failed ||= !ok;
         }
-        const destroyMs = await this.pulumiDestroy(up.state);
-        if (!up.error) this.modeledTime("for pulumi destroy", destroyMs, baseline.destroyMs, 0);
-        await this.remains(target, before);
-        if (this.options.keep) this.keepVolume(volume);
+        if (!timed) console.log("(Modeled AWS times are shown for the default --steps up,destroy only; `npm run bench` measures them.)\n");
+        if (this.options.keep) await this.keepResults(volume);
         return failed ? 1 : 0;
+    }
+
+    /** One step: the Pulumi operation, the AWS writes it made, then what a user would look at. */
+    private async runStep(step: Step, run: { volume: RootVolume; target: Target; before: Inventory; baseline?: Baseline }): Promise<boolean> {
+        const mark = (await this.sandbox.emulator.calls()).length;
+        if (step === "rotate") {
+            const value = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+            console.log(`$ pulumi config set rotation ${value}`);
+            this.stack.config["ec2-reset-access:rotation"] = value;
+        }
+        const wasEmpty = !this.stack.state?.resources.length;
+        const outcome = await this.operation(step);
+        const writes = writesOf((await this.sandbox.emulator.calls()).slice(mark));
+        this.records.push({ step, writes, publicKey: publicKeyOf(this.stack.outputs) });
+        if (this.stack.outputs?.keyParameterName) this.keyParameter = String(this.stack.outputs.keyParameterName);
+        let ok = outcome.ok;
+        if ((step === "up" || step === "rotate") && outcome.ok) {
+            const scriptSeconds = writes.includes("SendCommand") ? await this.showScript(String(this.stack.outputs!.helperInstanceId)) : 0;
+            if (run.baseline && wasEmpty) this.modeledTime("until you can log in (pulumi up)", outcome.ms, run.baseline.upMs, scriptSeconds);
+            ok = (await this.useKey(this.stack.outputs!, run.volume, run.target)) && ok;
+        }
+        if (step === "destroy") {
+            if (run.baseline && outcome.ok) this.modeledTime("for pulumi destroy", outcome.ms, run.baseline.destroyMs, 0);
+            await this.remains(run.target, run.before);
+        }
+        return ok;
+    }
+
+    private operation(step: Step): Promise<StepOutcome> {
+        switch (step) {
+            case "up":
+            case "rotate":
+                return this.stack.up();
+            case "preview":
+                return this.stack.preview();
+            case "refresh":
+                return this.stack.refresh();
+            case "destroy":
+                return this.stack.destroy();
+        }
     }
 
     private header(): void {
@@ -115,32 +154,18 @@ class Demo {
         return baseline;
     }
 
-    private introduce({ ctx, instance }: Target): void {
+    private introduce({ ctx, instance }: Target, volume: RootVolume): void {
         console.log("The instance you are locked out of (its SSH key is lost):");
         console.log(`  ${ctx.instanceId}  ${instance.InstanceType}, ${instance.State?.Name} in ${ctx.availabilityZone}, public IP ${instance.PublicIpAddress ?? "none"}`);
-        console.log(`  root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}: a real XFS filesystem (a small cloud-image root with`);
-        console.log(`  users ${EC2_USER.name}, deploy, svc) on a loop device; it shares its XFS UUID with the helper's root, as on EC2.\n`);
-    }
-
-    private async pulumiUp({ ctx }: Target) {
-        console.log(`$ pulumi config set instanceId ${ctx.instanceId}`);
-        console.log("$ pulumi up");
-        const started = Date.now();
-        const at = () => (Date.now() - started) / 1000;
-        const up = await deploy(resetAccessProgram, {
-            config: { "ec2-reset-access:instanceId": ctx.instanceId },
-            onCompleted: (r) => console.log(resourceLine("+", r, at(), WIDTHS)),
-        });
-        const ms = Date.now() - started;
-        const block = diagnosticsBlock(up.diagnostics);
-        if (block) console.log(`\n${block}`);
-        if (up.error) {
-            console.log(`\nerror: ${up.error.message}\n\n(the demo runs pulumi destroy next: it repairs the instance and removes the rest)`);
+        if (volume instanceof RootImageCopy) {
+            console.log(`  root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}: a copy of ${displayPath(volume.source)} (the file itself is never`);
+            console.log(`  changed), ${volume.describe()}, on a loop device.\n`);
         } else {
-            console.log(`\n${outputsBlock(up.outputs)}\n\nResources:\n    + ${up.state.resources.length} created\n`);
+            console.log(`  root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}: a real XFS filesystem (a small cloud-image root with`);
+            console.log(`  users ${EC2_USER.name}, deploy, svc) on a loop device; it shares its XFS UUID with the helper's root, as on EC2.\n`);
         }
-        console.log(`Duration: ${(ms / 1000).toFixed(1)} s here (times above: seconds since pulumi up started, on this machine)\n`);
-        return { ...up, ms };
+        const config = Object.entries(this.options.config).map(([k, v]) => `$ pulumi config set ${k.replace(/^ec2-reset-access:/, "")} ${v}`);
+        for (const line of [`$ pulumi config set instanceId ${ctx.instanceId}`, ...config]) console.log(line);
     }
 
     /** The script's own lines, as GetCommandInvocation returns them; its real run time in seconds. */
@@ -163,7 +188,7 @@ class Demo {
     }
 
     /** Fetches the key as the README says, checks it, and shows it on the volume. False if it does not match. */
-    private async useKey(outputs: Record<string, unknown>, volume: TargetVolume, { ctx }: Target): Promise<boolean> {
+    private async useKey(outputs: Record<string, unknown>, volume: RootVolume, { ctx }: Target): Promise<boolean> {
         const dir = this.options.keep ?? this.scratch;
         fs.mkdirSync(dir, { recursive: true });
         const file = path.join(dir, "id_reset");
@@ -175,40 +200,30 @@ class Demo {
         console.log(`  (run here with the ${fetched.via} against the emulator: ${where}, mode ${mode(file)})`);
         console.log("$ ssh-keygen -l -f id_reset");
         console.log(`  ${fingerprintLine(file)}`);
-        const matches = derivedPublicKey(file) === String(outputs.publicKey).split(" ").slice(0, 2).join(" ");
+        const current = String(outputs.publicKey).split(" ").slice(0, 2).join(" ");
+        const matches = derivedPublicKey(file) === current;
         console.log(`  ${matches ? "✓ matches" : "✗ does NOT match"} the publicKey and fingerprint outputs`);
-        console.log(`$ ssh -i id_reset ${EC2_USER.name}@<the instance's new public IP>`);
+        const users = Array.isArray(outputs.usersUpdated) ? outputs.usersUpdated.map(String) : [];
+        console.log(`$ ssh -i id_reset ${users[0] ?? EC2_USER.name}@<the instance's new public IP>`);
         console.log("  (the emulator has no network to log in through; what sshd will read is on the root volume:)");
-        const keys = volume.readFile(`home/${EC2_USER.name}/.ssh/authorized_keys`);
-        const line = keys?.content.split("\n").find((l) => l.startsWith(String(outputs.publicKey).split(" ").slice(0, 2).join(" ")));
-        console.log(`  ${ctx.rootVolumeId}:/home/${EC2_USER.name}/.ssh/authorized_keys (owner ${keys?.uid}:${keys?.gid}, mode ${keys?.mode.toString(8).padStart(4, "0")}):`);
-        console.log(`    ${line ? shortKey(line) : "the new key is NOT there"}\n`);
-        return matches && Boolean(line);
+        let found = users.length > 0;
+        for (const user of users) found = this.showKeysFile(volume, ctx.rootVolumeId, user, current) && found;
+        console.log();
+        return matches && found;
     }
 
-    /** `pulumi destroy`, each delete printed as the checkpoint loses it. Returns its wall-clock ms. */
-    private async pulumiDestroy(state: DeploymentState): Promise<number> {
-        console.log("$ pulumi destroy");
-        const statePath = path.join(this.scratch, "state.json");
-        const started = Date.now();
-        const left = new Map(state.resources.map((r) => [r.urn, r] as [string, ResourceState]));
-        const report = (now: DeploymentState) => {
-            const present = new Set(now.resources.map((r) => r.urn));
-            for (const [urn, r] of left) {
-                if (present.has(urn)) continue;
-                left.delete(urn);
-                console.log(resourceLine("-", r as Row, (Date.now() - started) / 1000, WIDTHS));
-            }
-        };
-        const poll = setInterval(() => fs.existsSync(statePath) && report(readState(statePath)), 20);
-        try {
-            report(await destroy(state, { statePath }));
-        } finally {
-            clearInterval(poll);
-        }
-        const ms = Date.now() - started;
-        console.log(`\nResources:\n    - ${state.resources.length} deleted\n\nDuration: ${(ms / 1000).toFixed(1)} s here\n`);
-        return ms;
+    /** The user's authorized_keys on the volume: the lines this tool wrote, the current key marked. */
+    private showKeysFile(volume: RootVolume, volumeId: string, user: string, current: string): boolean {
+        const home = homeOf(volume.readFile("etc/passwd")?.content ?? "", user);
+        const relative = `${(home ?? `/home/${user}`).replace(/^\/+/, "")}/.ssh/authorized_keys`;
+        const keys = volume.readFile(relative);
+        const lines = keys?.content.split("\n").filter((l) => l.includes("ec2-reset-access")) ?? [];
+        const owner = keys ? ` (owner ${keys.uid}:${keys.gid}, mode ${keys.mode.toString(8).padStart(4, "0")})` : "";
+        console.log(`  ${volumeId}:/${relative}${owner}:`);
+        for (const line of lines) console.log(`    ${shortKey(line)}${line.startsWith(current) ? "   ← the publicKey output" : ""}`);
+        const there = lines.some((l) => l.startsWith(current));
+        if (!there) console.log("    the new key is NOT there");
+        return there;
     }
 
     private async remains({ ctx }: Target, before: Inventory): Promise<void> {
@@ -217,32 +232,71 @@ class Demo {
         const temporary = (Object.keys(after) as (keyof Inventory)[])
             .filter((k) => k !== "images")
             .flatMap((k) => after[k].filter((x) => !before[k].includes(x)).map((x) => `${k}: ${x}`));
-        const parameter = await new SSMClient({}).send(new GetParameterCommand({ Name: `/ec2rl/openssh/${ctx.instanceId}/key` })).catch(() => undefined);
+        const parameter = await this.parameter();
         console.log("What remains:");
         console.log(`  ${ctx.instanceId}: ${shape.state}, root volume ${ctx.rootVolumeId} on it at ${shape.rootDevice}, DeleteOnTermination ${shape.rootDeleteOnTermination}, in-progress tag ${shape.inProgressTag ? "STILL SET" : "gone"}`);
         for (const image of after.images) console.log(`  backup AMI "${image}" (kept: retainBackup defaults to true)`);
-        if (parameter?.Parameter) console.log(`  key parameter ${parameter.Parameter.Name} (${parameter.Parameter.Type}, version ${parameter.Parameter.Version}; kept: it is how you log in)`);
+        if (parameter) console.log(`  key parameter ${parameter.Name} (${parameter.Type}, version ${parameter.Version}; kept: it is how you log in)`);
+        else console.log(`  key parameter: none${this.keyParameter ? ` (${this.keyParameter} deleted)` : ""}`);
         console.log(`  temporary resources: ${temporary.length ? temporary.join(", ") : "none left (VPC, security group, role, profile, document, helper: gone)"}\n`);
     }
 
-    /** DIR/root.img: the target's volume after the reset, copied before cleanup removes it. */
-    private keepVolume(volume: TargetVolume): void {
+    /** The key parameter as it is now (with its value), or undefined when there is none. */
+    private async parameter(): Promise<Parameter | undefined> {
+        const name = this.keyParameter ?? `/ec2rl/openssh/${this.stack.config["ec2-reset-access:instanceId"]}/key`;
+        const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true })).catch((err: Error) => {
+            if (err.name === "ParameterNotFound") return undefined;
+            throw err;
+        });
+        return out?.Parameter;
+    }
+
+    /**
+     * DIR/root.img, the target's volume at the end (copied before cleanup removes it); DIR/id_reset,
+     * the private key the parameter holds at the end (absent when none remains); DIR/steps.json.
+     */
+    private async keepResults(volume: RootVolume): Promise<void> {
         const dir = this.options.keep!;
+        fs.mkdirSync(dir, { recursive: true });
         const image = path.join(dir, "root.img");
         execFileSync("cp", ["--sparse=always", volume.imagePath, image]);
-        console.log(`Kept in ${dir}:`);
-        console.log(`  root.img   the target's root volume after the reset (XFS; look inside: mount -o ro,nouuid,loop ${image} /mnt)`);
         const key = path.join(dir, "id_reset");
-        if (fs.existsSync(key)) console.log(`  id_reset   the private key from Parameter Store (mode ${mode(key)})`);
+        const parameter = await this.parameter();
+        fs.rmSync(key, { force: true });
+        if (parameter?.Value) {
+            fs.writeFileSync(key, parameter.Value.replace(/\n*$/, "\n"), { mode: 0o600 });
+            fs.chmodSync(key, 0o600);
+        }
+        fs.writeFileSync(path.join(dir, "steps.json"), `${JSON.stringify(this.records, null, 2)}\n`);
+        console.log(`Kept in ${dir}:`);
+        const look = volume instanceof RootImageCopy ? "a copy of the image you gave" : `XFS; look inside: mount -o ro,nouuid,loop ${image} /mnt`;
+        console.log(`  root.img     the target's root volume at the end (${look})`);
+        console.log(fs.existsSync(key) ? `  id_reset     the private key the parameter holds at the end (mode ${mode(key)})` : "  (no id_reset: no key parameter remains)");
+        console.log(`  steps.json   each step's AWS writes and the publicKey output after it`);
         console.log();
     }
 }
 
+/** The home directory /etc/passwd gives a user, or undefined. */
+export function homeOf(passwd: string, user: string): string | undefined {
+    return passwd.split("\n").map((l) => l.split(":")).find((f) => f[0] === user)?.[5];
+}
+
+/** The target's root volume as the demo reads it: its own XFS image or a copy of the user's. */
+type RootVolume = Pick<TargetVolume, "imagePath" | "readFile">;
+
 async function main(options: DemoOptions): Promise<number> {
     const reason = realDiskUnavailableReason();
     if (reason) {
-        console.error(`demo: needs root and loop devices for the target's real XFS root volume, and they are unavailable: ${reason}`);
+        console.error(`demo: needs root and loop devices for the target's real root volume, and they are unavailable: ${reason}`);
         return 2;
+    }
+    if (options.makeDebianImage) {
+        makeDebianImage(options.makeDebianImage);
+        console.log(`${displayPath(options.makeDebianImage)}: a Debian-style GPT disk image (partition 14 BIOS boot, 15 EFI system in FAT,`);
+        console.log("1 the ext4 root, with Debian 12's accounts: the cloud user admin). Rehearse on it:");
+        console.log(`  npm run demo -- --root-image ${displayPath(options.makeDebianImage)} --steps up,refresh,up,rotate,destroy`);
+        return 0;
     }
     let sandbox: Sandbox | undefined;
     return withCleanup(

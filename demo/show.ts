@@ -25,11 +25,22 @@ export interface Row {
     name: string;
 }
 
+/** The Pulumi CLI's marks: + create, ~ update, +- replace, - delete. */
+export type Op = "+" | "~" | "+-" | "-";
+const STATUS: Record<Op, string> = { "+": "created", "~": "updated", "+-": "replaced", "-": "deleted" };
+
 /** ` +  <type>  <name>  created  3.2 s  <note>`, columns padded to the widths given (the type as displayType shows it). */
-export function resourceLine(op: "+" | "-", r: Row, atSeconds: number, widths: { type: number; name: number }): string {
-    const status = op === "+" ? "created" : "deleted";
-    const note = op === "+" ? STEP_NOTES[typeName(r.type)] ?? "" : "";
-    return ` ${op}  ${displayType(r.type).padEnd(widths.type)}  ${r.name.padEnd(widths.name)}  ${status}  ${atSeconds.toFixed(1).padStart(5)} s  ${note}`.trimEnd();
+export function resourceLine(op: Op, r: Row, atSeconds: number, widths: { type: number; name: number }, note?: string): string {
+    note ??= op === "-" ? "" : STEP_NOTES[typeName(r.type)] ?? "";
+    return ` ${op.padEnd(2)} ${displayType(r.type).padEnd(widths.type)}  ${r.name.padEnd(widths.name)}  ${STATUS[op]}  ${atSeconds.toFixed(1).padStart(5)} s  ${note}`.trimEnd();
+}
+
+/** Pulumi's "Resources:" summary: one line per kind of change, then the unchanged count. */
+export function resourceSummary(counts: Partial<Record<Op | "=", number>>, tense: "done" | "planned" = "done"): string {
+    const words: Record<Op, [string, string]> = { "+": ["created", "to create"], "~": ["updated", "to update"], "+-": ["replaced", "to replace"], "-": ["deleted", "to delete"] };
+    const lines = (Object.keys(words) as Op[]).filter((op) => counts[op]).map((op) => `    ${op} ${counts[op]} ${words[op][tense === "done" ? 0 : 1]}`);
+    if (counts["="]) lines.push(`    ${counts["="]} unchanged`);
+    return ["Resources:", ...(lines.length ? lines : ["    no change"])].join("\n");
 }
 
 /** Pulumi's "Outputs:" block: names sorted and aligned, values as JSON. */

@@ -100,12 +100,16 @@ export class Sandbox {
         return dir;
     }
 
-    /** A running Linux target; its root volume backed by the real disk, if the sandbox has one. */
-    async newTarget(): Promise<Target> {
+    /**
+     * A running Linux target; its root volume backed by `rootImage` (an image file the emulator
+     * may write), else by the real disk, if the sandbox has one.
+     */
+    async newTarget(rootImage?: string): Promise<Target> {
         const instance = await createTarget(new EC2Client({}));
         const ctx = contextOf(instance);
-        if (this.volume) {
-            await this.emulator.control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: this.volume.imagePath });
+        const image = rootImage ?? this.volume?.imagePath;
+        if (image) {
+            await this.emulator.control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: image });
         }
         return { instance, ctx };
     }

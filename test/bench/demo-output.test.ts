@@ -1,6 +1,6 @@
 /** How the demo prints a deployment: types, resource lines, outputs, diagnostics, durations. */
 import * as assert from "node:assert/strict";
-import { diagnosticsBlock, displayType, outputsBlock, resourceLine, urnLabel } from "../../demo/show";
+import { diagnosticsBlock, displayType, outputsBlock, resourceLine, resourceSummary, urnLabel } from "../../demo/show";
 import { isoSeconds } from "../../rehearsal/script-time";
 import { shortKey } from "../../demo/key";
 import { parseDemoOptions } from "../../demo/demo";
@@ -18,6 +18,16 @@ describe("demo: output", () => {
         const r = { type: "pulumi-nodejs:dynamic/ec2-reset-access:HoldTarget", name: "reset-stop" };
         assert.equal(resourceLine("+", r, 4.26, { type: 27, name: 12 }), " +  ec2-reset-access:HoldTarget  reset-stop    created    4.3 s  target stopped (journal tag set)");
         assert.equal(resourceLine("-", r, 0.2, { type: 27, name: 12 }), " -  ec2-reset-access:HoldTarget  reset-stop    deleted    0.2 s");
+    });
+
+    it("marks updates, replacements and deletes as the Pulumi CLI does, and sums them up", () => {
+        const r = { type: "pulumi-nodejs:dynamic/ec2-reset-access:GeneratedSshKey", name: "reset-key" };
+        assert.equal(resourceLine("~", r, 1, { type: 32, name: 9 }), " ~  ec2-reset-access:GeneratedSshKey  reset-key  updated    1.0 s  private key stored in Parameter Store only");
+        assert.equal(resourceLine("+-", r, 1, { type: 32, name: 9 }), " +- ec2-reset-access:GeneratedSshKey  reset-key  replaced    1.0 s  private key stored in Parameter Store only");
+        assert.equal(resourceLine("~", r, 1, { type: 32, name: 9 }, "read back: publicIp"), " ~  ec2-reset-access:GeneratedSshKey  reset-key  updated    1.0 s  read back: publicIp");
+        assert.equal(resourceSummary({ "+": 2, "~": 6, "+-": 1, "=": 8 }), "Resources:\n    + 2 created\n    ~ 6 updated\n    +- 1 replaced\n    8 unchanged");
+        assert.equal(resourceSummary({ "+-": 1 }, "planned"), "Resources:\n    +- 1 to replace");
+        assert.equal(resourceSummary({}), "Resources:\n    no change");
     });
 
     it("prints the outputs sorted and aligned, values as JSON", () => {
@@ -50,9 +60,10 @@ describe("demo: output", () => {
     });
 
     it("reads --keep and --time-scale", () => {
-        assert.deepEqual(parseDemoOptions([]), { timeScale: 0.05 });
+        assert.equal(parseDemoOptions([]).timeScale, 0.05);
+        assert.equal(parseDemoOptions([]).keep, undefined);
         assert.equal(parseDemoOptions(["--keep", "/tmp/x"]).keep, "/tmp/x");
         assert.equal(parseDemoOptions(["--time-scale", "0.01"]).timeScale, 0.01);
-        assert.throws(() => parseDemoOptions(["--keep"]), /unknown or incomplete argument --keep/);
+        assert.throws(() => parseDemoOptions(["--keep"]), /--keep needs a value/);
     });
 });

@@ -21,6 +21,7 @@ const DEBIAN: Record<string, string> = {
     lvm2: "lvm",
     gdisk: "sgdisk",
     fdisk: "sfdisk",
+    dosfstools: "mkfs.vfat",
     attr: "setfattr",
     "openssh-client": "ssh-keygen",
     shellcheck: "shellcheck",
@@ -73,8 +74,8 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
         );
         assert.match(lineOf(run, "pester"), /^pester unavailable: PowerShell module Pester 5\.7\.1 not found in .*; not installed: no dotnet \(the \.NET SDK\) to restore it with\./);
         assert.match(lineOf(run, "loop-devices"), /^loop-devices unavailable: (losetup not found on PATH|no \/dev\/loop-control)/);
-        assert.match(run.lines.at(-1)!, /^12 of 19 requirements present; tests needing the others will be skipped/);
-        assert.equal(REQUIREMENTS.length, 19, "the manifest changed: update this test's counts");
+        assert.match(run.lines.at(-1)!, /^13 of 20 requirements present; tests needing the others will be skipped/);
+        assert.equal(REQUIREMENTS.length, 20, "the manifest changed: update this test's counts");
         // What the tests will print when they skip: the reason and how to get it.
         assert.deepEqual(Object.keys(run.capabilities.unavailable).sort(), unavailableNamed(run).sort());
         assert.equal(run.capabilities.unavailable["ntfs-3g"], "ntfs-3g unavailable: ntfs-3g not found on PATH; not installed: apt-get install exited 100: E: Unable to locate package ntfs-3g; get it: apt-get install ntfs-3g");
@@ -103,7 +104,7 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
         const run = machine.check("demo");
 
         assert.equal(run.status, 2, run.output);
-        assert.deepEqual(run.aptCalls, ["update -qq", `${INSTALL} e2fsprogs xfsprogs openssh-client`, `${INSTALL} e2fsprogs`, `${INSTALL} xfsprogs`, `${INSTALL} openssh-client`]);
+        assert.deepEqual(run.aptCalls, ["update -qq", `${INSTALL} e2fsprogs xfsprogs fdisk dosfstools openssh-client`, ...["e2fsprogs", "xfsprogs", "fdisk", "dosfstools", "openssh-client"].map((p) => `${INSTALL} ${p}`)]);
         assert.deepEqual(unavailableNamed(run), ["loop-devices", "xfsprogs"]);
         assert.match(lineOf(run, "xfsprogs"), /Get it: apt-get install xfsprogs$/);
         assert.equal(run.lines.at(-1), "the demo cannot run without the above");
