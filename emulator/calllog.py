@@ -10,7 +10,13 @@ from .request import AwsRequest, AwsResponse
 # Parameters worth showing in the log: identifiers, not payloads.
 _KEY_PARAMS = ("InstanceId", "VolumeId", "Device", "ImageId", "SnapshotId", "DocumentName",
                "CommandId", "Name", "Force", "RoleName", "InstanceProfileName", "RoleArn",
-               "Parameters")  # SendCommand's document parameters (never a secret: keys travel by reference)
+               "Parameters",  # SendCommand's document parameters (never a secret: keys travel by reference)
+               # What an IAM evaluation of the call needs (test/support/iam-requests.ts): the
+               # resources it names and the tags it sets; never a value (PutParameter's Value).
+               "InstanceIds", "Resources", "ResourceId", "ResourceType", "Tag", "Tags", "TagSpecification",
+               "TagSpecifications", "TagKeys", "IamInstanceProfile", "Path", "PolicyArn", "PolicyName",
+               "KeyId", "Overwrite", "Type", "SubnetId", "GroupId", "VpcId", "RouteTableId",
+               "InternetGatewayId", "AssociationId", "SecurityGroupId", "KeyName")
 
 _calls: list[dict[str, Any]] = []
 
@@ -34,7 +40,7 @@ def _key_params(req: AwsRequest) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in req.params.items():
         base = key.split(".")[0]
-        if base in _KEY_PARAMS or key in ("InstanceIds",):
+        if base in _KEY_PARAMS:
             found[key] = value
     return found
 

@@ -1,7 +1,9 @@
 """SSM agents: which EC2 instances are managed nodes, and DescribeInstanceInformation.
 
 An instance is a managed node when the role of its instance profile has the managed policy
-AmazonSSMManagedInstanceCore attached (looked up live in moto's EC2 and IAM models). Its agent
+AmazonSSMManagedInstanceCore attached, or an inline policy that allows every action the agent
+needs to register and to take and answer Run Command (AGENT_ACTIONS, as iam/helper-policy.json
+grants them), looked up live in moto's EC2 and IAM models. Its agent
 registers, PingStatus Online, `clock.real_seconds("ssm.register")` after the instance is running;
 once registered it shows ConnectionLost while the instance is not running (pending, stopping,
 stopped, shutting-down) and Online again the same delay after it runs again. A terminated
@@ -27,6 +29,12 @@ from .request import AwsRequest, AwsResponse
 SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 AGENT_VERSION = "3.3.1142.0"
 ONLINE, CONNECTION_LOST = "Online", "ConnectionLost"
+# What the agent calls to register (UpdateInstanceInformation) and to take and answer a command
+# through the ec2messages channel (amazon-ssm-agent's MDS interactor; AWS docs, "Reference:
+# ec2messages, ssmmessages, and other API operations").
+AGENT_ACTIONS = ("ssm:UpdateInstanceInformation", "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage",
+                 "ec2messages:FailMessage", "ec2messages:GetEndpoint", "ec2messages:GetMessages",
+                 "ec2messages:SendReply")
 
 
 @dataclass
@@ -75,7 +83,7 @@ def find_instance(account: str, region: str, instance_id: str) -> Any:
 
 
 def has_core_policy(account: str, region: str, instance: Any) -> bool:
-    """True when the instance's profile has a role with AmazonSSMManagedInstanceCore."""
+    """True when the instance's profile has a role whose policies let the agent take Run Command."""
     from moto.iam.models import iam_backends
     from moto.utilities.utils import get_partition
 
@@ -86,7 +94,26 @@ def has_core_policy(account: str, region: str, instance: Any) -> bool:
     profile = next((p for p in iam.get_instance_profiles() if p.arn == association.iam_instance_profile.arn), None)
     if profile is None:
         return False
-    return any(SSM_CORE_POLICY_ARN in role.managed_policies for role in profile.roles)
+    return any(SSM_CORE_POLICY_ARN in role.managed_policies or _inline_grants_agent(role) for role in profile.roles)
+
+
+def _inline_grants_agent(role: Any) -> bool:
+    """Every AGENT_ACTIONS allowed on "*" by the role's inline policies (Allow statements only, no conditions)."""
+    import fnmatch
+    import json
+
+    granted: list[str] = []
+    for document in getattr(role, "policies", {}).values():
+        policy = json.loads(document) if isinstance(document, str) else document
+        statements = policy.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            resources = statement.get("Resource", [])
+            if statement.get("Effect") != "Allow" or "Condition" in statement or "*" not in (
+                    resources if isinstance(resources, list) else [resources]):
+                continue
+            actions = statement.get("Action", [])
+            granted += [a.lower() for a in (actions if isinstance(actions, list) else [actions])]
+    return all(any(fnmatch.fnmatchcase(needed.lower(), pattern) for pattern in granted) for needed in AGENT_ACTIONS)
 
 
 def _running_since(agent: Agent, instance: Any) -> Optional[float]:

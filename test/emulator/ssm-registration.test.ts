@@ -1,5 +1,7 @@
 /** SSM agent registration: DescribeInstanceInformation over the emulator's EC2 and IAM state. */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { DescribeInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
@@ -56,6 +58,19 @@ describe("SSM DescribeInstanceInformation", () => {
         assert.deepEqual(InstanceInformationList!.map((i) => i.InstanceId), [managed]);
         assert.equal(await pingStatus(unmanaged), undefined);
         assert.equal(await pingStatus(bare), undefined);
+    });
+
+    it("lists an instance whose role has iam/helper-policy.json inline, not one whose inline policy lacks an agent action", async () => {
+        const helperPolicy = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"));
+        const withoutSendReply = {
+            ...helperPolicy,
+            Statement: helperPolicy.Statement.map((s: { Action: string[] }) => ({ ...s, Action: s.Action.filter((a) => a !== "ec2messages:SendReply") })),
+        };
+        const [helper] = await launchWithProfile(await instanceProfile(helperPolicy));
+        const [lacking] = await launchWithProfile(await instanceProfile(withoutSendReply));
+        const { InstanceInformationList } = await ssm().send(new DescribeInstanceInformationCommand({}));
+        assert.deepEqual(InstanceInformationList!.map((i) => i.InstanceId), [helper]);
+        assert.equal(await pingStatus(lacking), undefined);
     });
 
     it("shows ConnectionLost while stopped, Online again ssm.register after a start, nothing once terminated", async () => {

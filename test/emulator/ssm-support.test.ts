@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { IAMClient } from "@aws-sdk/client-iam";
+import { IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import {
     GetCommandInvocationCommand,
     GetCommandInvocationCommandOutput,
@@ -41,9 +41,13 @@ export function removeTempDirs(): void {
     for (const dir of temporary.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** An instance profile whose role has AmazonSSMManagedInstanceCore (or not, with `managed: false`). */
-export async function instanceProfile(managed = true): Promise<string> {
-    return createSsmInstanceProfile(iam(), `ssm-test-${++profiles}`, { managed });
+/** An instance profile whose role has AmazonSSMManagedInstanceCore (`managed` true), nothing (false), or the given inline policy. */
+export async function instanceProfile(managed: boolean | object = true): Promise<string> {
+    const name = `ssm-test-${++profiles}`;
+    const arn = await createSsmInstanceProfile(iam(), name, { managed: managed === true });
+    // An inline policy instead (iam/helper-policy.json, or one lacking an agent action).
+    if (typeof managed === "object") await iam().send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "agent", PolicyDocument: JSON.stringify(managed) }));
+    return arn;
 }
 
 /** Launches `count` instances with the given instance profile (none when undefined). */
