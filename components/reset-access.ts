@@ -17,12 +17,13 @@ import { ReleaseTarget } from "../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../dynamic-providers/root-volume-to-helper";
 import { TargetBackup } from "../dynamic-providers/target-backup";
 import { TargetPreflight } from "../dynamic-providers/target-preflight";
+import { HELPER_IAM_PATH, helperPolicyDocument } from "../lib/helper-policy";
 import { passwordInstructions } from "../lib/password-instructions";
 import { resetDigest } from "../lib/reset-digest";
 import { resetDocumentContent } from "../lib/linux-document";
 import { TargetContext } from "../lib/target-context";
 import { windowsDocumentContent } from "../lib/windows-document";
-import { EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN } from "../lib/helper-role";
+import { EC2_TRUST_POLICY } from "../lib/helper-role";
 import * as validate from "../lib/validate-args";
 import { checkedArguments, ResetAccessArgs } from "./reset-access-args";
 import { temporaryNetwork } from "./temporary-network";
@@ -235,9 +236,12 @@ export class ResetAccess extends pulumi.ComponentResource {
         const role = new aws.iam.Role(`${name}-helper`, {
             assumeRolePolicy: EC2_TRUST_POLICY,
             description: "ec2-reset-access helper: SSM Run Command only",
+            // The operator policy lets its holder create roles and profiles under this path only.
+            path: HELPER_IAM_PATH,
         }, opts);
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-helper-ssm`, { role: role.name, policyArn: SSM_CORE_POLICY_ARN }, opts);
-        const profile = new aws.iam.InstanceProfile(`${name}-helper`, { role: role.name }, { ...opts, dependsOn: [preflight, attachment] });
+        // Inline, so that nothing else grants the helper more: the agent's Run Command calls only.
+        const agentPolicy = new aws.iam.RolePolicy(`${name}-helper-agent`, { role: role.name, policy: helperPolicyDocument() }, opts);
+        const profile = new aws.iam.InstanceProfile(`${name}-helper`, { role: role.name, path: HELPER_IAM_PATH }, { ...opts, dependsOn: [preflight, agentPolicy] });
         const instance = new aws.ec2.Instance(`${name}-helper`, {
             // Read by the preflight: Amazon Linux 2023, or a Windows Server of another version than the target's.
             ami: preflight.helperImageId,

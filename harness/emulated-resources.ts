@@ -22,11 +22,14 @@ import {
     CreateRoleCommand,
     DeleteInstanceProfileCommand,
     DeleteRoleCommand,
+    DeleteRolePolicyCommand,
     DetachRolePolicyCommand,
     GetInstanceProfileCommand,
     GetRoleCommand,
+    GetRolePolicyCommand,
     ListAttachedRolePoliciesCommand,
     ListInstanceProfilesForRoleCommand,
+    PutRolePolicyCommand,
     RemoveRoleFromInstanceProfileCommand,
 } from "@aws-sdk/client-iam";
 import { CreateDocumentCommand, DeleteDocumentCommand, DescribeDocumentCommand, DocumentFormat, DocumentType } from "@aws-sdk/client-ssm";
@@ -60,6 +63,7 @@ export const EMULATED_RESOURCES: Record<string, EmulatedResource> = {
     "aws:ec2/securityGroup:SecurityGroup": { create: createSecurityGroup, delete: deleteSecurityGroup, read: readSecurityGroup },
     "aws:iam/role:Role": { create: createRole, delete: deleteRole, read: readRole },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": { create: attachRolePolicy, delete: detachRolePolicy, read: readAttachment },
+    "aws:iam/rolePolicy:RolePolicy": { create: putRolePolicy, delete: deleteRolePolicy, read: readRolePolicy },
     "aws:iam/instanceProfile:InstanceProfile": { create: createInstanceProfile, delete: deleteInstanceProfile, read: readInstanceProfile },
     "aws:ssm/document:Document": { create: createDocument, delete: deleteDocument, read: readDocument },
     // associatePublicIpAddress is read from the primary network interface's public IP, and
@@ -102,6 +106,11 @@ async function readAttachment(ctx: EmulationContext, _id: string, outputs: Props
     if (!found) return undefined;
     const attached = (await listed).AttachedPolicies ?? [];
     return attached.some((p) => p.PolicyArn === outputs.policyArn) ? outputs : undefined;
+}
+
+function readRolePolicy(ctx: EmulationContext, _id: string, outputs: Props) {
+    const read = clients.iam(ctx.region).send(new GetRolePolicyCommand({ RoleName: String(outputs.role), PolicyName: String(outputs.name) }));
+    return stillThere(read, outputs, "NoSuchEntity");
 }
 
 function readInstanceProfile(ctx: EmulationContext, id: string, outputs: Props) {
@@ -244,6 +253,21 @@ async function attachRolePolicy(ctx: EmulationContext, inputs: Props) {
 async function detachRolePolicy(ctx: EmulationContext, _id: string, outputs: Props) {
     await goneIsFine(clients.iam(ctx.region).send(new DetachRolePolicyCommand({
         RoleName: String(outputs.role), PolicyArn: String(outputs.policyArn),
+    })), "NoSuchEntity");
+}
+
+/** An inline policy; the provider's id is `role:name`. */
+async function putRolePolicy(ctx: EmulationContext, inputs: Props) {
+    const role = String(inputs.role);
+    const name = physicalName(ctx, inputs);
+    await clients.iam(ctx.region).send(new PutRolePolicyCommand({ RoleName: role, PolicyName: name, PolicyDocument: String(inputs.policy) }));
+    const id = `${role}:${name}`;
+    return { id, outputs: { ...inputs, id, name } };
+}
+
+async function deleteRolePolicy(ctx: EmulationContext, _id: string, outputs: Props) {
+    await goneIsFine(clients.iam(ctx.region).send(new DeleteRolePolicyCommand({
+        RoleName: String(outputs.role), PolicyName: String(outputs.name),
     })), "NoSuchEntity");
 }
 

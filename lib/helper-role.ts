@@ -1,6 +1,9 @@
-/** What the helper's role is made of: EC2 may assume it, and AWS's policy makes it an SSM managed node. */
+/**
+ * What the helper's role is made of: EC2 may assume it. The component's helper gets
+ * iam/helper-policy.json inline (lib/helper-policy.ts); the rehearsal's instances use AWS's policy.
+ */
 
-/** AWS's managed policy for SSM Run Command on an instance (the helper's only permission). */
+/** AWS's managed policy for SSM on an instance (rehearsal and tests; it grants ssm:GetParameter on `*`). */
 export const SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 
 /** The trust policy of an instance role: EC2 may assume it. */

@@ -1,5 +1,7 @@
 /** The ResetAccess component under Pulumi's mocks: what it creates, where, and what it refuses. */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { installMocks, invokes, promiseOf, SAMPLE_PUBLIC_KEY, TARGET } from "./mocks";
 import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
@@ -20,7 +22,7 @@ describe("ResetAccess under mocks", () => {
             "aws:ec2/vpc:Vpc::reset-vpc",
             "aws:iam/instanceProfile:InstanceProfile::reset-helper",
             "aws:iam/role:Role::reset-helper",
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment::reset-helper-ssm",
+            "aws:iam/rolePolicy:RolePolicy::reset-helper-agent",
             "aws:ssm/document:Document::reset-reset-document",
             "ec2-reset-access:index:ResetAccess::reset",
             `${STEP("GeneratedSshKey")}::reset-key`,
@@ -79,7 +81,7 @@ describe("ResetAccess under mocks", () => {
         for (const r of recorded.filter((r) => r.type.startsWith("aws:"))) assert.equal(r.inputs.region, undefined, `${r.type} ${r.name}`);
     });
 
-    it("launches the helper from AL2023 with IMDSv2, an encrypted root, the subnet's public IP and the SSM role", async () => {
+    it("launches the helper from AL2023 with IMDSv2, an encrypted root, the subnet's public IP and a role under the tool's path with iam/helper-policy.json inline", async () => {
         const { recorded } = await build();
         const helper = byName(recorded, "reset-helper", "aws:ec2/instance:Instance").inputs;
         assert.equal(helper.ami, "ami-0al2023");
@@ -89,7 +91,10 @@ describe("ResetAccess under mocks", () => {
         assert.equal(helper.rootBlockDevice.encrypted, true);
         assert.equal(helper.associatePublicIpAddress, undefined, "left to the subnet: the provider reads it back false on a stopped helper and replaces it");
         assert.equal(helper.iamInstanceProfile, "reset-helper-1234567");
-        assert.equal(byName(recorded, "reset-helper-ssm").inputs.policyArn, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+        const inline = byName(recorded, "reset-helper-agent").inputs;
+        assert.deepEqual(JSON.parse(inline.policy), JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8")));
+        assert.equal(byName(recorded, "reset-helper", "aws:iam/role:Role").inputs.path, "/ec2-reset-access/");
+        assert.equal(byName(recorded, "reset-helper", "aws:iam/instanceProfile:InstanceProfile").inputs.path, "/ec2-reset-access/");
         const sg = recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs;
         assert.equal(sg.ingress, undefined, "the helper's security group admits nothing inbound");
     });
