@@ -82,6 +82,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             rotation,
             linuxOnlyArguments,
             newKeyName,
+            keyParameterName: ownKey ? undefined : keyParameterName,
             argumentsChecked: pulumi.all([users, keyType, keyParameterName, ownKey]).apply(() => true),
         }, child);
         const platform = preflight.platform;

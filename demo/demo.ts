@@ -194,7 +194,7 @@ class Demo {
         const file = path.join(dir, "id_reset");
         const parameter = String(outputs.keyParameterName);
         console.log("Fetch the key and log in, as a user would:");
-        console.log(`$ aws ${getParameterCommand(parameter).join(" ")} > id_reset && chmod 600 id_reset`);
+        console.log(`$ (umask 077; aws ${getParameterCommand(parameter).join(" ")} > id_reset)`);
         const fetched = await fetchKey(parameter, file);
         const where = this.options.keep ? displayPath(file) : "a temporary id_reset, removed at the end (--keep DIR keeps it)";
         console.log(`  (run here with the ${fetched.via} against the emulator: ${where}, mode ${mode(file)})`);

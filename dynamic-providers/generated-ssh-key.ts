@@ -5,10 +5,9 @@
  * tells) nothing is generated or stored: its outputs are empty.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from "@aws-sdk/client-ssm";
 import { clientsFor } from "../lib/aws-clients";
-import { awsErrorCode } from "../lib/aws-errors";
-import { generateSshKeyPair, SshKeyType } from "../lib/ssh-keys";
+import { deleteKeyParameterIfCurrent, storeKeyParameter } from "../lib/key-parameter";
+import { generateSshKeyPair, SshKeyType, toolKeyComment } from "../lib/ssh-keys";
 import { configureStackAws } from "../lib/stack-aws";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
@@ -48,35 +47,25 @@ const provider: pulumi.dynamic.ResourceProvider = {
             return { id: `${inputs.instanceId}-no-ssh-key`, outs: plainOutputs(outs) };
         }
         const { ssm } = await clientsFor(inputs);
-        const key = generateSshKeyPair(inputs.keyType, `ec2-reset-access@${inputs.instanceId}`);
-        const put = await ssm.send(
-            new PutParameterCommand({
-                Name: inputs.parameterName,
-                Type: "SecureString",
-                KeyId: inputs.kmsKeyId || undefined,
-                Value: key.privateKey,
-                Overwrite: true, // earlier versions stay in the parameter's history
-                Description: `SSH private key (${inputs.keyType}, ${key.fingerprint}) installed on ${inputs.instanceId} by ec2-reset-access`,
-            }),
-        );
-        const outs = { ...inputs, publicKey: key.publicKey, fingerprint: key.fingerprint, parameterVersion: put.Version ?? 0 };
-        return { id: `${inputs.parameterName}#${put.Version ?? 0}`, outs: plainOutputs(outs) };
+        const key = generateSshKeyPair(inputs.keyType, toolKeyComment(inputs.instanceId));
+        // A rotation deletes this instance's earlier parameter and creates it again: it holds the current key only.
+        const version = await storeKeyParameter(ssm, {
+            name: inputs.parameterName,
+            instanceId: inputs.instanceId,
+            privateKey: key.privateKey,
+            fingerprint: key.fingerprint,
+            kmsKeyId: inputs.kmsKeyId,
+            description: `SSH private key (${inputs.keyType}, ${key.fingerprint}) installed on ${inputs.instanceId} by ec2-reset-access`,
+        });
+        const outs = { ...inputs, publicKey: key.publicKey, fingerprint: key.fingerprint, parameterVersion: version };
+        return { id: `${inputs.parameterName}#${key.fingerprint}`, outs: plainOutputs(outs) };
     },
-    async delete(_id: pulumi.ID, props: KeyInputs & { parameterVersion?: number }) {
-        if (!props.deleteParameterOnDestroy || props.platform === "windows") return;
+    async delete(_id: pulumi.ID, props: KeyInputs & { fingerprint?: string; parameterVersion?: number }) {
+        if (!props.deleteParameterOnDestroy || props.platform === "windows" || !props.fingerprint) return;
         const { ssm } = await clientsFor(props);
-        // A replaced key's delete runs at the end of the update, after its replacement wrote
-        // the new key under the same name (create-before-delete): delete only the version this
-        // resource wrote, never a newer one.
-        const current = await ssm.send(new GetParameterCommand({ Name: props.parameterName })).catch((err) => {
-            if (awsErrorCode(err) === "ParameterNotFound") return undefined;
-            throw err;
-        });
-        if (!current?.Parameter) return;
-        if (props.parameterVersion && current.Parameter.Version !== props.parameterVersion) return;
-        await ssm.send(new DeleteParameterCommand({ Name: props.parameterName })).catch((err) => {
-            if (awsErrorCode(err) !== "ParameterNotFound") throw err;
-        });
+        // Only while it still holds this resource's key: a replacement may have stored a newer one
+        // under the same name before this delete runs (create-before-delete).
+        await deleteKeyParameterIfCurrent(ssm, props.parameterName, props.fingerprint, props.parameterVersion);
     },
 };
 

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
+import { keyParameterRefusal } from "../lib/key-parameter";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
 import { configureStackAws } from "../lib/stack-aws";
@@ -26,6 +27,8 @@ export interface TargetPreflightArgs {
     linuxOnlyArguments?: pulumi.Input<string[]>;
     /** Windows only: the key pair of a replacement instance; must exist. */
     newKeyName?: pulumi.Input<string>;
+    /** Linux, generated key: where it will be stored; a parameter there that is not this tool's key for the instance is refused. */
+    keyParameterName?: pulumi.Input<string>;
     /** Resolves once the component's argument checks passed: the preflight waits for them. */
     argumentsChecked?: pulumi.Input<boolean>;
 }
@@ -41,6 +44,7 @@ interface PreflightInputs {
     rotation: string;
     linuxOnlyArguments?: string[];
     newKeyName?: string;
+    keyParameterName?: string;
 }
 
 /** Where a replacement instance goes, and as whom it runs: the target's own settings. */
@@ -83,7 +87,12 @@ async function examineTarget(inputs: PreflightInputs) {
         linuxOnlyArguments: inputs.linuxOnlyArguments,
         newKeyName: inputs.newKeyName || undefined,
     });
-    return { clients, facts, verdict };
+    const refusals = [...verdict.refusals];
+    if (inputs.keyParameterName && facts.platform !== "windows") {
+        const taken = await keyParameterRefusal(clients.ssm, inputs.keyParameterName, inputs.instanceId);
+        if (taken) refusals.push(taken);
+    }
+    return { clients, facts, verdict, refusals };
 }
 
 /**
@@ -116,13 +125,13 @@ const provider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
         const unknown = news.instanceId === undefined || news.region === undefined;
         if (unknown || (Object.keys(olds).length > 0 && sameInputs(olds, news))) return { inputs: news };
-        const { verdict } = await examineTarget(news as unknown as PreflightInputs);
-        if (!verdict.refusals.length) return { inputs: { ...news, warnings: verdict.warnings } };
-        return { inputs: news, failures: [{ property: "instanceId", reason: refusalMessage(verdict.refusals) }] };
+        const { verdict, refusals } = await examineTarget(news as unknown as PreflightInputs);
+        if (!refusals.length) return { inputs: { ...news, warnings: verdict.warnings } };
+        return { inputs: news, failures: [{ property: "instanceId", reason: refusalMessage(refusals) }] };
     },
     async create(inputs: PreflightInputs) {
-        const { clients, facts, verdict } = await examineTarget(inputs);
-        if (verdict.refusals.length) throw new Error(refusalMessage(verdict.refusals));
+        const { clients, facts, verdict, refusals } = await examineTarget(inputs);
+        if (refusals.length) throw new Error(refusalMessage(refusals));
         const context: TargetContext = {
             region: inputs.region,
             assumeRoleArn: inputs.assumeRoleArn,

@@ -17,6 +17,14 @@ import {
     sshString,
 } from "./openssh-format";
 
+/**
+ * The comment of every key this tool generates for an instance: a rotation removes the lines
+ * with it (and only those) from every authorized_keys before adding the new key.
+ */
+export function toolKeyComment(instanceId: string): string {
+    return `ec2-reset-access@${instanceId}`;
+}
+
 /** The key types {@link generateSshKeyPair} makes: Ed25519, or RSA with a 4096-bit modulus. */
 export type SshKeyType = "ed25519" | "rsa";
 

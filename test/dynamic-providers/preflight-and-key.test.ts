@@ -5,6 +5,10 @@
  * parameter of another version, the key pairs checked, and no SSH key made.
  */
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
     CreateImageCommand,
@@ -17,7 +21,7 @@ import {
     waitUntilInstanceRunning,
 } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetParameterCommand, GetParameterHistoryCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GeneratedSshKey } from "../../dynamic-providers/generated-ssh-key";
 import { TargetPreflight } from "../../dynamic-providers/target-preflight";
 import { emulator } from "../hooks";
@@ -27,6 +31,17 @@ import { hostedProvider } from "../../harness/serialized-provider";
 import { skipWith } from "../support/requirements";
 
 type Provider = pulumi.dynamic.ResourceProvider;
+
+/** `ssh-keygen -y` of a private key: its public key line, with the comment. */
+function publicKeyOf(privateKey: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "key-"));
+    try {
+        fs.writeFileSync(path.join(dir, "id"), privateKey, { mode: 0o600 });
+        return execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "id")], { encoding: "utf8" }).trim();
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
 
 describe("preflight and generated key (host-loaded providers)", () => {
     const ec2 = new EC2Client({});
@@ -107,6 +122,55 @@ describe("preflight and generated key (host-loaded providers)", () => {
         await key.delete!(id, { ...outs, deleteParameterOnDestroy: true });
         await assert.rejects(ssm.send(new GetParameterCommand({ Name: args.parameterName })), { name: "ParameterNotFound" });
         await key.delete!(id, { ...outs, deleteParameterOnDestroy: true }); // already gone is success
+    });
+
+    describe("the key parameter's lifecycle", () => {
+        const instanceId = "i-0123456789abcdef0";
+        const name = `/ec2rl/openssh/${instanceId}/key`;
+        const args = (rotation: string) => ({ instanceId, parameterName: name, keyType: "ed25519", rotation, region: REGION, deleteParameterOnDestroy: true });
+        const stored = async () => (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter!;
+        const history = async () => (await ssm.send(new GetParameterHistoryCommand({ Name: name }))).Parameters!.length;
+
+        it("is created tagged ec2-reset-access:for=<instanceId>; a rotation re-creates it, so its history holds the current key only", async () => {
+            const first = await key.create!(args("1"));
+            const tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: "Parameter", ResourceId: name }))).TagList;
+            assert.deepEqual(Object.fromEntries(tags!.map((t) => [t.Key, t.Value])), { "ec2-reset-access:for": instanceId, "ec2-reset-access:fingerprint": first.outs.fingerprint });
+            const second = await key.create!(args("2"));
+            assert.notEqual(second.outs.fingerprint, first.outs.fingerprint);
+            assert.equal(await history(), 1, "GetParameterHistory shows no earlier key");
+            assert.equal(second.outs.parameterVersion, 1);
+            assert.equal(publicKeyOf((await stored()).Value!), second.outs.publicKey);
+        });
+
+        it("create before delete (the engine's replacement): the old key's delete leaves the new key", async () => {
+            const old = await key.create!(args("1"));
+            const replacement = await key.create!(args("2"));
+            await key.delete!(old.id, old.outs);
+            assert.equal(publicKeyOf((await stored()).Value!), replacement.outs.publicKey, "the current key is still there");
+            await key.delete!(replacement.id, replacement.outs);
+            await assert.rejects(stored(), { name: "ParameterNotFound" });
+        });
+
+        it("delete before create (deleteBeforeReplace): the old key goes, the new one is stored", async () => {
+            const old = await key.create!(args("1"));
+            await key.delete!(old.id, old.outs);
+            await assert.rejects(stored(), { name: "ParameterNotFound" });
+            const replacement = await key.create!(args("2"));
+            assert.equal(publicKeyOf((await stored()).Value!), replacement.outs.publicKey);
+        });
+
+        it("a parameter without the tag (a mistyped name, the runbook's earlier key) is refused by the preflight and never overwritten", async () => {
+            const target = await createTarget(ec2);
+            const id = target.InstanceId!;
+            const theirs = `/ec2rl/openssh/${id}/key`;
+            await ssm.send(new PutParameterCommand({ Name: theirs, Type: "SecureString", Value: "the runbook's key" }));
+            const expected = `keyParameterName: the parameter ${theirs} exists and has no ec2-reset-access:for tag, so it is not this tool's key for ${id} `
+                + "(a mistyped name, or a key the runbook stored earlier); this tool never overwrites it. Choose another keyParameterName, "
+                + `or, if it is ${id}'s earlier key and nobody needs it, delete it (aws ssm delete-parameter --name ${theirs}), then run again.`;
+            await assert.rejects(preflight.create!(inputs(id, { keyParameterName: theirs })), { message: `refused before touching anything: ${expected}` });
+            await assert.rejects(key.create!({ ...args("1"), instanceId: id, parameterName: theirs }), { message: expected });
+            assert.equal((await ssm.send(new GetParameterCommand({ Name: theirs, WithDecryption: true }))).Parameter!.Value, "the runbook's key");
+        });
     });
 
     describe("for a Windows target", () => {
