@@ -21,6 +21,7 @@ import { HELPER_IAM_PATH, helperPolicyDocument } from "../lib/helper-policy";
 import { passwordInstructions } from "../lib/password-instructions";
 import { resetDigest } from "../lib/reset-digest";
 import { resetDocumentContent } from "../lib/linux-document";
+import { toolKeyComment } from "../lib/ssh-keys";
 import { TargetContext } from "../lib/target-context";
 import { windowsDocumentContent } from "../lib/windows-document";
 import { EC2_TRUST_POLICY } from "../lib/helper-role";
@@ -113,6 +114,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             .apply(([id, r, key, u, type, p]) => resetDigest({ instanceId: id, rotation: r, publicKey: key, users: u, keyType: type, platform: p }));
         const { backup, reset, release } = this.stepsOnTarget(name, {
             context: preflight.context, rotation, resetDigest: digest, helperInstanceId, documentName: document.name, publicKey, users,
+            revokeComment: pulumi.all([platform, rotation, instanceId]).apply(([p, r, id]) => revokeCommentFor(p, r, id)),
             retainBackup: args.retainBackup ?? true,
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
@@ -167,7 +169,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     /** The chain of steps on the target, each after the previous one. */
     private stepsOnTarget(name: string, a: {
         context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; resetDigest: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
-        documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>;
+        documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>; revokeComment: pulumi.Output<string>;
         retainBackup: pulumi.Input<boolean>; waitForPasswordEnabledImage: boolean; helperResources: pulumi.Resource[];
     }) {
         // Every step carries the digest of all reset inputs: a change re-runs the whole chain.
@@ -178,6 +180,7 @@ export class ResetAccess extends pulumi.ComponentResource {
         const moved = new RootVolumeToHelper(`${name}-move-root`, { ...step, helperInstanceId: a.helperInstanceId }, after(backup));
         const reset = new OfflineReset(`${name}-reset`, {
             ...step, helperInstanceId: a.helperInstanceId, documentName: a.documentName, publicKey: a.publicKey, users: a.users,
+            revokeComment: a.revokeComment,
         }, after(moved));
         const release = new ReleaseTarget(`${name}-release`, {
             ...step, helperInstanceId: a.helperInstanceId, waitForPasswordEnabledImage: a.waitForPasswordEnabledImage,
@@ -262,4 +265,16 @@ export class ResetAccess extends pulumi.ComponentResource {
         }, opts);
         return { instance, profile };
     }
+}
+
+/** The rotation a stack starts with; any other value is a new rotation. */
+const FIRST_ROTATION = "1";
+
+/**
+ * Linux, a new rotation: the comment of the keys this tool installed before for the instance
+ * (every generated key carries it), which the script removes from every authorized_keys before
+ * adding the new key. The first reset has no earlier key of this stack to revoke.
+ */
+export function revokeCommentFor(platform: string, rotation: string, instanceId: string): string {
+    return platform === "windows" || rotation === FIRST_ROTATION ? "" : toolKeyComment(instanceId);
 }

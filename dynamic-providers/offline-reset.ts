@@ -24,6 +24,8 @@ export interface OfflineResetArgs {
     publicKey: pulumi.Input<string>;
     /** Linux: whom to give it. */
     users: pulumi.Input<string>;
+    /** Linux, a rotation: the comment of the keys this tool installed before (`ec2-reset-access@<instanceId>`), removed first; "" for none. */
+    revokeComment?: pulumi.Input<string>;
 }
 
 interface ResetInputs extends TargetStepInputs {
@@ -31,6 +33,7 @@ interface ResetInputs extends TargetStepInputs {
     documentName: string;
     publicKey: string;
     users: string;
+    revokeComment?: string;
 }
 
 const provider = targetStepProvider("reset access offline", async (clients: Clients, inputs: ResetInputs) => {
@@ -44,7 +47,10 @@ const provider = targetStepProvider("reset access offline", async (clients: Clie
         instanceId: inputs.helperInstanceId,
         parameters: windows
             ? { volumeId: ctx.rootVolumeId, deviceName: helperDeviceFor(ctx) }
-            : { volumeId: ctx.rootVolumeId, deviceName: helperDeviceFor(ctx), publicKey: inputs.publicKey, users: inputs.users },
+            : {
+                volumeId: ctx.rootVolumeId, deviceName: helperDeviceFor(ctx), publicKey: inputs.publicKey, users: inputs.users,
+                ...(inputs.revokeComment ? { revokeComment: inputs.revokeComment } : {}),
+            },
         executionTimeoutSeconds: windows ? WINDOWS_TIMEOUT_SECONDS : LINUX_TIMEOUT_SECONDS,
         comment: windows
             ? "ec2-reset-access: re-enable Administrator password generation on the offline root volume"

@@ -25,6 +25,8 @@ export const PARAMETER_PATTERNS = {
     deviceName: "^/dev/(sd|xvd)[f-p]$",
     publicKey: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [A-Za-z0-9@._:+-]{1,100})?$",
     users: "^(auto|[a-z_][a-z0-9_.-]{0,31}(,[a-z_][a-z0-9_.-]{0,31}){0,19})$",
+    /** Empty, or the comment this tool gives the keys it installs for one instance. */
+    revokeComment: "^(ec2-reset-access@i-[0-9a-f]{8,17})?$",
 };
 
 /**
@@ -55,9 +57,12 @@ export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
         ...packScript(zipapp),
         "EC2_RESET_ACCESS_SCRIPT",
         'gunzip "$workdir/reset-ssh-key.pyz.gz"',
+        // A rotation removes the keys this tool installed before for the instance (their comment);
+        // the flag goes only with a value, so a first reset runs the program as before.
+        'revoke=(); if [ -n "{{ revokeComment }}" ]; then revoke=(--revoke-comment "{{ revokeComment }}"); fi',
         `timeout -s TERM -k ${KILL_GRACE_SECONDS} ${PROGRAM_DEADLINE_SECONDS + TERM_MARGIN_SECONDS} ` +
             `python3 -E -s "$workdir/reset-ssh-key.pyz" --deadline ${PROGRAM_DEADLINE_SECONDS} ` +
-            '--device "$device" --public-key "{{ publicKey }}" --users "{{ users }}"',
+            '--device "$device" --public-key "{{ publicKey }}" --users "{{ users }}" ${revoke[@]+"${revoke[@]}"}',
     ];
     return documentJson({
         schemaVersion: "2.2",
@@ -67,6 +72,7 @@ export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
             deviceName: parameter("The device name it was attached at.", PARAMETER_PATTERNS.deviceName, "/dev/sdf"),
             publicKey: parameter("One OpenSSH public key line.", PARAMETER_PATTERNS.publicKey),
             users: parameter("auto, or a comma-separated list of user names.", PARAMETER_PATTERNS.users, "auto"),
+            revokeComment: parameter("Keys with this comment are removed first (a rotation): ec2-reset-access@<instanceId>, or empty.", PARAMETER_PATTERNS.revokeComment, ""),
         },
         mainSteps: [
             {

@@ -112,7 +112,7 @@ describe("ResetAccess under mocks", () => {
     it("passes the document only parameters it declares, with patterns, and never a private key", async () => {
         const { recorded } = await build();
         const content = JSON.parse(byName(recorded, "reset-reset-document").inputs.content);
-        assert.deepEqual(Object.keys(content.parameters).sort(), ["deviceName", "publicKey", "users", "volumeId"]);
+        assert.deepEqual(Object.keys(content.parameters).sort(), ["deviceName", "publicKey", "revokeComment", "users", "volumeId"]);
         for (const p of Object.values(content.parameters) as Array<{ allowedPattern: string }>) assert.ok(p.allowedPattern);
         const reset = byName(recorded, "reset-reset").inputs;
         assert.equal(reset.publicKey, SAMPLE_PUBLIC_KEY);
@@ -120,6 +120,13 @@ describe("ResetAccess under mocks", () => {
         // Every input of every resource, but the providers' code (which names the key format).
         const inputs = JSON.stringify(recorded.map((r) => ({ ...r.inputs, __provider: undefined })));
         assert.doesNotMatch(inputs, /PRIVATE KEY|b3BlbnNzaC1rZXktdjE/); // the PEM armour, or openssh-key-v1 in base64
+    });
+
+    it("a new rotation revokes the keys this tool installed before for the instance; the first reset revokes nothing", async () => {
+        const first = byName((await build()).recorded, "reset-reset").inputs;
+        assert.equal(first.revokeComment, "");
+        const rotated = byName((await build({ rotation: "2026-11" })).recorded, "reset-reset").inputs;
+        assert.equal(rotated.revokeComment, `ec2-reset-access@${TARGET.instanceId}`);
     });
 
     it("stores the generated key at the runbook's parameter by default", async () => {

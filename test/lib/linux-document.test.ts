@@ -1,6 +1,6 @@
 /** The SSM document that carries the reset program: fits SSM's limit, guards every parameter. */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -35,7 +35,7 @@ describe("reset document", () => {
         assert.deepEqual(packed(), resetZipapp());
         assert.ok(zipappEntries().has("reset_ssh_key/main.py"));
         const placeholders = runCommand.join("\n").match(/\{\{[^}]*\}\}/g);
-        assert.deepEqual([...new Set(placeholders)].sort(), ["{{ deviceName }}", "{{ publicKey }}", "{{ users }}", "{{ volumeId }}"]);
+        assert.deepEqual([...new Set(placeholders)].sort(), ["{{ deviceName }}", "{{ publicKey }}", "{{ revokeComment }}", "{{ users }}", "{{ volumeId }}"]);
     });
 
     it("the zipapp it carries runs with python3 -E -s (unzip and import work): --help", () => {
@@ -86,5 +86,24 @@ describe("reset document", () => {
         admits("users", "ec2-user,deploy.bot,_svc");
         admits("publicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk ec2-reset-access@i-0123456789abcdef0");
         admits("publicKey", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY=");
+        admits("revokeComment", "");
+        admits("revokeComment", "ec2-reset-access@i-0123456789abcdef0");
+        assert.doesNotMatch("me@laptop", new RegExp(PARAMETER_PATTERNS.revokeComment), "only this tool's comment can be revoked");
+    });
+
+    it("passes --revoke-comment to the program only with a value (a rotation); a first reset runs it as before", () => {
+        const from = runCommand.findIndex((l) => l.startsWith("revoke=()"));
+        const call = runCommand.findIndex((l) => l.includes('python3 -E -s "$workdir/reset-ssh-key.pyz"'));
+        assert.ok(from >= 0 && call === from + 1, "the revoke array is built just before the program runs");
+        const argv = (revokeComment: string) => {
+            // The program's command line, printed instead of run: what follows the .pyz path.
+            const program = runCommand[call].replace(/^.*python3 -E -s "\$workdir\/reset-ssh-key\.pyz"/, "printf '%s\\n'");
+            const lines = [runCommand[from], program]
+                .map((l) => l.replace(/\{\{ revokeComment \}\}/g, revokeComment).replace(/\{\{ (\w+) \}\}/g, "$1-value"));
+            return execFileSync("bash", ["-c", `set -euo pipefail; device=/dev/x\n${lines.join("\n")}`], { encoding: "utf8" }).trim().split("\n");
+        };
+        const base = ["--deadline", String(PROGRAM_DEADLINE_SECONDS), "--device", "/dev/x", "--public-key", "publicKey-value", "--users", "users-value"];
+        assert.deepEqual(argv(""), base);
+        assert.deepEqual(argv("ec2-reset-access@i-0123456789abcdef0"), [...base, "--revoke-comment", "ec2-reset-access@i-0123456789abcdef0"]);
     });
 });
