@@ -43,6 +43,12 @@ export interface ResetAccessArgs {
     rotation?: pulumi.Input<string>;
     /** Keep the backup AMI and its snapshots at `pulumi destroy`. Default true. */
     retainBackup?: pulumi.Input<boolean>;
+    /**
+     * Windows: keep the password-enabled AMI and its snapshots at `pulumi destroy`. Default true,
+     * as AWS's runbook does. That AMI is a standing credential: anyone who may launch it gets
+     * the target's Administrator account. false deregisters it and deletes its snapshots.
+     */
+    retainPasswordEnabledImage?: pulumi.Input<boolean>;
     /** Linux: delete the key parameter at `pulumi destroy`. Default false: it is how you log in. */
     deleteKeyParameterOnDestroy?: pulumi.Input<boolean>;
     /** The instance's region. Default: the aws provider's region. */

@@ -42,7 +42,11 @@ export class ResetAccess extends pulumi.ComponentResource {
     readonly fingerprint: pulumi.Output<string | undefined>;
     /** Linux: the users whose authorized_keys now hold the key. */
     readonly usersUpdated: pulumi.Output<string[]>;
-    /** Windows: the password-enabled AMI (`AWSSupport-EC2Rescue: Password-enabled AMI from <instanceId>`, its Name tag), kept by `pulumi destroy`. */
+    /**
+     * Windows: the password-enabled AMI (`AWSSupport-EC2Rescue: Password-enabled AMI from <instanceId>`, its Name tag).
+     * A standing credential: anyone who may launch it gets the Administrator account. Kept by `pulumi destroy` unless
+     * retainPasswordEnabledImage is false.
+     */
     readonly passwordEnabledImageId: pulumi.Output<string | undefined>;
     /** Windows: the launch agent whose password generation was re-enabled (EC2Launch v2, EC2Launch v1 or EC2Config). */
     readonly windowsAgent: pulumi.Output<string | undefined>;
@@ -116,6 +120,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             context: preflight.context, rotation, resetDigest: digest, helperInstanceId, documentName: document.name, publicKey, users,
             revokeComment: pulumi.all([platform, rotation, instanceId]).apply(([p, r, id]) => revokeCommentFor(p, r, id)),
             retainBackup: args.retainBackup ?? true,
+            retainPasswordEnabledImage: args.retainPasswordEnabledImage ?? true,
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
             // that leaves it as it was, and after it each step repairs it before failing.
@@ -170,7 +175,8 @@ export class ResetAccess extends pulumi.ComponentResource {
     private stepsOnTarget(name: string, a: {
         context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; resetDigest: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
         documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>; revokeComment: pulumi.Output<string>;
-        retainBackup: pulumi.Input<boolean>; waitForPasswordEnabledImage: boolean; helperResources: pulumi.Resource[];
+        retainBackup: pulumi.Input<boolean>; retainPasswordEnabledImage: pulumi.Input<boolean>;
+        waitForPasswordEnabledImage: boolean; helperResources: pulumi.Resource[];
     }) {
         // Every step carries the digest of all reset inputs: a change re-runs the whole chain.
         const step = { context: a.context, rotation: a.rotation, resetDigest: a.resetDigest };
@@ -184,6 +190,7 @@ export class ResetAccess extends pulumi.ComponentResource {
         }, after(moved));
         const release = new ReleaseTarget(`${name}-release`, {
             ...step, helperInstanceId: a.helperInstanceId, waitForPasswordEnabledImage: a.waitForPasswordEnabledImage,
+            retainPasswordEnabledImage: a.retainPasswordEnabledImage,
         }, after(reset));
         return { backup, reset, release };
     }

@@ -1,10 +1,13 @@
 /**
  * Step 5: the root volume back on the target, its DeleteOnTermination and its prior state back (the repair, run as a step).
  * Windows: the password-enabled AMI is started between the volume's return and the target's
- * start (see lib/password-enabled-image.ts); it is kept by `pulumi destroy`.
+ * start (see lib/password-enabled-image.ts). That AMI is a standing credential (whoever may
+ * launch it gets the Administrator account): `pulumi destroy` keeps it, as AWS's runbook does,
+ * unless retainPasswordEnabledImage is false.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Clients } from "../lib/aws-clients";
+import { Clients, clientsFor } from "../lib/aws-clients";
+import { deleteBackupImage } from "../lib/backup-image";
 import { startPasswordEnabledImage, waitUntilImageAvailable } from "../lib/password-enabled-image";
 import { releaseTarget } from "../lib/target-steps";
 import { TargetContext } from "../lib/target-context";
@@ -18,14 +21,17 @@ export interface ReleaseTargetArgs {
     helperInstanceId: pulumi.Input<string>;
     /** Windows: wait until the password-enabled AMI is available (a replacement is launched from it). */
     waitForPasswordEnabledImage?: pulumi.Input<boolean>;
+    /** Windows: keep the password-enabled AMI and its snapshots at `pulumi destroy` (default true). */
+    retainPasswordEnabledImage?: pulumi.Input<boolean>;
 }
 
 interface ReleaseInputs extends TargetStepInputs {
     helperInstanceId: string;
     waitForPasswordEnabledImage?: boolean;
+    retainPasswordEnabledImage?: boolean;
 }
 
-const provider = targetStepProvider("return the root volume to the target", async (clients: Clients, inputs: ReleaseInputs) => {
+const step = targetStepProvider("return the root volume to the target", async (clients: Clients, inputs: ReleaseInputs) => {
     const windows = inputs.context.platform === "windows";
     const imageId = windows ? await startPasswordEnabledImage(clients, inputs.context, inputs.rotation) : "";
     const targetState = await releaseTarget(clients, inputs.context, inputs.helperInstanceId);
@@ -33,6 +39,15 @@ const provider = targetStepProvider("return the root volume to the target", asyn
     if (imageId && inputs.waitForPasswordEnabledImage) await waitUntilImageAvailable(clients.ec2, imageId);
     return { targetState, passwordEnabledImageId: imageId };
 });
+
+const provider: pulumi.dynamic.ResourceProvider = {
+    ...step,
+    async delete(id: pulumi.ID, props: ReleaseInputs & { passwordEnabledImageId?: string }) {
+        await step.delete!(id, props);
+        if (props.retainPasswordEnabledImage !== false || !props.passwordEnabledImageId) return;
+        await deleteBackupImage((await clientsFor(props.context)).ec2, props.passwordEnabledImageId, "retainPasswordEnabledImage", "the password-enabled AMI");
+    },
+};
 
 export class ReleaseTarget extends pulumi.dynamic.Resource {
     declare readonly targetState: pulumi.Output<string>;

@@ -1,5 +1,6 @@
 /**
- * Removing the backup AMI and its snapshots (TargetBackup's delete when retainBackup is false).
+ * Removing the backup AMI and its snapshots (TargetBackup's delete when retainBackup is false),
+ * and the Windows password-enabled AMI (ReleaseTarget's, when retainPasswordEnabledImage is false).
  * Only the codes that say the image is gone count as done: anything else, AccessDenied included,
  * fails with the reason, so that `pulumi destroy` never reports success over a kept AMI.
  */
@@ -10,7 +11,7 @@ import { awsErrorCode } from "./aws-errors";
 const IMAGE_GONE = ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"];
 const SNAPSHOT_GONE = ["InvalidSnapshot.NotFound"];
 
-export async function deleteBackupImage(ec2: EC2Client, imageId: string): Promise<void> {
+export async function deleteBackupImage(ec2: EC2Client, imageId: string, setting = "retainBackup", what = "the backup"): Promise<void> {
     try {
         const image = await describeImage(ec2, imageId);
         if (!image) return; // deregistered already: its snapshots went with an earlier delete
@@ -22,7 +23,7 @@ export async function deleteBackupImage(ec2: EC2Client, imageId: string): Promis
     } catch (err) {
         const reason = `${awsErrorCode(err) || "error"}: ${err instanceof Error ? err.message : String(err)}`;
         throw new Error(
-            `retainBackup is false, but the backup ${imageId} and its snapshots could not be removed (${reason}); ` +
+            `${setting} is false, but ${what} ${imageId} and its snapshots could not be removed (${reason}); ` +
             "allow ec2:DescribeImages, ec2:DeregisterImage and ec2:DeleteSnapshot, or remove them yourself, then run pulumi destroy again.",
             { cause: err },
         );

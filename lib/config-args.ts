@@ -15,6 +15,7 @@ export function argsFromConfig(config: pulumi.Config): ResetAccessArgs {
         keyType: config.get("keyType", { allowedValues: ["ed25519", "rsa"] }) as ResetAccessArgs["keyType"],
         rotation: config.get("rotation"),
         retainBackup: config.getBoolean("retainBackup"),
+        retainPasswordEnabledImage: config.getBoolean("retainPasswordEnabledImage"),
         deleteKeyParameterOnDestroy: config.getBoolean("deleteKeyParameterOnDestroy"),
         region: config.get("region"),
         assumeRoleArn: config.get("assumeRoleArn"),

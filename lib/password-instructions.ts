@@ -32,5 +32,9 @@ export function passwordInstructions(f: PasswordFacts): string {
             "then read its password with aws ec2 get-password-data and that key pair's private key.",
         );
     }
+    lines.push(
+        `The password-enabled AMI ${f.passwordEnabledImageId} is a standing credential: anyone who may launch it gets the Administrator account. ` +
+        "pulumi destroy keeps it (as AWS's runbook does) unless retainPasswordEnabledImage is false; deregister it once you are back in.",
+    );
     return lines.join("\n");
 }

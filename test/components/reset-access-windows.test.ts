@@ -45,7 +45,7 @@ describe("ResetAccess for a Windows target, under mocks", () => {
     });
 
     it("exposes the password-enabled AMI, the agent and how to read the password; no key outputs", async () => {
-        const { component } = await build({}, windows);
+        const { component, recorded } = await build({}, windows);
         assert.equal(await promiseOf(component.platform), "windows");
         assert.equal(await promiseOf(component.passwordEnabledImageId), "ami-0passwordenabled");
         assert.equal(await promiseOf(component.windowsAgent), "EC2Launch v2");
@@ -56,6 +56,8 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         const instructions = await promiseOf(component.passwordInstructions);
         assert.match(instructions!, /aws ec2 get-password-data --instance-id i-0123456789abcdef0 --priv-launch-key ops\.pem/);
         assert.match(instructions!, /launch an instance from the password-enabled AMI ami-0passwordenabled with a key pair you own/);
+        assert.match(instructions!, /ami-0passwordenabled is a standing credential: anyone who may launch it gets the Administrator account/);
+        assert.equal(byName(recorded, "reset-release").inputs.retainPasswordEnabledImage, true, "kept by default, as the runbook does");
     });
 
     it("with newKeyName, launches a replacement from the password-enabled AMI, placed as the target, kept by destroy", async () => {

@@ -5,7 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { DescribeImagesCommand, EC2Client, StopInstancesCommand, waitUntilInstanceStopped } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, StopInstancesCommand, waitUntilInstanceStopped } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { StopTarget } from "../../dynamic-providers/stop-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
@@ -60,6 +60,21 @@ describe("release of a Windows target (host-loaded provider)", () => {
         const calls = (await emulator().calls({ since })).map((c) => c.operation).filter((op) => ["AttachVolume", "CreateImage", "StartInstances"].includes(op));
         assert.deepEqual(calls, ["AttachVolume", "CreateImage", "StartInstances"]);
         assert.equal(outs.targetState, "running");
+    });
+
+    it("destroy keeps the password-enabled AMI by default; retainPasswordEnabledImage false deregisters it and deletes its snapshots", async () => {
+        await hold.create!(step());
+        await move.create!(step());
+        const { id, outs } = await release.create!(step());
+        const snapshots = async () => (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: [{ Name: "tag:ec2-reset-access:password-enabled-from", Values: [ctx.instanceId] }] }))).Snapshots ?? [];
+        assert.ok((await snapshots()).length > 0, "the AMI has tagged snapshots");
+        await release.delete!(id, outs);
+        assert.deepEqual((await passwordImages()).map((i) => i.ImageId), [outs.passwordEnabledImageId], "kept, as the runbook keeps it");
+        await release.delete!(id, { ...outs, retainPasswordEnabledImage: false });
+        assert.deepEqual(await passwordImages(), []);
+        assert.deepEqual(await snapshots(), []);
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+        await release.delete!(id, { ...outs, retainPasswordEnabledImage: false }); // already gone is success
     });
 
     it("a retry of the same reset reuses its AMI", async () => {
