@@ -8,6 +8,7 @@
  * on the target are custom ones (dynamic-providers/), chained so that nothing touches the target
  * before every check and every helper resource has succeeded, and each step's undo is its `delete`.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { GeneratedSshKey } from "../dynamic-providers/generated-ssh-key";
@@ -97,7 +98,7 @@ export class ResetAccess extends pulumi.ComponentResource {
         const network = subnetId
             ? { subnetId }
             : temporaryNetwork(name, { availabilityZone: this.availabilityZoneOf(instanceId, region), region: args.region }, afterPreflight);
-        const helper = this.helper(name, preflight, network, afterPreflight);
+        const helper = this.helper(name, preflight, network, rotation, afterPreflight);
         const document = new aws.ssm.Document(`${name}-reset-document`, {
             documentType: "Command",
             documentFormat: "JSON",
@@ -234,6 +235,7 @@ export class ResetAccess extends pulumi.ComponentResource {
         name: string,
         preflight: TargetPreflight,
         network: { subnetId: pulumi.Input<string>; vpcId?: pulumi.Input<string> },
+        rotation: pulumi.Output<string>,
         opts: pulumi.CustomResourceOptions,
     ) {
         const vpcId = network.vpcId ?? aws.ec2.getSubnetOutput({ id: network.subnetId, region: this.regionArgument }, { parent: this }).vpcId;
@@ -269,9 +271,19 @@ export class ResetAccess extends pulumi.ComponentResource {
             rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
             tags: { Name: `${name}-helper`, "ec2-reset-access:helper-for": preflight.context.apply((c) => c?.instanceId ?? "") },
             region: this.regionArgument,
+            // A fresh helper for each rotation: one that has mounted a target volume (an
+            // attacker-shaped filesystem) is never given another. The user data only names the
+            // rotation, hashed (no operator text reaches a script), and a change replaces the instance.
+            userData: rotation.apply(helperUserData),
+            userDataReplaceOnChange: true,
         }, opts);
         return { instance, profile };
     }
+}
+
+/** The helper's user data: a comment naming the rotation by its hash; cloud-init and EC2Launch ignore it. */
+export function helperUserData(rotation: string): string {
+    return `# ec2-reset-access helper, rotation sha256:${createHash("sha256").update(rotation).digest("hex")}\n`;
 }
 
 /** The rotation a stack starts with; any other value is a new rotation. */

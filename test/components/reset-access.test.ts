@@ -99,6 +99,17 @@ describe("ResetAccess under mocks", () => {
         assert.equal(sg.ingress, undefined, "the helper's security group admits nothing inbound");
     });
 
+    it("a new rotation gets a fresh helper: its user data names the rotation (hashed) and a change replaces it", async () => {
+        const helperOf = async (rotation?: string) => byName((await build(rotation ? { rotation } : {})).recorded, "reset-helper", "aws:ec2/instance:Instance").inputs;
+        const first = await helperOf();
+        const again = await helperOf("1");
+        const rotated = await helperOf("2026-11; reboot");
+        assert.equal(first.userDataReplaceOnChange, true);
+        assert.equal(first.userData, again.userData, "the same rotation keeps its helper");
+        assert.notEqual(rotated.userData, first.userData);
+        assert.match(rotated.userData, /^# ec2-reset-access helper, rotation sha256:[0-9a-f]{64}\n$/, "no operator text in the user data");
+    });
+
     it("uses a given subnet instead of a temporary VPC", async () => {
         const { recorded } = await build({ subnetId: "subnet-0aaaabbbbccccdddd" });
         assert.equal(recorded.some((r) => /^aws:ec2\/(vpc|subnet|internetGateway):/.test(r.type)), false);
