@@ -69,7 +69,8 @@ const provider = targetStepProvider("reset access offline", async (clients: Clie
 
 export class OfflineReset extends pulumi.dynamic.Resource {
     declare readonly usersUpdated: pulumi.Output<string[]>;
-    declare readonly userResults: pulumi.Output<Array<{ name: string; action: string; file?: string; reason?: string }>>;
+    /** Each user's result; on a rotation, `revoked` lists the fingerprints of the earlier keys removed. */
+    declare readonly userResults: pulumi.Output<Array<{ name: string; action: string; file?: string; reason?: string; revoked?: string[] }>>;
     declare readonly scriptWarnings: pulumi.Output<string[]>;
     declare readonly filesystem: pulumi.Output<string>;
     /** Windows: "EC2Launch v2", "EC2Launch v1" or "EC2Config" ("" for Linux). */

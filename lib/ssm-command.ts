@@ -29,7 +29,8 @@ export interface ScriptVerdict {
     status: "ok" | "error";
     device?: string;
     filesystem?: string;
-    users: Array<{ name: string; file?: string; action: string; reason?: string }>;
+    /** Linux; `revoked`: with --revoke-comment, the fingerprints of the keys removed for that user. */
+    users: Array<{ name: string; file?: string; action: string; reason?: string; revoked?: string[] }>;
     warnings: string[];
     /** Why the run as a whole failed (status "error"). */
     error?: string;
