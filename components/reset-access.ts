@@ -243,7 +243,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             vpcId,
             description: "ec2-reset-access helper: no inbound; outbound HTTPS to the SSM endpoints",
             egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
-            tags: { Name: `${name}-helper` },
+            tags: { Name: `${name}-helper`, "ec2-reset-access:temporary": "true" },
             region: this.regionArgument,
         }, opts);
         const role = new aws.iam.Role(`${name}-helper`, {

@@ -13,7 +13,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { deploy, destroy, update } from "../../harness/deployment";
 import { CallRecord } from "../../harness/emulator";
-import { callsIn, deniedRequests, PolicyStatement, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
+import { callsIn, deniedRequests, ec2TagsNow, PolicyStatement, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
 import { emulator } from "../hooks";
 import { describeInstance } from "../../lib/ec2-instance";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
@@ -70,9 +70,10 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
         const writes = (await emulator().calls({ since })).filter((c) => !/^(Describe|Get|List)/.test(c.operation));
         assert.deepEqual(writes.map((c) => c.operation), [], "the second up makes no AWS change");
 
+        const aliveTags = await ec2TagsNow("us-east-1");
         const { result: left, window: destroyWindow } = await timed(() => destroy(again.state));
         assert.deepEqual(left.resources, []);
-        await assertOperatorPolicyAllows(callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]));
+        await assertOperatorPolicyAllows(callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]), aliveTags);
         const after = await inventory();
         assert.deepEqual({ ...after, images: [] }, { ...before, images: [] }, "no temporary resource left");
         assert.deepEqual(after.images, [`AWSSupport-EC2Rescue_${ctx.instanceId}`], "the backup is kept");
@@ -87,13 +88,17 @@ export const ALLOWED_TAG = "ec2-reset-access:allowed";
  * Every call of the run, evaluated against iam/operator-policy.json (plus `optIns`) by the IAM
  * simulator, with its resources' ARNs and tags: none may be denied.
  */
-export async function assertOperatorPolicyAllows(calls: CallRecord[], optIns: PolicyStatement[] = []): Promise<void> {
-    for (const operation of ["RunInstances", "CreateImage", "DetachVolume", "AttachVolume", "SendCommand", "StartInstances", "TerminateInstances", "PutRolePolicy"]) {
+export async function assertOperatorPolicyAllows(
+    calls: CallRecord[],
+    aliveTags: Map<string, Record<string, string>>,
+    optIns: PolicyStatement[] = [],
+): Promise<void> {
+    for (const operation of ["CreateVpc", "DeleteVpc", "RunInstances", "CreateImage", "DetachVolume", "AttachVolume", "SendCommand", "StartInstances", "TerminateInstances", "PutRolePolicy"]) {
         assert.ok(calls.some((c) => c.operation === operation), `no ${operation} in the run's calls: is the log window right?`);
     }
     const policy = readPolicy("iam/operator-policy.json");
     const withOptIns = { ...policy, Statement: [...policy.Statement, ...optIns] };
-    assert.deepEqual(await deniedRequests([withOptIns], calls, await worldAfter(calls, "us-east-1")), [], "iam/operator-policy.json denies these calls of the run");
+    assert.deepEqual(await deniedRequests([withOptIns], calls, await worldAfter(calls, "us-east-1", aliveTags)), [], "iam/operator-policy.json denies these calls of the run");
 }
 
 /** `ssh-keygen -y` on the private key: "type base64". */

@@ -26,7 +26,7 @@ import { inventory } from "../../harness/inventory";
 import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
 import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 import { SCRIPT_PATH } from "../../lib/windows-document";
-import { ACCOUNT, callsIn, deniedRequests, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
+import { ACCOUNT, callsIn, deniedRequests, ec2TagsNow, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
 import { ALLOWED_TAG, assertOperatorPolicyAllows } from "./reset-access.test";
 import resetAccessProgram = require("../../index");
 
@@ -106,6 +106,7 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         const writes = (await emulator().calls({ since: beforeAgain })).filter((c) => !/^(Describe|Get|List)/.test(c.operation));
         assert.deepEqual(writes.map((c) => c.operation), [], "the second up makes no AWS change");
 
+        const aliveTags = await ec2TagsNow("us-east-1");
         const { result: left, window: destroyWindow } = await timed(() => destroy(again.state));
         assert.deepEqual(left.resources, []);
         const runCalls = callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]);
@@ -113,9 +114,9 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         // README's opt-in statement; without it, that is the one request denied.
         const targetRole = `arn:aws:iam::${ACCOUNT}:role/${instanceProfileName}`;
         const policy = readPolicy("iam/operator-policy.json");
-        const denied = await deniedRequests([policy], runCalls, await worldAfter(runCalls, "us-east-1"));
+        const denied = await deniedRequests([policy], runCalls, await worldAfter(runCalls, "us-east-1", aliveTags));
         assert.deepEqual(denied.map((d) => d.split(" (from")[0]), [`ImplicitlyDenied: iam:PassRole on ${targetRole} {"iam:PassedToService":"ec2.amazonaws.com"}`]);
-        await assertOperatorPolicyAllows(runCalls, [{
+        await assertOperatorPolicyAllows(runCalls, aliveTags, [{
             Sid: "PassTheTargetsRoleToItsReplacement", Effect: "Allow", Action: "iam:PassRole", Resource: targetRole,
             Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
         }]);

