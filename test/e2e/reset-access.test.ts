@@ -79,6 +79,34 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
         assert.deepEqual(after.images, [`AWSSupport-EC2Rescue_${ctx.instanceId}`], "the backup is kept");
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
+
+    it("a new rotation, on a fresh helper, revokes the key installed before and keeps every other line in order", async () => {
+        const ctx = contextOf(await createTarget(ec2, { tags: { Name: "target", [ALLOWED_TAG]: "true" } }));
+        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
+        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
+        const file = `home/${EC2_USER.name}/.ssh/authorized_keys`;
+        const comment = `ec2-reset-access@${ctx.instanceId}`;
+        const others = (content: string) => content.split("\n").filter((l) => l && !l.endsWith(` ${comment}`));
+        const ours = (content: string) => content.split("\n").filter((l) => l.endsWith(` ${comment}`));
+
+        const first = await deploy(resetAccessProgram, { config });
+        assert.equal(first.error, undefined, first.error?.stack);
+        const before = volume.readFile(file)!.content;
+        assert.deepEqual(ours(before), [first.outputs.publicKey]);
+
+        const rotated = await update(resetAccessProgram, first.state, { config: { ...config, "ec2-reset-access:rotation": "2" } });
+        assert.equal(rotated.error, undefined, rotated.error?.stack);
+        const after = volume.readFile(file)!.content;
+        assert.notEqual(rotated.outputs.publicKey, first.outputs.publicKey);
+        assert.deepEqual(ours(after), [rotated.outputs.publicKey], "the earlier key of this tool is gone, the new one is there once");
+        assert.deepEqual(others(after), others(before), "every other line stays, in order");
+        assert.notEqual(rotated.outputs.helperInstanceId, first.outputs.helperInstanceId, "a fresh helper for the new rotation");
+        const oldHelper = await describeInstance(ec2, String(first.outputs.helperInstanceId)).catch(() => undefined);
+        assert.ok(!oldHelper || ["shutting-down", "terminated"].includes(oldHelper.State!.Name!), "the helper that mounted the volume before is gone");
+
+        await destroy(rotated.state);
+        assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
+    });
 });
 
 /** The admin-set tag that makes an instance a target of iam/operator-policy.json. */
