@@ -176,6 +176,7 @@ const MAPPERS: Record<string, Mapper> = {
     "ec2:AssociateRouteTable": byIds("RouteTableId", "SubnetId"),
     "ec2:DisassociateRouteTable": (_p, w, make) => [make(`arn:aws:ec2:${w.region}:${w.account}:route-table/*`)],
     "ec2:CreateRoute": byIds("RouteTableId"),
+    "ec2:DeleteRoute": byIds("RouteTableId"),
     "ec2:DeleteRouteTable": byIds("RouteTableId"),
     "ec2:DeleteSubnet": byIds("SubnetId"),
     "ec2:DeleteVpc": byIds("VpcId"),
