@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { GeneratedSshKey } from "../dynamic-providers/generated-ssh-key";
+import { HelperReady } from "../dynamic-providers/helper-ready";
 import { StopTarget } from "../dynamic-providers/stop-target";
 import { OfflineReset } from "../dynamic-providers/offline-reset";
 import { ReleaseTarget } from "../dynamic-providers/release-target";
@@ -62,7 +63,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     constructor(name: string, args: ResetAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ec2-reset-access:index:ResetAccess", name, {}, opts);
         const child = { parent: this };
-        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, linuxOnlyArguments } = checkedArguments(args, this);
+        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, helperReadyTimeout, linuxOnlyArguments } = checkedArguments(args, this);
         // The region argument reaches every ordinary resource and invoke (pulumi-aws v7's
         // per-resource `region`); without it they use the aws provider's, and so do the steps.
         const region = args.region ?? aws.getRegionOutput({}, child).region;
@@ -109,13 +110,19 @@ export class ResetAccess extends pulumi.ComponentResource {
         const helperInstanceId = helper.instance.id;
         const digest = pulumi.all([instanceId, rotation, publicKey, users, ownKey ? "" : keyType, platform])
             .apply(([id, r, key, u, type, p]) => resetDigest({ instanceId: id, rotation: r, publicKey: key, users: u, keyType: type, platform: p }));
+        // The helper proven ready (Online in SSM, a probe answered) before the target is touched;
+        // again whenever the chain on the target runs again (the same digest).
+        const helperReady = new HelperReady(`${name}-helper-ready`, {
+            context: preflight.context, rotation, resetDigest: digest, helperInstanceId, helperReadyTimeout,
+            network: pulumi.output(subnetId ?? "temporary").apply((subnet) => ({ subnet })),
+        }, { parent: this, dependsOn: [helper.instance, helper.profile] });
         const { backup, reset, release } = this.stepsOnTarget(name, {
             context: preflight.context, rotation, resetDigest: digest, helperInstanceId, documentName: document.name, publicKey, users,
             retainBackup: args.retainBackup ?? true,
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
             // that leaves it as it was, and after it each step repairs it before failing.
-            helperResources: [helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
+            helperResources: [helperReady, helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
         });
 
         const windowsOnly = <T>(value: pulumi.Output<T>) =>

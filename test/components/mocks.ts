@@ -56,6 +56,7 @@ function stepOutputs(platform: Platform): Record<string, (inputs: Record<string,
             : { usersUpdated: ["ec2-user"], userResults: [], scriptWarnings: ["ec2-user: home is writable by others"], filesystem: "xfs", windowsAgent: "", windowsVolume: "", windowsChanges: [] }),
         ReleaseTarget: () => ({ targetState: "running", passwordEnabledImageId: windows ? "ami-0passwordenabled" : "" }),
         HoldTarget: () => ({ stopped: true }),
+        HelperReady: () => ({ waitedSeconds: 45 }),
     };
 }
 

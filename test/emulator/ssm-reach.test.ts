@@ -20,7 +20,8 @@ import {
     CreateInternetGatewayCommand,
 } from "@aws-sdk/client-ec2";
 import { emulator } from "../hooks";
-import { ec2, instanceProfile, linuxImage, pingStatus, sleep } from "./ssm-support.test";
+import { ec2, instanceProfile, pingStatus, sleep } from "./ssm-support.test";
+import { linuxImage } from "../support/instances";
 
 const REGION = "us-east-1";
 
