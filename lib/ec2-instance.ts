@@ -31,7 +31,8 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
 export async function stopInstance(ec2: EC2Client, instanceId: string): Promise<void> {
     const state = await instanceState(ec2, instanceId);
     if (state === "stopped") return;
-    if (state !== "stopping") await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    // Never a hibernation: the instance must boot from the changed root volume, not resume its memory.
+    if (state !== "stopping") await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], Hibernate: false }));
     try {
         await waitForState(ec2, instanceId, "stopped", GRACEFUL_STOP_SECONDS);
     } catch (err) {

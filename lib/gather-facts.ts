@@ -7,6 +7,7 @@ import {
     DescribeInstanceTypeOfferingsCommand,
     DescribeInstanceTypesCommand,
     DescribeKeyPairsCommand,
+    DescribePlacementGroupsCommand,
     DescribeSpotInstanceRequestsCommand,
     DescribeSubnetsCommand,
     EC2Client,
@@ -53,6 +54,9 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         ...base,
         found: true,
         state: instance.State?.Name,
+        stateReasonCode: instance.StateReason?.Code,
+        hibernationConfigured: instance.HibernationOptions?.Configured ?? false,
+        placement: await placementOf(ec2, instance),
         platform,
         windowsVersion: platform === "windows" ? await windowsVersionOf(clients, instance) : undefined,
         keyName: instance.KeyName,
@@ -81,6 +85,15 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az, helperTypeCandidates(platform)) : undefined,
         newKeyPair: request.newKeyName ? { name: request.newKeyName, found: await keyPairExists(ec2, request.newKeyName) } : undefined,
     };
+}
+
+/** Its tenancy, dedicated host and placement group (with the group's strategy). */
+async function placementOf(ec2: EC2Client, instance: Instance): Promise<TargetFacts["placement"]> {
+    const p = instance.Placement ?? {};
+    const groupStrategy = p.GroupName
+        ? (await ec2.send(new DescribePlacementGroupsCommand({ GroupNames: [p.GroupName] })).catch(() => undefined))?.PlacementGroups?.[0]?.Strategy
+        : undefined;
+    return { tenancy: p.Tenancy, hostId: p.HostId, groupName: p.GroupName || undefined, groupStrategy };
 }
 
 /** From its AMI's name or description, else from what its SSM agent reported (if it ever ran). */

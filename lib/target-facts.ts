@@ -6,6 +6,12 @@ export interface TargetFacts {
     region: string;
     found: boolean;
     state?: string;
+    /** StateReason.Code: `Client.UserInitiatedHibernate` for an instance stopped by hibernation. */
+    stateReasonCode?: string;
+    /** Launched with HibernationOptions.Configured. */
+    hibernationConfigured?: boolean;
+    /** Where it runs, for the capacity risk of its restart. */
+    placement?: { tenancy?: string; hostId?: string; groupName?: string; groupStrategy?: string };
     platform?: Platform;
     /** Windows: the Server version (year) its AMI or its SSM agent names, when one does. */
     windowsVersion?: string;
