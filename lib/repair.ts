@@ -6,7 +6,7 @@
 import { DescribeInstancesCommand, Instance } from "@aws-sdk/client-ec2";
 import { Clients, clientsFor } from "./aws-clients";
 import { awsErrorCode } from "./aws-errors";
-import { removeTag, startInstance, tagValue, waitForState } from "./ec2-instance";
+import { removeTag, startTargetInstance, tagValue, waitForState } from "./ec2-instance";
 import { attachmentOf, attachVolume, describeVolume, detachVolume, setDeleteOnTermination } from "./ec2-volume";
 import { IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
@@ -25,7 +25,8 @@ export async function repairTarget(clients: Clients, ctx: TargetContext): Promis
         await setDeleteOnTermination(ec2, ctx.instanceId, ctx.rootDeviceName, ctx.rootVolumeId, ctx.rootDeleteOnTermination);
     }
     if (journal) {
-        if (journal === "running") await startInstance(ec2, ctx.instanceId);
+        // No capacity past the deadline: the journal stays, so that destroy or a new up starts it.
+        if (journal === "running") await startTargetInstance(ec2, ctx.instanceId, ctx.rootVolumeId);
         await removeTag(ec2, ctx.instanceId, IN_PROGRESS_TAG);
     }
 }
@@ -60,6 +61,8 @@ export async function withRepair<T>(step: string, ctx: TargetContext, run: (clie
         return await run(clients);
     } catch (err) {
         const cause = err instanceof Error ? err.message : String(err);
+        // The repair has run already, up to the start that found no capacity: do not wait again.
+        if ((err as Error)?.name === "InsufficientCapacityOnRestart") throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}`);
         let outcome = `The instance is whole again: root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}, ${ctx.priorState}.`;
         try {
             await repairTarget(clients, ctx);

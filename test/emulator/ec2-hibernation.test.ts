@@ -9,8 +9,9 @@ import { emulator } from "../hooks";
 import { clientsFor } from "../../lib/aws-clients";
 import { gatherTargetFacts } from "../../lib/gather-facts";
 import { evaluateTarget } from "../../lib/preflight-rules";
-import { holdTarget } from "../../lib/target-steps";
-import { contextOf, createTarget, describe as describeInstance, REGION } from "../../rehearsal/targets";
+import { stopTarget } from "../../lib/target-steps";
+import { contextOf, createTarget, REGION } from "../../rehearsal/targets";
+import { describeInstance } from "../../lib/ec2-instance";
 
 describe("hibernation", () => {
     const ec2 = new EC2Client({});
@@ -33,7 +34,7 @@ describe("hibernation", () => {
     it("the stop step stops a running hibernation-enabled target without hibernating it", async () => {
         const target = await createTarget(ec2, { hibernation: true });
         const since = Date.now() / 1000;
-        await holdTarget(await clientsFor({ region: REGION }), contextOf(target));
+        await stopTarget(await clientsFor({ region: REGION }), contextOf(target));
         const stops = await emulator().calls({ operation: "StopInstances", since });
         assert.equal(stops.length, 1);
         assert.notEqual(String(stops[0].params.Hibernate ?? "false").toLowerCase(), "true");
