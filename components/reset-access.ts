@@ -21,6 +21,7 @@ import { TargetPreflight } from "../dynamic-providers/target-preflight";
 import { passwordInstructions } from "../lib/password-instructions";
 import { resetDigest } from "../lib/reset-digest";
 import { resetDocumentContent } from "../lib/linux-document";
+import { helperEgress } from "../lib/subnet-reach";
 import { TargetContext } from "../lib/target-context";
 import { windowsDocumentContent } from "../lib/windows-document";
 import { EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN } from "../lib/helper-role";
@@ -235,7 +236,8 @@ export class ResetAccess extends pulumi.ComponentResource {
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-helper`, {
             vpcId,
             description: "ec2-reset-access helper: no inbound; outbound HTTPS to the SSM endpoints",
-            egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
+            // DNS too when the VPC's DHCP options name their own servers (the agent resolves the endpoints through them).
+            egress: preflight.helperNetwork.apply((n) => helperEgress(n?.dnsServers ?? [])),
             tags: { Name: `${name}-helper` },
             region: this.regionArgument,
         }, opts);
@@ -252,11 +254,12 @@ export class ResetAccess extends pulumi.ComponentResource {
             subnetId: network.subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
             iamInstanceProfile: profile.name,
-            // No associatePublicIpAddress: the subnet decides (the temporary one maps public IPs
-            // on launch). The provider reads that attribute back from the primary interface, a
-            // stopped helper reads false, and it forces replacement
-            // (hashicorp/terraform-provider-aws#33775): after `pulumi refresh` the helper, and
-            // with it every later step, would be replaced. Left unset, there is nothing to diff.
+            // A public IP only when the subnet's route needs one (an internet gateway, no endpoints)
+            // and the subnet does not assign one itself; otherwise unset, the subnet decides (never
+            // forced to false). Unset is also what keeps a refresh from replacing the helper: the
+            // provider reads the attribute back from the primary interface, a stopped helper reads
+            // false (hashicorp/terraform-provider-aws#33775), so only that one case can show a diff.
+            associatePublicIpAddress: preflight.helperNetwork.apply((n) => (n?.publicIp ? true : undefined)),
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
             rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
             tags: { Name: `${name}-helper`, "ec2-reset-access:helper-for": preflight.context.apply((c) => c?.instanceId ?? "") },

@@ -9,6 +9,7 @@ import { gatherTargetFacts } from "../lib/gather-facts";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
 import { configureStackAws } from "../lib/stack-aws";
+import { evaluateReach } from "../lib/subnet-reach";
 import { Platform, TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
@@ -63,6 +64,8 @@ interface PreflightOutputs extends PreflightInputs {
     /** The target's key pair, if it has one: GetPasswordData's password is encrypted for it. */
     targetKeyName: string;
     replacement: ReplacementPlacement;
+    /** What the helper's network needs: a public IP (only when its route needs one), DNS servers to reach. */
+    helperNetwork: HelperNetworkNeeds;
     warnings: string[];
 }
 
@@ -102,6 +105,12 @@ function withoutPreviewed(props: Record<string, unknown>): Record<string, unknow
 function sameInputs(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
     const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "__provider" && !PREVIEWED_OUTPUTS.includes(k)));
     return [...keys].every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
+}
+
+export interface HelperNetworkNeeds {
+    /** Ask for a public IP at launch: the route needs one and the subnet does not assign it. */
+    publicIp: boolean;
+    dnsServers: string[];
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
@@ -147,6 +156,13 @@ const provider: pulumi.dynamic.ResourceProvider = {
                 instanceType: facts.instanceType!, subnetId: facts.subnetId ?? "", securityGroupIds: facts.securityGroupIds ?? [],
                 instanceProfileName: facts.instanceProfileName ?? "",
             },
+            // The temporary VPC: a public subnet with an internet gateway, and Amazon's DNS.
+            helperNetwork: facts.subnet?.reach
+                ? {
+                    publicIp: evaluateReach(facts.subnet.id, facts.subnet.reach).helperNeedsPublicIp && !facts.subnet.reach.mapsPublicIp,
+                    dnsServers: facts.subnet.reach.customDnsServers,
+                }
+                : { publicIp: false, dnsServers: [] }, // its public subnet assigns public IPs itself
             warnings: verdict.warnings,
         } satisfies PreflightOutputs;
         return { id: `${inputs.instanceId}-preflight`, outs: plainOutputs(outs) };
@@ -180,12 +196,13 @@ export class TargetPreflight extends pulumi.dynamic.Resource {
     declare readonly helperImageId: pulumi.Output<string>;
     declare readonly targetKeyName: pulumi.Output<string>;
     declare readonly replacement: pulumi.Output<ReplacementPlacement>;
+    declare readonly helperNetwork: pulumi.Output<HelperNetworkNeeds>;
     declare readonly warnings: pulumi.Output<string[]>;
 
     constructor(name: string, args: TargetPreflightArgs, opts?: pulumi.CustomResourceOptions) {
         const outputs = {
             context: undefined, platform: undefined, availabilityZone: undefined, chosenHelperInstanceType: undefined,
-            helperImageParameter: undefined, helperImageId: undefined, targetKeyName: undefined, replacement: undefined, warnings: undefined,
+            helperImageParameter: undefined, helperImageId: undefined, targetKeyName: undefined, replacement: undefined, helperNetwork: undefined, warnings: undefined,
         };
         super(provider, name, { ...args, ...outputs }, opts, "ec2-reset-access", "TargetPreflight");
     }

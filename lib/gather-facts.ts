@@ -20,6 +20,7 @@ import { awsErrorCode, isNotFound } from "./aws-errors";
 import { describeInstance } from "./ec2-instance";
 import { describeVolume } from "./ec2-volume";
 import { windowsVersionIn } from "./helper-image";
+import { gatherSubnetReach } from "./subnet-reach";
 import { helperTypeCandidates, TargetFacts } from "./target-facts";
 import type { Platform } from "./target-context";
 
@@ -81,7 +82,7 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         publicIp: instance.PublicIpAddress,
         hasElasticIp: instance.PublicIpAddress ? await hasElasticIp(ec2, request.instanceId) : false,
         autoScaling: await autoScalingMembership(clients, request.instanceId),
-        subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId) : undefined,
+        subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId, request.region) : undefined,
         offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az, helperTypeCandidates(platform)) : undefined,
         newKeyPair: request.newKeyName ? { name: request.newKeyName, found: await keyPairExists(ec2, request.newKeyName) } : undefined,
     };
@@ -155,11 +156,14 @@ async function autoScalingMembership(clients: Clients, instanceId: string): Prom
     };
 }
 
-async function subnetFacts(ec2: EC2Client, subnetId: string): Promise<TargetFacts["subnet"]> {
+async function subnetFacts(ec2: EC2Client, subnetId: string, region: string): Promise<TargetFacts["subnet"]> {
     try {
         const out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
         const subnet = out.Subnets?.[0];
-        return { id: subnetId, found: !!subnet, availabilityZone: subnet?.AvailabilityZone };
+        const reach = subnet?.VpcId
+            ? await gatherSubnetReach(ec2, { id: subnetId, vpcId: subnet.VpcId, mapsPublicIp: subnet.MapPublicIpOnLaunch ?? false }, region)
+            : undefined;
+        return { id: subnetId, found: !!subnet, availabilityZone: subnet?.AvailabilityZone, reach };
     } catch (err) {
         if (awsErrorCode(err) === "InvalidSubnetID.NotFound") return { id: subnetId, found: false };
         throw err;

@@ -3,6 +3,7 @@
  * and the fix, and nothing has been touched when a refusal is raised.
  */
 import { chooseHelperImage } from "./helper-image";
+import { evaluateReach } from "./subnet-reach";
 import { helperTypeCandidates, PreflightOptions, PreflightVerdict, TargetFacts } from "./target-facts";
 
 type Rule = (f: TargetFacts, o: PreflightOptions) => string | undefined;
@@ -40,6 +41,7 @@ const refusalRules: Rule[] = [
         return f.subnet.availabilityZone === f.availabilityZone ? undefined
             : `subnetId: subnet ${f.subnet.id} is in ${f.subnet.availabilityZone} but ${f.instanceId} is in ${f.availabilityZone}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
     },
+    (f) => (f.subnet?.reach ? evaluateReach(f.subnet.id, f.subnet.reach).refusal : undefined),
     (f, o) =>
         o.helperInstanceType || f.offeredHelperTypes === undefined || f.offeredHelperTypes.length ? undefined
             : `helperInstanceType: none of ${helperTypeCandidates(f.platform).join(", ")} is offered in ${f.availabilityZone}; set helperInstanceType to a small x86_64 type offered there.`,
@@ -80,6 +82,7 @@ const warningRules: Array<(f: TargetFacts, o: PreflightOptions) => string | unde
             ? `${f.instanceId}: it is enabled for hibernation; it is stopped without hibernating (what is in its memory is lost, as in a shutdown), so that it boots from the changed root volume.`
             : undefined,
     capacityWarning,
+    (f) => (f.subnet?.reach ? evaluateReach(f.subnet.id, f.subnet.reach).warning : undefined),
     (f) =>
         f.publicIp && !f.hasElasticIp
             ? `${f.instanceId}: its public IP ${f.publicIp} will change when it stops (no Elastic IP is associated).`

@@ -120,6 +120,19 @@ describe("ResetAccess under mocks", () => {
         assert.equal(byName(recorded, "reset-preflight").inputs.subnetId, "subnet-0aaaabbbbccccdddd");
     });
 
+    it("gives the helper a public IP when its subnet's route needs one, and DNS egress to the VPC's own servers", async () => {
+        const { recorded } = await build({ subnetId: "subnet-0aaaabbbbccccdddd" }, { helperNetwork: { publicIp: true, dnsServers: ["10.1.0.2", "10.1.0.3"] } });
+        assert.equal(byName(recorded, "reset-helper", "aws:ec2/instance:Instance").inputs.associatePublicIpAddress, true);
+        const egress = recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs.egress;
+        assert.deepEqual(egress.map((e: { protocol: string; fromPort: number; cidrBlocks: string[] }) => [e.protocol, e.fromPort, e.cidrBlocks]), [
+            ["tcp", 443, ["0.0.0.0/0"]],
+            ["udp", 53, ["10.1.0.2/32", "10.1.0.3/32"]],
+            ["tcp", 53, ["10.1.0.2/32", "10.1.0.3/32"]],
+        ]);
+        const plain = (await build()).recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs.egress;
+        assert.deepEqual(plain.map((e: { protocol: string; fromPort: number }) => [e.protocol, e.fromPort]), [["tcp", 443]], "Amazon's DNS: HTTPS only");
+    });
+
     it("passes the document only parameters it declares, with patterns, and never a private key", async () => {
         const { recorded } = await build();
         const content = JSON.parse(byName(recorded, "reset-reset-document").inputs.content);
