@@ -16,7 +16,7 @@ const TERMINAL = ["Success", "Failed", "TimedOut", "Cancelled", "Undeliverable",
 
 /** Waits until the helper's SSM agent is registered and Online. */
 export async function waitUntilManaged(ssm: SSMClient, instanceId: string, deadlineSeconds = REGISTRATION_SECONDS): Promise<void> {
-    await waitFor({ what: `helper ${instanceId} to register with SSM (PingStatus Online)`, deadlineSeconds, maxIntervalSeconds: 5 }, async () => {
+    await waitFor({ what: `helper ${instanceId} to register with SSM (PingStatus Online)`, deadlineSeconds, maxIntervalSeconds: 2 }, async () => {
         return (await managedStatus(ssm, instanceId)) === "Online" ? true : undefined;
     });
 }
