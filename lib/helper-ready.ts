@@ -9,7 +9,7 @@ import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from "@aws
 import { awsErrorCode } from "./aws-errors";
 import { Platform } from "./target-context";
 import { managedStatus, waitUntilManaged } from "./ssm-command";
-import { isWaitTimeout, waitFor } from "./waits";
+import { waitFor } from "./waits";
 
 /** Default helperReadyTimeout (seconds): a first boot of Amazon Linux 2023, or of Windows Server (sysprep, then the agent). */
 export const DEFAULT_HELPER_READY_SECONDS: Record<Platform, number> = { linux: 600, windows: 1200 };
@@ -42,7 +42,8 @@ export async function waitUntilHelperReady(ssm: SSMClient, a: {
     try {
         await waitUntilManaged(ssm, a.helperId, a.timeoutSeconds);
     } catch (err) {
-        if (!isWaitTimeout(err)) throw err;
+        // By name only: the serialized provider's copy of WaitTimeout may not pass instanceof Error.
+        if ((err as { name?: string })?.name !== "WaitTimeout") throw err;
         const status = (await managedStatus(ssm, a.helperId).catch(() => undefined)) ?? "not registered";
         throw helperNotReady(notReadyMessage(a, status, Math.round((Date.now() - started) / 1000)));
     }

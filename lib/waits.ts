@@ -31,10 +31,15 @@ export interface WaitOptions {
 
 /** A wait passed its deadline (told apart by name: a serialized provider has its own copy of the class). */
 export class WaitTimeout extends Error {
-    override readonly name = "WaitTimeout";
+    override name = "WaitTimeout";
 
     constructor(readonly what: string, readonly seconds: number) {
         super(`timed out after ${seconds} s waiting for ${what}`);
+        // Set again in the body: in a dynamic provider's serialized copy of this class, the
+        // Error constructor's message and the field initializer are lost (seen: the error
+        // reached the engine as { what, seconds }, with no message and the name "Error").
+        this.name = "WaitTimeout";
+        this.message = `timed out after ${seconds} s waiting for ${what}`;
     }
 }
 
