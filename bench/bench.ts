@@ -14,7 +14,8 @@
 import { runCommandLine } from "../rehearsal/cli";
 import { Sandbox, profileFile, realDiskUnavailableReason, withCleanup } from "../rehearsal/sandbox";
 import { CallRecord } from "../harness/emulator";
-import { Measurement, Profile, summarize, summaryTable } from "./report";
+import { floorOf, profileDurations } from "./floor";
+import { floorTable, Measurement, Profile, summarize, summaryTable } from "./report";
 import { scriptSeconds } from "../rehearsal/script-time";
 import { formatDuration, modeledSeconds } from "../rehearsal/stats";
 import { Variant, VARIANTS } from "./variants";
@@ -60,12 +61,15 @@ class Bench {
         const calls = await this.sandbox.emulator.calls({ since: timing.startedAt / 1000 });
         const scriptMs = (await scriptSeconds()) * 1000; // after doneAt: not counted among the run's calls
         const upTo = (at: number) => calls.filter((c: CallRecord) => c.time <= at / 1000);
+        const stop = calls.find((c: CallRecord) => c.operation === "StopInstances" && JSON.stringify(c.params).includes(ctx.instanceId));
+        if (!stop) throw new Error(`${variant.label}: no StopInstances of ${ctx.instanceId} in the call log`);
         const all = upTo(timing.doneAt);
         return {
             variant: variant.label,
             profile,
             repetition,
             accessMs: timing.accessAt - timing.startedAt,
+            downtimeMs: timing.accessAt - stop.time * 1000,
             totalMs: timing.doneAt - timing.startedAt,
             scriptMs,
             callsToAccess: upTo(timing.accessAt).length,
@@ -129,6 +133,16 @@ function printSummary(measured: Measurement[], options: Options): void {
     const summaries = VARIANTS.map((v) => summarize(v.label, measured.filter((m) => m.variant === v.label), options.timeScale, v.fixedSleepSeconds));
     console.log(`\nMedian (min–max) of ${options.runs} runs:\n`);
     console.log(summaryTable(summaries));
+    const durations = profileDurations(REALISTIC);
+    console.log(`\nDowntime (from the target's stop request until it runs again) and time to access, beside their critical-path floors`);
+    console.log(`(the sum of ${profileFile(REALISTIC)}'s durations on the path; ratio = median / floor):\n`);
+    console.log(floorTable(VARIANTS.map((v, i) => ({
+        summary: summaries[i], accessFloor: floorOf(v.paths.access, durations).seconds, downtimeFloor: floorOf(v.paths.downtime, durations).seconds,
+    }))));
+    for (const v of VARIANTS) {
+        console.log(`  ${v.label}: downtime floor = ${floorOf(v.paths.downtime, durations).formula}`);
+        console.log(`  ${" ".repeat(v.label.length)}  access floor = ${floorOf(v.paths.access, durations).formula}`);
+    }
     const [ours, runbook] = summaries;
     const saved = runbook.access.median - ours.access.median;
     console.log(`\nTime to access: ResetAccess ${formatDuration(ours.access.median)}, the runbook's flow ${formatDuration(runbook.access.median)} (${formatDuration(saved)} less).`);

@@ -11,6 +11,8 @@ export interface Measurement {
     /** Which repetition: the realistic and instant runs of the same repetition form a pair. */
     repetition: number;
     accessMs: number;
+    /** From the target's stop request (its StopInstances in the call log) until it runs again. */
+    downtimeMs?: number;
     totalMs: number;
     /** How long the scripts ran (real, this machine's work): taken out before the difference. */
     scriptMs: number;
@@ -23,6 +25,8 @@ export interface VariantSummary {
     label: string;
     /** Modeled AWS seconds until the target runs again with the new key. */
     access: Spread;
+    /** Modeled AWS seconds from the target's stop request until it runs again. */
+    downtime?: Spread;
     /** … until the temporary resources are deleted too. */
     total: Spread;
     /** API calls with the realistic profile (the polls depend on the durations). */
@@ -52,6 +56,9 @@ export function summarize(label: string, runs: Measurement[], timeScale: number,
     return {
         label,
         access: modeledSpread(pairs(runs, (m) => m.accessMs - m.scriptMs), timeScale, fixedSleepSeconds),
+        downtime: runs.every((m) => m.downtimeMs !== undefined)
+            ? modeledSpread(pairs(runs, (m) => m.downtimeMs! - m.scriptMs), timeScale, fixedSleepSeconds)
+            : undefined,
         total: modeledSpread(pairs(runs, (m) => m.totalMs - m.scriptMs), timeScale, fixedSleepSeconds),
         callsToAccess: spread(realistic.map((m) => m.callsToAccess)),
         callsTotal: spread(realistic.map((m) => m.callsTotal)),
@@ -75,6 +82,23 @@ export function summaryTable(summaries: VariantSummary[]): string {
             formatSpread(s.callsTotal),
             formatSpread(s.writesTotal),
             `${s.wallRealistic.median.toFixed(1)} / ${s.wallInstant.median.toFixed(1)}`,
+        ]),
+    );
+}
+
+/** Downtime and time to access beside their critical-path floors (bench/floor.ts), and the ratios. */
+export function floorTable(rows: Array<{ summary: VariantSummary; accessFloor: number; downtimeFloor: number }>): string {
+    const ratio = (value: number | undefined, floor: number) => (value === undefined || !floor ? "-" : (value / floor).toFixed(2));
+    return formatTable(
+        ["", "downtime AWS s", "floor", "ratio", "to access AWS s", "floor", "ratio"],
+        rows.map(({ summary: s, accessFloor, downtimeFloor }) => [
+            s.label,
+            s.downtime ? formatSpread(s.downtime) : "-",
+            String(downtimeFloor),
+            ratio(s.downtime?.median, downtimeFloor),
+            formatSpread(s.access),
+            String(accessFloor),
+            ratio(s.access.median, accessFloor),
         ]),
     );
 }

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deploy, destroy } from "../harness/deployment";
 import { TargetContext } from "../lib/target-context";
+import { CriticalPaths, RESET_ACCESS_PATHS, RUNBOOK_PATHS } from "./floor";
 import { RUNBOOK_SLEEP_SECONDS, runbookReset } from "./runbook";
 import resetAccessProgram = require("../index");
 
@@ -20,6 +21,8 @@ export interface Variant {
     label: string;
     /** Fixed sleeps it makes (AWS seconds): in both profiles' runs, so added back to the difference. */
     fixedSleepSeconds: number;
+    /** Its critical paths, for the floors (bench/floor.ts). */
+    paths: CriticalPaths;
     run(ctx: TargetContext): Promise<Timing>;
 }
 
@@ -27,6 +30,7 @@ export interface Variant {
 export const resetAccessVariant: Variant = {
     label: "ResetAccess (up, destroy)",
     fixedSleepSeconds: 0,
+    paths: RESET_ACCESS_PATHS,
     async run(ctx) {
         const startedAt = Date.now();
         const up = await deploy(resetAccessProgram, { config: { "ec2-reset-access:instanceId": ctx.instanceId } });
@@ -42,6 +46,7 @@ export const resetAccessVariant: Variant = {
 export const runbookVariant: Variant = {
     label: "runbook's flow, sequential",
     fixedSleepSeconds: RUNBOOK_SLEEP_SECONDS,
+    paths: RUNBOOK_PATHS,
     run: (ctx) => withoutProgressLines(() => runbookReset(ctx)),
 };
 

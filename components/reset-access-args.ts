@@ -55,6 +55,12 @@ export interface ResetAccessArgs {
     region?: pulumi.Input<string>;
     /** A role the custom steps assume for their AWS calls (the ordinary resources use the aws provider's credentials). */
     assumeRoleArn?: pulumi.Input<string>;
+    /**
+     * Seconds to wait for the helper to be Online in SSM and to answer a probe command, before
+     * anything touches the target; past it the `up` fails with the target untouched. Default:
+     * 600 for a Linux helper, 1200 for a Windows one (its first boot runs sysprep). 60 to 3600.
+     */
+    helperReadyTimeout?: pulumi.Input<number>;
     /** Proceed although the instance has instance-store volumes, whose data a stop loses. Default false. */
     allowInstanceStoreLoss?: pulumi.Input<boolean>;
     /** Proceed with an instance of an Auto Scaling group that may replace it while stopped. Default false. */
@@ -78,6 +84,10 @@ export function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resourc
         if (typeof value === "string") run(() => check(value));
         return pulumi.output(value).apply((v) => run(() => (check(v), v)));
     };
+    const checkedNumber = (value: pulumi.Input<number>, check: (v: number) => void): pulumi.Output<number> => {
+        if (typeof value === "number") run(() => check(value));
+        return pulumi.output(value).apply((v) => run(() => (check(v), v)));
+    };
     run(() => validate.checkExclusive(args as unknown as Record<string, unknown>, "publicKey", ["keyType", "keyParameterName", "keyParameterKmsKeyId"]));
     const instanceId = checked(args.instanceId, validate.checkInstanceId);
     // Which of them a Windows target refuses is known only after the preflight has looked.
@@ -94,6 +104,7 @@ export function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resourc
             run(() => (validate.checkKeyParameterName(name ?? defaultParameter(id)), name ?? defaultParameter(id))),
         ),
         newKeyName: args.newKeyName === undefined ? undefined : checked(args.newKeyName, validate.checkKeyPairName),
+        helperReadyTimeout: args.helperReadyTimeout === undefined ? undefined : checkedNumber(args.helperReadyTimeout, validate.checkHelperReadyTimeout),
         linuxOnlyArguments: linuxOnly.filter((key) => args[key] !== undefined),
     };
 }

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { GeneratedSshKey } from "../dynamic-providers/generated-ssh-key";
+import { HelperReady } from "../dynamic-providers/helper-ready";
 import { StopTarget } from "../dynamic-providers/stop-target";
 import { OfflineReset } from "../dynamic-providers/offline-reset";
 import { ReleaseTarget } from "../dynamic-providers/release-target";
@@ -23,6 +24,7 @@ import { passwordInstructions } from "../lib/password-instructions";
 import { resetDigest } from "../lib/reset-digest";
 import { resetDocumentContent } from "../lib/linux-document";
 import { toolKeyComment } from "../lib/ssh-keys";
+import { helperEgress } from "../lib/subnet-reach";
 import { TargetContext } from "../lib/target-context";
 import { windowsDocumentContent } from "../lib/windows-document";
 import { EC2_TRUST_POLICY } from "../lib/helper-role";
@@ -69,7 +71,7 @@ export class ResetAccess extends pulumi.ComponentResource {
     constructor(name: string, args: ResetAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ec2-reset-access:index:ResetAccess", name, {}, opts);
         const child = { parent: this };
-        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, linuxOnlyArguments } = checkedArguments(args, this);
+        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, helperReadyTimeout, linuxOnlyArguments } = checkedArguments(args, this);
         // The region argument reaches every ordinary resource and invoke (pulumi-aws v7's
         // per-resource `region`); without it they use the aws provider's, and so do the steps.
         const region = args.region ?? aws.getRegionOutput({}, child).region;
@@ -117,6 +119,12 @@ export class ResetAccess extends pulumi.ComponentResource {
         const helperInstanceId = helper.instance.id;
         const digest = pulumi.all([instanceId, rotation, publicKey, users, ownKey ? "" : keyType, platform])
             .apply(([id, r, key, u, type, p]) => resetDigest({ instanceId: id, rotation: r, publicKey: key, users: u, keyType: type, platform: p }));
+        // The helper proven ready (Online in SSM, a probe answered) before the target is touched;
+        // again whenever the chain on the target runs again (the same digest).
+        const helperReady = new HelperReady(`${name}-helper-ready`, {
+            context: preflight.context, rotation, resetDigest: digest, helperInstanceId, helperReadyTimeout,
+            network: pulumi.output(subnetId ?? "temporary").apply((subnet) => ({ subnet })),
+        }, { parent: this, dependsOn: [helper.instance, helper.profile] });
         const { backup, reset, release } = this.stepsOnTarget(name, {
             context: preflight.context, rotation, resetDigest: digest, helperInstanceId, documentName: document.name, publicKey, users,
             revokeComment: pulumi.all([platform, rotation, instanceId]).apply(([p, r, id]) => revokeCommentFor(p, r, id)),
@@ -125,7 +133,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
             // that leaves it as it was, and after it each step repairs it before failing.
-            helperResources: [helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
+            helperResources: [helperReady, helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
         });
 
         const windowsOnly = <T>(value: pulumi.Output<T>) =>
@@ -242,7 +250,8 @@ export class ResetAccess extends pulumi.ComponentResource {
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-helper`, {
             vpcId,
             description: "ec2-reset-access helper: no inbound; outbound HTTPS to the SSM endpoints",
-            egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
+            // DNS too when the VPC's DHCP options name their own servers (the agent resolves the endpoints through them).
+            egress: preflight.helperNetwork.apply((n) => helperEgress(n?.dnsServers ?? [])),
             tags: { Name: `${name}-helper`, "ec2-reset-access:temporary": "true" },
             region: this.regionArgument,
         }, opts);
@@ -262,11 +271,12 @@ export class ResetAccess extends pulumi.ComponentResource {
             subnetId: network.subnetId,
             vpcSecurityGroupIds: [securityGroup.id],
             iamInstanceProfile: profile.name,
-            // No associatePublicIpAddress: the subnet decides (the temporary one maps public IPs
-            // on launch). The provider reads that attribute back from the primary interface, a
-            // stopped helper reads false, and it forces replacement
-            // (hashicorp/terraform-provider-aws#33775): after `pulumi refresh` the helper, and
-            // with it every later step, would be replaced. Left unset, there is nothing to diff.
+            // A public IP only when the subnet's route needs one (an internet gateway, no endpoints)
+            // and the subnet does not assign one itself; otherwise unset, the subnet decides (never
+            // forced to false). Unset is also what keeps a refresh from replacing the helper: the
+            // provider reads the attribute back from the primary interface, a stopped helper reads
+            // false (hashicorp/terraform-provider-aws#33775), so only that one case can show a diff.
+            associatePublicIpAddress: preflight.helperNetwork.apply((n) => (n?.publicIp ? true : undefined)),
             metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
             rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
             tags: { Name: `${name}-helper`, "ec2-reset-access:helper-for": preflight.context.apply((c) => c?.instanceId ?? "") },

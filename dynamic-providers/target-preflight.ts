@@ -10,6 +10,7 @@ import { keyParameterRefusal } from "../lib/key-parameter";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
 import { configureStackAws } from "../lib/stack-aws";
+import { evaluateReach } from "../lib/subnet-reach";
 import { Platform, TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { replaceOnChange } from "./replace-on-change";
@@ -67,6 +68,8 @@ interface PreflightOutputs extends PreflightInputs {
     /** The target's key pair, if it has one: GetPasswordData's password is encrypted for it. */
     targetKeyName: string;
     replacement: ReplacementPlacement;
+    /** What the helper's network needs: a public IP (only when its route needs one), DNS servers to reach. */
+    helperNetwork: HelperNetworkNeeds;
     warnings: string[];
 }
 
@@ -113,6 +116,12 @@ function sameInputs(olds: Record<string, unknown>, news: Record<string, unknown>
     return [...keys].every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
 }
 
+export interface HelperNetworkNeeds {
+    /** Ask for a public IP at launch: the route needs one and the subnet does not assign it. */
+    publicIp: boolean;
+    dnsServers: string[];
+}
+
 const provider: pulumi.dynamic.ResourceProvider = {
     configure: configureStackAws, // the stack's aws credentials and region (lib/stack-aws.ts)
     diff: (id, olds, news) => replaceOnChange(id, withoutPreviewed(olds), withoutPreviewed(news)),
@@ -156,6 +165,13 @@ const provider: pulumi.dynamic.ResourceProvider = {
                 instanceType: facts.instanceType!, subnetId: facts.subnetId ?? "", securityGroupIds: facts.securityGroupIds ?? [],
                 instanceProfileName: facts.instanceProfileName ?? "",
             },
+            // The temporary VPC: a public subnet with an internet gateway, and Amazon's DNS.
+            helperNetwork: facts.subnet?.reach
+                ? {
+                    publicIp: evaluateReach(facts.subnet.id, facts.subnet.reach).helperNeedsPublicIp && !facts.subnet.reach.mapsPublicIp,
+                    dnsServers: facts.subnet.reach.customDnsServers,
+                }
+                : { publicIp: false, dnsServers: [] }, // its public subnet assigns public IPs itself
             warnings: verdict.warnings,
         } satisfies PreflightOutputs;
         return { id: `${inputs.instanceId}-preflight`, outs: plainOutputs(outs) };
@@ -189,12 +205,13 @@ export class TargetPreflight extends pulumi.dynamic.Resource {
     declare readonly helperImageId: pulumi.Output<string>;
     declare readonly targetKeyName: pulumi.Output<string>;
     declare readonly replacement: pulumi.Output<ReplacementPlacement>;
+    declare readonly helperNetwork: pulumi.Output<HelperNetworkNeeds>;
     declare readonly warnings: pulumi.Output<string[]>;
 
     constructor(name: string, args: TargetPreflightArgs, opts?: pulumi.CustomResourceOptions) {
         const outputs = {
             context: undefined, platform: undefined, availabilityZone: undefined, chosenHelperInstanceType: undefined,
-            helperImageParameter: undefined, helperImageId: undefined, targetKeyName: undefined, replacement: undefined, warnings: undefined,
+            helperImageParameter: undefined, helperImageId: undefined, targetKeyName: undefined, replacement: undefined, helperNetwork: undefined, warnings: undefined,
         };
         super(provider, name, { ...args, ...outputs }, opts, "ec2-reset-access", "TargetPreflight");
     }

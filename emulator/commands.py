@@ -13,7 +13,11 @@ kills it too: Cancelled, 137.
 
 Command faults: POST /_emulator/command-faults {"documentName"?, "instanceId"?, "exitCode": 1,
 "stdout": "", "stderr": "", "times": 1, "seconds": 0} makes the next matching invocation(s) end
-with that output after `seconds` (real) InProgress, instead of running.
+with that output after `seconds` (real) InProgress, instead of running. A fault without
+documentName stands in for the account's own documents (the scripts under test): AWS's built-in
+documents (AWS-RunShellScript, AWS-RunPowerShellScript) are faulted only when named, so that a
+probe through them does not use up a fault meant for a script. stdout longer than 24,000
+characters is cut there, as GetCommandInvocation cuts it.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from . import disks
 from . import powershell_runner
 from . import registry
 from . import ssm_agents
-from .ssm_documents import Step
+from .ssm_documents import BUILT_IN, Step
 
 MAX_STDOUT_CHARS = 24_000  # GetCommandInvocation StandardOutputContent
 MAX_STDERR_CHARS = 8_000  # GetCommandInvocation StandardErrorContent
@@ -123,6 +127,8 @@ class CommandFault:
     def take(self, document_name: str, instance_id: str) -> bool:
         if self.used >= self.times or self.document_name not in (None, document_name):
             return False
+        if self.document_name is None and document_name in BUILT_IN:
+            return False  # a fault that names no document stands in for the account's own scripts
         if self.instance_id not in (None, instance_id):
             return False
         self.used += 1

@@ -391,8 +391,14 @@ def _progress(snapshot: Any) -> str:
 
 
 def _image_mappings(image: Any) -> list[dict[str, Any]]:
+    """A new image's mappings show no SnapshotId until `image.snapshotIds` has passed: AWS does
+    not document when CreateImage's snapshots start, so callers must poll for them."""
     mappings = getattr(image, "emulator_block_device_mappings", None)
-    return mappings if mappings is not None else _MOTO_IMAGE_MAPPINGS.fget(image)
+    if mappings is None:
+        return _MOTO_IMAGE_MAPPINGS.fget(image)
+    if time.monotonic() < getattr(image, "emulator_snapshot_ids_at", 0.0):
+        return [{**m, "Ebs": {k: v for k, v in m["Ebs"].items() if k != "SnapshotId"}} for m in mappings]
+    return mappings
 
 
 def _patch_moto() -> Any:
@@ -471,6 +477,7 @@ def _create_image(req: AwsRequest) -> AwsResponse:
             "SnapshotId": snapshot.id, "VolumeSize": volume.size, "DeleteOnTermination": bool(entry.delete_on_termination),
             "VolumeType": volume.volume_type, "Encrypted": bool(volume.encrypted)}})
     image.emulator_block_device_mappings = mappings
+    image.emulator_snapshot_ids_at = time.monotonic() + clock.real_seconds("image.snapshotIds")
     image.state = "pending"
     _pending_snapshots(snapshots, "image.create", lambda: setattr(image, "state", "available"))
     if str(req.get("NoReboot", "false")).lower() != "true" and instance.state == "running":

@@ -3,7 +3,13 @@
 POST /_emulator/faults {"operation": "AttachVolume", "service": "ec2" (optional),
   "kind": "error" | "throttle" | "delay", "code": "...", "message": "...",
   "nth": 1 (the Nth matching call from now; default 1), "times": 1 (how many calls in a row),
-  "seconds": 2.0 (kind "delay")}
+  "seconds": 2.0 (kind "delay"), "params": {"InstanceId.1": "i-..."} (optional: only calls with
+  these request parameters), "afterInjected": true (optional: counts only calls made after another
+  fault has answered: a fault during the repair that follows a first one)}
+"operation": "*" matches every call (of "service" when given): a throttling burst on any call.
+ThrottlingException / RequestLimitExceeded and InsufficientInstanceCapacity on StartInstances for
+the first N calls ({"operation": "StartInstances", "code": "InsufficientInstanceCapacity",
+"times": N}) leave moto's state unchanged, as AWS does: the call did nothing.
 DELETE /_emulator/faults removes them all. Command faults live in the SSM extension.
 """
 from __future__ import annotations
@@ -29,10 +35,16 @@ class Fault:
     nth: int
     times: int
     seconds: float
+    params: Optional[dict] = None
+    after_injected: bool = False
     seen: int = 0
 
     def matches(self, req: AwsRequest) -> bool:
-        return self.operation == req.action and self.service in (None, req.service)
+        if self.operation not in ("*", req.action) or self.service not in (None, req.service):
+            return False
+        if self.after_injected and not any(f is not self for f in _answered):
+            return False
+        return all(str(req.get(k)) == str(v) for k, v in (self.params or {}).items())
 
     def fires(self) -> bool:
         """Counts this call; True when it is one of the `times` calls from the Nth on."""
@@ -41,6 +53,7 @@ class Fault:
 
 
 _faults: list[Fault] = []
+_answered: list[Fault] = []  # faults that have answered a call, in order
 
 
 def delay_for(req: AwsRequest) -> float:
@@ -55,6 +68,7 @@ def injected_error(req: AwsRequest) -> Optional[AwsResponse]:
     for fault in _faults:
         if fault.kind == "delay" or not fault.matches(req) or not fault.fires():
             continue
+        _answered.append(fault)
         if fault.kind == "throttle":
             code = _THROTTLE_CODE.get(req.service, "ThrottlingException")
             return aws_error(req, code, "Rate exceeded (injected)")
@@ -71,7 +85,8 @@ def add_fault(spec: dict) -> tuple[int, object]:
                   code=spec.get("code", "InternalError"),
                   message=spec.get("message", "Injected fault"),
                   nth=int(spec.get("nth", 1)), times=int(spec.get("times", 1)),
-                  seconds=float(spec.get("seconds", 0)))
+                  seconds=float(spec.get("seconds", 0)), params=spec.get("params"),
+                  after_injected=bool(spec.get("afterInjected", False)))
     _faults.append(fault)
     return 200, {"faults": len(_faults)}
 
@@ -85,3 +100,4 @@ def clear_faults(_: dict) -> tuple[int, object]:
 @registry.on_reset
 def clear() -> None:
     _faults.clear()
+    _answered.clear()

@@ -4,7 +4,8 @@ An instance is a managed node when the role of its instance profile has the mana
 AmazonSSMManagedInstanceCore attached, or an inline policy that allows every action the agent
 needs to register and to take and answer Run Command (AGENT_ACTIONS, as iam/helper-policy.json
 grants them), looked up live in moto's EC2 and IAM models. Its agent
-registers, PingStatus Online, `clock.real_seconds("ssm.register")` after the instance is running;
+registers, PingStatus Online, `clock.real_seconds("ssm.register")` after the instance is running,
+when it can reach SSM from its network (ssm_reach.py);
 once registered it shows ConnectionLost while the instance is not running (pending, stopping,
 stopped, shutting-down) and Online again the same delay after it runs again. A terminated
 instance, or one without the policy, is not listed.
@@ -23,6 +24,7 @@ from typing import Any, Iterator, Optional
 
 from . import clock
 from . import registry
+from . import ssm_reach
 from .errors import aws_error
 from .request import AwsRequest, AwsResponse
 
@@ -135,6 +137,8 @@ def _observe(account: str, region: str, instance: Any, now: float) -> Registrati
         agent.first_seen_running = now
     if not has_core_policy(account, region, instance):
         return Registration(instance, None, None, agent.last_ping)
+    if not ssm_reach.can_reach_ssm(instance):  # the agent never gets through: never (re)registers
+        return Registration(instance, CONNECTION_LOST if agent.registered else None, None, agent.last_ping)
     since = _running_since(agent, instance)
     online_at = since + clock.real_seconds("ssm.register") if since is not None else None
     if online_at is not None and now >= online_at:

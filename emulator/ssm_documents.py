@@ -42,7 +42,16 @@ RUN_SHELL_SCRIPT = {
         "id": "0.aws:runShellScript", "runCommand": "{{ commands }}",
         "workingDirectory": "{{ workingDirectory }}", "timeoutSeconds": "{{ executionTimeout }}"}]}},
 }
-BUILT_IN = {"AWS-RunShellScript": RUN_SHELL_SCRIPT}
+# AWS-RunPowerShellScript as AWS publishes it: the same parameters, the aws:runPowerShellScript
+# plugin. The emulator cannot run PowerShell: its invocations fail unless a command fault names it.
+RUN_POWERSHELL_SCRIPT = {
+    **RUN_SHELL_SCRIPT,
+    "description": "Run a PowerShell script or specify the paths to scripts to run.",
+    "runtimeConfig": {"aws:runPowerShellScript": {"properties": [{
+        "id": "0.aws:runPowerShellScript", "runCommand": "{{ commands }}",
+        "workingDirectory": "{{ workingDirectory }}", "timeoutSeconds": "{{ executionTimeout }}"}]}},
+}
+BUILT_IN = {"AWS-RunShellScript": RUN_SHELL_SCRIPT, "AWS-RunPowerShellScript": RUN_POWERSHELL_SCRIPT}
 
 
 class DocumentError(Exception):

@@ -19,6 +19,7 @@ export function argsFromConfig(config: pulumi.Config): ResetAccessArgs {
         deleteKeyParameterOnDestroy: config.getBoolean("deleteKeyParameterOnDestroy"),
         region: config.get("region"),
         assumeRoleArn: config.get("assumeRoleArn"),
+        helperReadyTimeout: config.getNumber("helperReadyTimeout"),
         allowInstanceStoreLoss: config.getBoolean("allowInstanceStoreLoss"),
         allowAutoScaling: config.getBoolean("allowAutoScaling"),
     };

@@ -8,13 +8,16 @@ import {
     StartInstancesCommand,
     StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { NotFound } from "./aws-errors";
+import * as pulumi from "@pulumi/pulumi";
+import { awsErrorCode, NotFound } from "./aws-errors";
 import { isWaitTimeout, waitFor } from "./waits";
 
 /** How long a graceful stop may take before it is forced (the runbook: stop, stop, force). */
 const GRACEFUL_STOP_SECONDS = 600;
 const FORCED_STOP_SECONDS = 600;
 const START_SECONDS = 900;
+/** How long the target's start is retried while EC2 has no capacity for it. */
+export const CAPACITY_RETRY_SECONDS = 1800;
 
 export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance> {
     const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
@@ -31,7 +34,8 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
 export async function stopInstance(ec2: EC2Client, instanceId: string): Promise<void> {
     const state = await instanceState(ec2, instanceId);
     if (state === "stopped") return;
-    if (state !== "stopping") await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    // Never a hibernation: the instance must boot from the changed root volume, not resume its memory.
+    if (state !== "stopping") await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], Hibernate: false }));
     try {
         await waitForState(ec2, instanceId, "stopped", GRACEFUL_STOP_SECONDS);
     } catch (err) {
@@ -48,6 +52,38 @@ export async function startInstance(ec2: EC2Client, instanceId: string): Promise
     if (state === "stopping") state = await waitForState(ec2, instanceId, "stopped", FORCED_STOP_SECONDS);
     if (state !== "pending") await ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
     await waitForState(ec2, instanceId, "running", START_SECONDS);
+}
+
+/**
+ * The target's start, retried with backoff while EC2 answers InsufficientInstanceCapacity (EC2
+ * docs, troubleshooting launches: capacity after a stop is not guaranteed). Past the deadline
+ * the error (name "InsufficientCapacityOnRestart") says what state the instance is in and what to try.
+ */
+export async function startTargetInstance(ec2: EC2Client, instanceId: string, rootVolume: string): Promise<void> {
+    let attempts = 0;
+    try {
+        await waitFor({ what: `capacity to start ${instanceId}`, deadlineSeconds: CAPACITY_RETRY_SECONDS, intervalSeconds: 15, maxIntervalSeconds: 120, reportEverySeconds: 120 }, async () => {
+            try {
+                await startInstance(ec2, instanceId);
+                return true;
+            } catch (err) {
+                if (awsErrorCode(err) !== "InsufficientInstanceCapacity") throw err;
+                attempts += 1;
+                pulumi.log.info(`no capacity to start ${instanceId} (InsufficientInstanceCapacity, attempt ${attempts}); retrying with backoff for up to ${CAPACITY_RETRY_SECONDS} s`);
+                return undefined;
+            }
+        });
+    } catch (err) {
+        if (!isWaitTimeout(err)) throw err;
+        const out = new Error(
+            `${instanceId} could not be started: EC2 had no capacity for it (InsufficientInstanceCapacity, ${attempts} attempts over ${CAPACITY_RETRY_SECONDS} s). ` +
+            `Its root volume ${rootVolume} is back and the instance is stopped and whole. Try another instance type ` +
+            `(aws ec2 modify-instance-attribute --instance-id ${instanceId} --instance-type <type>), a capacity reservation, or later ` +
+            `(aws ec2 start-instances --instance-ids ${instanceId}); \`pulumi destroy\` or a new \`pulumi up\` also starts it again.`,
+        );
+        out.name = "InsufficientCapacityOnRestart";
+        throw out;
+    }
 }
 
 /** Asks for a stop and does not wait (the helper, once it is no longer needed). */

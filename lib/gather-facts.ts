@@ -7,6 +7,7 @@ import {
     DescribeInstanceTypeOfferingsCommand,
     DescribeInstanceTypesCommand,
     DescribeKeyPairsCommand,
+    DescribePlacementGroupsCommand,
     DescribeSpotInstanceRequestsCommand,
     DescribeSubnetsCommand,
     EC2Client,
@@ -19,6 +20,7 @@ import { awsErrorCode, isNotFound } from "./aws-errors";
 import { describeInstance } from "./ec2-instance";
 import { describeVolume } from "./ec2-volume";
 import { windowsVersionIn } from "./helper-image";
+import { gatherSubnetReach } from "./subnet-reach";
 import { helperTypeCandidates, TargetFacts } from "./target-facts";
 import type { Platform } from "./target-context";
 
@@ -53,6 +55,9 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         ...base,
         found: true,
         state: instance.State?.Name,
+        stateReasonCode: instance.StateReason?.Code,
+        hibernationConfigured: instance.HibernationOptions?.Configured ?? false,
+        placement: await placementOf(ec2, instance),
         platform,
         windowsVersion: platform === "windows" ? await windowsVersionOf(clients, instance) : undefined,
         keyName: instance.KeyName,
@@ -77,10 +82,19 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         publicIp: instance.PublicIpAddress,
         hasElasticIp: instance.PublicIpAddress ? await hasElasticIp(ec2, request.instanceId) : false,
         autoScaling: await autoScalingMembership(clients, request.instanceId),
-        subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId) : undefined,
+        subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId, request.region) : undefined,
         offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az, helperTypeCandidates(platform)) : undefined,
         newKeyPair: request.newKeyName ? { name: request.newKeyName, found: await keyPairExists(ec2, request.newKeyName) } : undefined,
     };
+}
+
+/** Its tenancy, dedicated host and placement group (with the group's strategy). */
+async function placementOf(ec2: EC2Client, instance: Instance): Promise<TargetFacts["placement"]> {
+    const p = instance.Placement ?? {};
+    const groupStrategy = p.GroupName
+        ? (await ec2.send(new DescribePlacementGroupsCommand({ GroupNames: [p.GroupName] })).catch(() => undefined))?.PlacementGroups?.[0]?.Strategy
+        : undefined;
+    return { tenancy: p.Tenancy, hostId: p.HostId, groupName: p.GroupName || undefined, groupStrategy };
 }
 
 /** From its AMI's name or description, else from what its SSM agent reported (if it ever ran). */
@@ -142,11 +156,14 @@ async function autoScalingMembership(clients: Clients, instanceId: string): Prom
     };
 }
 
-async function subnetFacts(ec2: EC2Client, subnetId: string): Promise<TargetFacts["subnet"]> {
+async function subnetFacts(ec2: EC2Client, subnetId: string, region: string): Promise<TargetFacts["subnet"]> {
     try {
         const out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
         const subnet = out.Subnets?.[0];
-        return { id: subnetId, found: !!subnet, availabilityZone: subnet?.AvailabilityZone };
+        const reach = subnet?.VpcId
+            ? await gatherSubnetReach(ec2, { id: subnetId, vpcId: subnet.VpcId, mapsPublicIp: subnet.MapPublicIpOnLaunch ?? false }, region)
+            : undefined;
+        return { id: subnetId, found: !!subnet, availabilityZone: subnet?.AvailabilityZone, reach };
     } catch (err) {
         if (awsErrorCode(err) === "InvalidSubnetID.NotFound") return { id: subnetId, found: false };
         throw err;

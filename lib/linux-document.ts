@@ -47,6 +47,30 @@ const LOCATE_DEVICE = [
     'if [ -z "$device" ]; then echo "volume $volume is not visible on this helper (looked in $by_id and $devices)" >&2; exit 3; fi',
 ];
 
+/** What SSM returns of a command's stdout (GetCommandInvocation): the first 24,000 characters. */
+export const SSM_STDOUT_LIMIT = 24_000;
+/** The log's share of that output, after the verdict line. */
+export const LOG_TAIL_BYTES = 8_000;
+
+/**
+ * Runs `command` with its stdout in a file, then prints its final JSON line (the verdict) first
+ * and a bounded tail of its log after it: GetCommandInvocation keeps only the first 24,000
+ * characters of stdout, so with many users a verdict printed last would be cut off. stderr
+ * passes through; the exit code is the command's.
+ */
+export function verdictFirst(command: string): string[] {
+    return [
+        'out="$workdir/stdout"; code=0',
+        `${command} > "$out" || code=$?`,
+        'verdict=$(grep -E \'^[[:space:]]*\\{\' "$out" | tail -n 1 || true)',
+        'if [ -n "$verdict" ]; then printf \'%s\\n\' "$verdict"; fi',
+        'size=$(wc -c < "$out")',
+        `if [ "$size" -gt ${LOG_TAIL_BYTES} ]; then echo "[log: the first $((size - ${LOG_TAIL_BYTES})) of $size bytes cut; the verdict is the first line]"; fi`,
+        `tail -c ${LOG_TAIL_BYTES} "$out"`,
+        'exit "$code"',
+    ];
+}
+
 /** The document's content (JSON); the program travels packed (lib/command-document.ts). */
 export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
     const runCommand = [
@@ -60,9 +84,11 @@ export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
         // A rotation removes the keys this tool installed before for the instance (their comment);
         // the flag goes only with a value, so a first reset runs the program as before.
         'revoke=(); if [ -n "{{ revokeComment }}" ]; then revoke=(--revoke-comment "{{ revokeComment }}"); fi',
-        `timeout -s TERM -k ${KILL_GRACE_SECONDS} ${PROGRAM_DEADLINE_SECONDS + TERM_MARGIN_SECONDS} ` +
-            `python3 -E -s "$workdir/reset-ssh-key.pyz" --deadline ${PROGRAM_DEADLINE_SECONDS} ` +
-            '--device "$device" --public-key "{{ publicKey }}" --users "{{ users }}" ${revoke[@]+"${revoke[@]}"}',
+        ...verdictFirst(
+            `timeout -s TERM -k ${KILL_GRACE_SECONDS} ${PROGRAM_DEADLINE_SECONDS + TERM_MARGIN_SECONDS} ` +
+                `python3 -E -s "$workdir/reset-ssh-key.pyz" --deadline ${PROGRAM_DEADLINE_SECONDS} ` +
+                '--device "$device" --public-key "{{ publicKey }}" --users "{{ users }}" ${revoke[@]+"${revoke[@]}"}',
+        ),
     ];
     return documentJson({
         schemaVersion: "2.2",

@@ -3,6 +3,7 @@
  * and the fix, and nothing has been touched when a refusal is raised.
  */
 import { chooseHelperImage } from "./helper-image";
+import { evaluateReach } from "./subnet-reach";
 import { helperTypeCandidates, PreflightOptions, PreflightVerdict, TargetFacts } from "./target-facts";
 
 type Rule = (f: TargetFacts, o: PreflightOptions) => string | undefined;
@@ -14,6 +15,9 @@ const refusalRules: Rule[] = [
     (f) =>
         f.state === "running" || f.state === "stopped" ? undefined
             : `instanceId: ${f.instanceId} is ${f.state}; run again once it is running or stopped.`,
+    (f) =>
+        f.state !== "stopped" || f.stateReasonCode !== "Client.UserInitiatedHibernate" ? undefined
+            : `instanceId: ${f.instanceId} is stopped by hibernation: on its next start it would resume its memory image on top of a root volume changed offline. Start it (aws ec2 start-instances --instance-ids ${f.instanceId}), then stop it normally, without --hibernate (aws ec2 stop-instances --instance-ids ${f.instanceId}), and run again.`,
     ...platformArgumentRules(),
     (f) =>
         f.rootDeviceType === "ebs" && f.rootVolumeId ? undefined
@@ -37,6 +41,7 @@ const refusalRules: Rule[] = [
         return f.subnet.availabilityZone === f.availabilityZone ? undefined
             : `subnetId: subnet ${f.subnet.id} is in ${f.subnet.availabilityZone} but ${f.instanceId} is in ${f.availabilityZone}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
     },
+    (f) => (f.subnet?.reach ? evaluateReach(f.subnet.id, f.subnet.reach).refusal : undefined),
     (f, o) =>
         o.helperInstanceType || f.offeredHelperTypes === undefined || f.offeredHelperTypes.length ? undefined
             : `helperInstanceType: none of ${helperTypeCandidates(f.platform).join(", ")} is offered in ${f.availabilityZone}; set helperInstanceType to a small x86_64 type offered there.`,
@@ -73,6 +78,12 @@ function autoScalingRefusal(f: TargetFacts, o: PreflightOptions): string | undef
 
 const warningRules: Array<(f: TargetFacts, o: PreflightOptions) => string | undefined> = [
     (f) =>
+        f.hibernationConfigured && f.state === "running"
+            ? `${f.instanceId}: it is enabled for hibernation; it is stopped without hibernating (what is in its memory is lost, as in a shutdown), so that it boots from the changed root volume.`
+            : undefined,
+    capacityWarning,
+    (f) => (f.subnet?.reach ? evaluateReach(f.subnet.id, f.subnet.reach).warning : undefined),
+    (f) =>
         f.publicIp && !f.hasElasticIp
             ? `${f.instanceId}: its public IP ${f.publicIp} will change when it stops (no Elastic IP is associated).`
             : undefined,
@@ -90,6 +101,15 @@ const warningRules: Array<(f: TargetFacts, o: PreflightOptions) => string | unde
         return `${f.instanceId}: neither its AMI nor SSM names its Windows Server version; the helper runs Windows Server ${helper}. If the target runs ${helper} too, their disks may share a signature: the script then stops before changing anything, and the target is repaired.`;
     },
 ];
+
+/** Placements where a restart after the stop is likely to find no capacity (InsufficientInstanceCapacity). */
+function capacityWarning(f: TargetFacts): string | undefined {
+    const p = f.placement;
+    const where = p?.hostId || p?.tenancy === "host" ? `on dedicated host ${p.hostId ?? "(host tenancy)"}`
+        : p?.groupStrategy === "cluster" ? `in cluster placement group ${p.groupName}` : undefined;
+    if (!where) return undefined;
+    return `${f.instanceId}: it runs ${where}, where a restart after the stop may find no capacity (InsufficientInstanceCapacity); the reset retries the start for a while, and if it still fails the instance stays stopped and whole (try another instance type, a capacity reservation, or later).`;
+}
 
 export function evaluateTarget(facts: TargetFacts, options: PreflightOptions): PreflightVerdict {
     // Once the instance is missing, the other rules have nothing to say.

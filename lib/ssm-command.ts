@@ -15,13 +15,16 @@ const DELIVERY_SECONDS = 600;
 const TERMINAL = ["Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated", "DeliveryTimedOut", "ExecutionTimedOut"];
 
 /** Waits until the helper's SSM agent is registered and Online. */
-export async function waitUntilManaged(ssm: SSMClient, instanceId: string): Promise<void> {
-    await waitFor({ what: `helper ${instanceId} to register with SSM (PingStatus Online)`, deadlineSeconds: REGISTRATION_SECONDS, maxIntervalSeconds: 5 }, async () => {
-        const out = await ssm.send(
-            new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
-        );
-        return out.InstanceInformationList?.[0]?.PingStatus === "Online" ? true : undefined;
+export async function waitUntilManaged(ssm: SSMClient, instanceId: string, deadlineSeconds = REGISTRATION_SECONDS): Promise<void> {
+    await waitFor({ what: `helper ${instanceId} to register with SSM (PingStatus Online)`, deadlineSeconds, maxIntervalSeconds: 2 }, async () => {
+        return (await managedStatus(ssm, instanceId)) === "Online" ? true : undefined;
     });
+}
+
+/** The agent's PingStatus, or undefined while SSM does not list the instance. */
+export async function managedStatus(ssm: SSMClient, instanceId: string): Promise<string | undefined> {
+    const out = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }));
+    return out.InstanceInformationList?.[0]?.PingStatus;
 }
 
 /** The final JSON line of either script: the Linux one reports users, the Windows one an agent. */

@@ -1,4 +1,5 @@
 import type { Platform } from "./target-context";
+import type { SubnetReach } from "./subnet-reach";
 
 /** What the preflight learns about the target: plain data, so the rules over it stay pure. */
 export interface TargetFacts {
@@ -6,6 +7,12 @@ export interface TargetFacts {
     region: string;
     found: boolean;
     state?: string;
+    /** StateReason.Code: `Client.UserInitiatedHibernate` for an instance stopped by hibernation. */
+    stateReasonCode?: string;
+    /** Launched with HibernationOptions.Configured. */
+    hibernationConfigured?: boolean;
+    /** Where it runs, for the capacity risk of its restart. */
+    placement?: { tenancy?: string; hostId?: string; groupName?: string; groupStrategy?: string };
     platform?: Platform;
     /** Windows: the Server version (year) its AMI or its SSM agent names, when one does. */
     windowsVersion?: string;
@@ -33,7 +40,7 @@ export interface TargetFacts {
     hasElasticIp?: boolean;
     autoScaling?: { group: string; lifecycleState: string; suspendedProcesses: string[] };
     /** Only when the operator gave a subnetId. */
-    subnet?: { id: string; availabilityZone?: string; found: boolean };
+    subnet?: { id: string; availabilityZone?: string; found: boolean; reach?: SubnetReach };
     /** Helper types offered in the target's AZ, among the candidates asked for. */
     offeredHelperTypes?: string[];
     /** Only when the operator gave newKeyName: whether that key pair exists in the region. */

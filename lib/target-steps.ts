@@ -7,6 +7,7 @@ import { Clients } from "./aws-clients";
 import { describeInstance, setTag, startInstance, stopInstance, tagValue, requestStop } from "./ec2-instance";
 import { attachmentOf, attachVolume, describeVolume, detachVolume } from "./ec2-volume";
 import { repairTarget } from "./repair";
+import { waitFor } from "./waits";
 import { helperDeviceFor, IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
 /** Journal first (so any later failure or kill is repaired), then stop. */
@@ -16,9 +17,14 @@ export async function stopTarget({ ec2 }: Clients, ctx: TargetContext): Promise<
     await stopInstance(ec2, ctx.instanceId);
 }
 
+/** How long the backup's snapshots may take to start (every mapping with its SnapshotId). */
+const SNAPSHOTS_START_SECONDS = 600;
+
 /**
- * Starts an AMI of the stopped target and returns its id without waiting: the snapshot is
- * point-in-time at this call, so the volume can move while it completes.
+ * Starts an AMI of the stopped target and returns its id once every block device mapping has
+ * its SnapshotId, without waiting for the snapshots to complete: a snapshot is point-in-time at
+ * its creation, so the volume can move while it completes. AWS does not document when
+ * CreateImage's snapshots start relative to the call's return: hence the wait.
  */
 export async function startBackup({ ec2 }: Clients, ctx: TargetContext): Promise<{ imageId: string; imageName: string }> {
     // The runbook's label, `AWSSupport-EC2Rescue:<id>`, goes in the Name tag: CreateImage's name
@@ -41,7 +47,18 @@ export async function startBackup({ ec2 }: Clients, ctx: TargetContext): Promise
         }),
     );
     if (!out.ImageId) throw new Error("CreateImage returned no ImageId");
+    await waitUntilSnapshotsStarted(ec2, out.ImageId);
     return { imageId: out.ImageId, imageName };
+}
+
+/** Polls DescribeImages until every EBS mapping of the image has its SnapshotId. */
+export async function waitUntilSnapshotsStarted(ec2: EC2Client, imageId: string): Promise<void> {
+    await waitFor({ what: `the snapshots of backup ${imageId} to start`, deadlineSeconds: SNAPSHOTS_START_SECONDS }, async () => {
+        const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
+        if (image?.State === "failed") throw new Error(`backup image ${imageId} failed: ${image.StateReason?.Message ?? "no reason given"}`);
+        const ebs = (image?.BlockDeviceMappings ?? []).filter((m) => m.Ebs);
+        return ebs.length > 0 && ebs.every((m) => m.Ebs?.SnapshotId) ? true : undefined;
+    });
 }
 
 /** The runbook's name, made unique with a timestamp when an earlier reset used it. */

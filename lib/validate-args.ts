@@ -28,6 +28,13 @@ export function checkSubnetId(value: string): void {
     }
 }
 
+/** helperReadyTimeout: whole seconds, from a minute (a helper cannot register sooner) to an hour. */
+export function checkHelperReadyTimeout(value: number): void {
+    if (!Number.isInteger(value) || value < 60 || value > 3600) {
+        throw new ArgumentError(`helperReadyTimeout: ${value} is not a number of seconds from 60 to 3600; omit it for the default (600 for a Linux helper, 1200 for a Windows one).`);
+    }
+}
+
 export function checkKeyType(value: string): void {
     if (value !== "ed25519" && value !== "rsa") {
         throw new ArgumentError(`keyType: "${value}" is not supported; use "ed25519" (default) or "rsa".`);

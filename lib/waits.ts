@@ -6,11 +6,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sleep } from "./sleep";
 
+/**
+ * The longest poll interval by default: a wait on the target's critical path overshoots its
+ * transition by up to this much, so it is short (2 s of DescribeInstances is far inside EC2's
+ * request rate limits) to keep the downtime near its floor.
+ */
+const MAX_POLL_SECONDS = 2;
+
 export interface WaitOptions {
     /** What is awaited, for progress lines and the timeout error: "i-0abc to stop". */
     what: string;
     deadlineSeconds: number;
-    /** First poll interval; doubles up to maxIntervalSeconds. */
+    /** First poll interval; doubles up to maxIntervalSeconds (default MAX_POLL_SECONDS). */
     intervalSeconds?: number;
     maxIntervalSeconds?: number;
     /**
@@ -24,10 +31,15 @@ export interface WaitOptions {
 
 /** A wait passed its deadline (told apart by name: a serialized provider has its own copy of the class). */
 export class WaitTimeout extends Error {
-    override readonly name = "WaitTimeout";
+    override name = "WaitTimeout";
 
     constructor(readonly what: string, readonly seconds: number) {
         super(`timed out after ${seconds} s waiting for ${what}`);
+        // Set again in the body: in a dynamic provider's serialized copy of this class, the
+        // Error constructor's message and the field initializer are lost (seen: the error
+        // reached the engine as { what, seconds }, with no message and the name "Error").
+        this.name = "WaitTimeout";
+        this.message = `timed out after ${seconds} s waiting for ${what}`;
     }
 }
 
@@ -58,7 +70,7 @@ export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | u
             nextReport = now + reportEvery;
         }
         await sleep(Math.min(interval, deadline - now));
-        interval = Math.min(interval * 2, (options.maxIntervalSeconds ?? 5) * 1000 * scale);
+        interval = Math.min(interval * 2, (options.maxIntervalSeconds ?? MAX_POLL_SECONDS) * 1000 * scale);
     }
 }
 

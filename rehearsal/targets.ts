@@ -34,6 +34,8 @@ export interface TargetOptions {
     instanceType?: string;
     availabilityZone?: string;
     disableApiStop?: boolean;
+    /** Launched enabled for hibernation (HibernationOptions.Configured). */
+    hibernation?: boolean;
     tags?: Record<string, string>;
 }
 
@@ -47,6 +49,7 @@ export async function createTarget(ec2: EC2Client, options: TargetOptions = {}):
             MaxCount: 1,
             Placement: { AvailabilityZone: options.availabilityZone ?? AZ },
             DisableApiStop: options.disableApiStop,
+            HibernationOptions: options.hibernation ? { Configured: true } : undefined,
             BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 8, DeleteOnTermination: true } }],
             TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries(options.tags ?? { Name: "target" }).map(([Key, Value]) => ({ Key, Value })) }],
         }),

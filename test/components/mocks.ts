@@ -27,7 +27,7 @@ export const HELPER_IMAGES = { linux: "ami-0al2023", windows: "ami-0windows2022"
 type Platform = "linux" | "windows";
 
 /** What each step's provider returns, for a Linux or a Windows target (Windows Server 2019, key pair "ops"). */
-function stepOutputs(platform: Platform): Record<string, (inputs: Record<string, any>) => Record<string, any>> {
+function stepOutputs(platform: Platform, helperNetwork?: { publicIp: boolean; dnsServers: string[] }): Record<string, (inputs: Record<string, any>) => Record<string, any>> {
     const windows = platform === "windows";
     return {
         TargetPreflight: (inputs) => ({
@@ -38,6 +38,8 @@ function stepOutputs(platform: Platform): Record<string, (inputs: Record<string,
                 ? "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base"
                 : "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
             helperImageId: HELPER_IMAGES[platform],
+            // A given subnet behind a NAT gateway, with Amazon's DNS, unless the test says otherwise.
+            helperNetwork: helperNetwork ?? { publicIp: false, dnsServers: [] },
             targetKeyName: "ops",
             replacement: { instanceType: "m5.large", subnetId: "subnet-0target", securityGroupIds: ["sg-0target"], instanceProfileName: "web-role" },
             warnings: ["i-0123456789abcdef0: its public IP 3.3.3.3 will change when it stops (no Elastic IP is associated)."],
@@ -56,14 +58,15 @@ function stepOutputs(platform: Platform): Record<string, (inputs: Record<string,
             : { usersUpdated: ["ec2-user"], userResults: [], scriptWarnings: ["ec2-user: home is writable by others"], filesystem: "xfs", windowsAgent: "", windowsVolume: "", windowsChanges: [] }),
         ReleaseTarget: () => ({ targetState: "running", passwordEnabledImageId: windows ? "ami-0passwordenabled" : "" }),
         HoldTarget: () => ({ stopped: true }),
+        HelperReady: () => ({ waitedSeconds: 45 }),
     };
 }
 
 /** The invokes of the last installMocks run: token and inputs. */
 export const invokes: { token: string; inputs: Record<string, unknown> }[] = [];
 
-export function installMocks(options: { subnetAz?: string; platform?: Platform } = {}): Recorded[] {
-    const outputsOf = stepOutputs(options.platform ?? "linux");
+export function installMocks(options: { subnetAz?: string; platform?: Platform; helperNetwork?: { publicIp: boolean; dnsServers: string[] } } = {}): Recorded[] {
+    const outputsOf = stepOutputs(options.platform ?? "linux", options.helperNetwork);
     const recorded: Recorded[] = [];
     invokes.length = 0;
     pulumi.runtime.setMocks(

@@ -2,6 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { installMocks, invokes, promiseOf, SAMPLE_PUBLIC_KEY, TARGET } from "./mocks";
 import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
@@ -26,6 +27,7 @@ describe("ResetAccess under mocks", () => {
             "aws:ssm/document:Document::reset-reset-document",
             "ec2-reset-access:index:ResetAccess::reset",
             `${STEP("GeneratedSshKey")}::reset-key`,
+            `${STEP("HelperReady")}::reset-helper-ready`,
             `${STEP("HoldTarget")}::reset-stop`,
             `${STEP("ReleaseTarget")}::reset-release`,
             `${STEP("RootVolumeToHelper")}::reset-move-root`,
@@ -36,6 +38,20 @@ describe("ResetAccess under mocks", () => {
         for (const r of recorded.filter((r) => r.type !== "ec2-reset-access:index:ResetAccess")) {
             assert.equal(parents.get(r.name), component, `${r.name} is not a child of the component`);
         }
+    });
+
+    it("proves the helper ready before the first step on the target, with the default timeout and the network", async () => {
+        const { recorded, resourceOptions } = await build();
+        const ready = byName(recorded, "reset-helper-ready").inputs;
+        assert.equal(ready.helperInstanceId, "reset-helper-id");
+        assert.equal(ready.helperReadyTimeout, undefined, "the provider picks the platform's default");
+        assert.deepEqual(ready.network, { subnet: "temporary" });
+        const stopAfter = resourceOptions.get("reset-stop")!.dependsOn as pulumi.Resource[];
+        const names = await Promise.all(stopAfter.map((r) => promiseOf(r.urn)));
+        assert.ok(names.some((urn) => urn.endsWith("::reset-helper-ready")), `the stop waits on ${names.join(", ")}`);
+        const given = await build({ helperReadyTimeout: 900, subnetId: "subnet-0aaaabbbbccccdddd" });
+        assert.equal(byName(given.recorded, "reset-helper-ready").inputs.helperReadyTimeout, 900);
+        assert.deepEqual(byName(given.recorded, "reset-helper-ready").inputs.network, { subnet: "subnet-0aaaabbbbccccdddd" });
     });
 
     it("pins the temporary subnet to the target's AZ, with a CIDR of that AZ, public IPs on launch and a route to the internet gateway", async () => {
@@ -120,6 +136,19 @@ describe("ResetAccess under mocks", () => {
         assert.equal(byName(recorded, "reset-preflight").inputs.subnetId, "subnet-0aaaabbbbccccdddd");
     });
 
+    it("gives the helper a public IP when its subnet's route needs one, and DNS egress to the VPC's own servers", async () => {
+        const { recorded } = await build({ subnetId: "subnet-0aaaabbbbccccdddd" }, { helperNetwork: { publicIp: true, dnsServers: ["10.1.0.2", "10.1.0.3"] } });
+        assert.equal(byName(recorded, "reset-helper", "aws:ec2/instance:Instance").inputs.associatePublicIpAddress, true);
+        const egress = recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs.egress;
+        assert.deepEqual(egress.map((e: { protocol: string; fromPort: number; cidrBlocks: string[] }) => [e.protocol, e.fromPort, e.cidrBlocks]), [
+            ["tcp", 443, ["0.0.0.0/0"]],
+            ["udp", 53, ["10.1.0.2/32", "10.1.0.3/32"]],
+            ["tcp", 53, ["10.1.0.2/32", "10.1.0.3/32"]],
+        ]);
+        const plain = (await build()).recorded.find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.inputs.egress;
+        assert.deepEqual(plain.map((e: { protocol: string; fromPort: number }) => [e.protocol, e.fromPort]), [["tcp", 443]], "Amazon's DNS: HTTPS only");
+    });
+
     it("passes the document only parameters it declares, with patterns, and never a private key", async () => {
         const { recorded } = await build();
         const content = JSON.parse(byName(recorded, "reset-reset-document").inputs.content);
@@ -176,6 +205,8 @@ describe("ResetAccess under mocks", () => {
                 'subnetId: "my-subnet" is not a subnet id; expected subnet- followed by hex digits, or omit it for a temporary VPC.'],
             ["publicKey with keyType", { publicKey: SAMPLE_PUBLIC_KEY, keyType: "rsa" },
                 "Only one of [publicKey] and [keyType] can be specified: publicKey installs your key, the others configure a generated one."],
+            ["a helperReadyTimeout under a minute", { helperReadyTimeout: 30 },
+                "helperReadyTimeout: 30 is not a number of seconds from 60 to 3600; omit it for the default (600 for a Linux helper, 1200 for a Windows one)."],
             ["a bad assumeRoleArn", { assumeRoleArn: "admin" },
                 'assumeRoleArn: "admin" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).'],
         ];

@@ -11,7 +11,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    AllocateAddressCommand,
+    AssociateDhcpOptionsCommand,
+    AttachInternetGatewayCommand,
+    CreateInternetGatewayCommand,
+    CreateDhcpOptionsCommand,
     CreateImageCommand,
+    CreateNatGatewayCommand,
+    CreateRouteCommand,
+    DescribeRouteTablesCommand,
     CreateKeyPairCommand,
     CreateSubnetCommand,
     CreateVpcCommand,
@@ -85,8 +93,40 @@ describe("preflight and generated key (host-loaded providers)", () => {
                 "refused before touching anything:",
                 `- instanceId: ${id} has stop protection on; turn it off (aws ec2 modify-instance-attribute --instance-id ${id} --no-disable-api-stop), then run again.`,
                 `- subnetId: subnet ${subnetId} is in us-east-1b but ${id} is in ${AZ}; give a subnet in ${AZ}, or omit subnetId for a temporary VPC.`,
+                `- subnetId: a helper in subnet ${subnetId} could not reach SSM: its route table has no 0.0.0.0/0 route to an internet gateway or a NAT gateway, and ${vpc.Vpc!.VpcId} has no interface endpoint with private DNS for ssm, ssmmessages, ec2messages. ` +
+                    "Add a NAT gateway route, or the interface endpoints (com.amazonaws.<region>.ssm, .ssmmessages, .ec2messages, private DNS on), or give a public subnet, or omit subnetId for a temporary VPC.",
             ].join("\n"),
         });
+    });
+
+    it("reads the subnet's reach: refuses one without a route to SSM; a public IP asked for only where the route needs one and the subnet assigns none; the VPC's DNS", async () => {
+        const target = await createTarget(ec2);
+        const id = target.InstanceId!;
+        const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.9.0.0/16" }));
+        const vpcId = vpc.Vpc!.VpcId!;
+        const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.9.1.0/24", AvailabilityZone: AZ }))).Subnet!.SubnetId!;
+        await assert.rejects(preflight.create!(inputs(id, { subnetId })), /could not reach SSM/);
+
+        const { AllocationId } = await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }));
+        const nat = await ec2.send(new CreateNatGatewayCommand({ SubnetId: subnetId, AllocationId }));
+        const table = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }))).RouteTables![0];
+        await ec2.send(new CreateRouteCommand({ RouteTableId: table.RouteTableId, DestinationCidrBlock: "0.0.0.0/0", NatGatewayId: nat.NatGateway!.NatGatewayId }));
+        const { DhcpOptions } = await ec2.send(new CreateDhcpOptionsCommand({ DhcpConfigurations: [{ Key: "domain-name-servers", Values: ["10.9.0.2", "AmazonProvidedDNS"] }] }));
+        await ec2.send(new AssociateDhcpOptionsCommand({ DhcpOptionsId: DhcpOptions!.DhcpOptionsId, VpcId: vpcId }));
+        assert.deepEqual((await preflight.create!(inputs(id, { subnetId }))).outs.helperNetwork, { publicIp: false, dnsServers: ["10.9.0.2"] });
+
+        assert.deepEqual((await preflight.create!(inputs(id, { subnetId: target.SubnetId }))).outs.helperNetwork, { publicIp: false, dnsServers: [] },
+            "the default subnet routes to its internet gateway and assigns public IPs itself");
+        assert.deepEqual((await preflight.create!(inputs(id))).outs.helperNetwork, { publicIp: false, dnsServers: [] }, "the temporary VPC's subnet assigns them too");
+
+        const igwVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.8.0.0/16" }))).Vpc!.VpcId!;
+        const igwSubnet = (await ec2.send(new CreateSubnetCommand({ VpcId: igwVpc, CidrBlock: "10.8.1.0/24", AvailabilityZone: AZ }))).Subnet!.SubnetId!;
+        const { InternetGateway } = await ec2.send(new CreateInternetGatewayCommand({}));
+        await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: InternetGateway!.InternetGatewayId, VpcId: igwVpc }));
+        const igwTable = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: "vpc-id", Values: [igwVpc] }] }))).RouteTables![0];
+        await ec2.send(new CreateRouteCommand({ RouteTableId: igwTable.RouteTableId, DestinationCidrBlock: "0.0.0.0/0", GatewayId: InternetGateway!.InternetGatewayId }));
+        assert.deepEqual((await preflight.create!(inputs(id, { subnetId: igwSubnet }))).outs.helperNetwork, { publicIp: true, dnsServers: [] },
+            "an internet gateway route in a subnet that assigns no public IP: the helper asks for one");
     });
 
     it("refuses an instance type with instance-store volumes unless allowed", async function () {

@@ -5,6 +5,9 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { StopTarget } from "../../dynamic-providers/stop-target";
@@ -46,13 +49,22 @@ describe("target steps (host-loaded providers)", () => {
         assert.deepEqual(await targetShape(ec2, ctx), { ...wholeShape(ctx), state: "stopped", inProgressTag: true });
     });
 
-    it("backup starts an AMI named as the runbook does, tagged, without waiting for it", async () => {
-        await hold.create!(base());
-        const { outs } = await backup.create!({ ...base(), retainBackup: true });
-        assert.equal(outs.imageName, `AWSSupport-EC2Rescue_${ctx.instanceId}`);
-        assert.match(outs.imageId, /^ami-/);
-        const waits = await emulator().calls({ operation: "DescribeImages" });
-        assert.equal(waits.length, 1, "only the name check: the image is not awaited");
+    it("backup starts an AMI named as the runbook does, tagged, and waits for its snapshots to start, not to complete", async () => {
+        await useDurations({ "image.snapshotIds": 0.6, "image.create": 60 });
+        try {
+            await hold.create!(base());
+            const started = Date.now();
+            const { outs } = await backup.create!({ ...base(), retainBackup: true });
+            assert.ok(Date.now() - started >= 550, `returned after ${Date.now() - started} ms, before the snapshot ids were there`);
+            assert.equal(outs.imageName, `AWSSupport-EC2Rescue_${ctx.instanceId}`);
+            assert.match(outs.imageId, /^ami-/);
+            const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [outs.imageId] }))).Images![0];
+            assert.equal(image.State, "pending", "the image is not awaited");
+            assert.ok(image.BlockDeviceMappings!.length > 0);
+            for (const m of image.BlockDeviceMappings!) assert.match(m.Ebs?.SnapshotId ?? "", /^snap-/, `${m.DeviceName} has no snapshot yet`);
+        } finally {
+            await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
+        }
     });
 
     it("move puts the root volume on the helper at /dev/sdf; release puts it back and restarts the target", async () => {
@@ -158,3 +170,15 @@ describe("target steps (host-loaded providers)", () => {
         }
     });
 });
+
+/** An emulator profile with only these durations (AWS seconds, time scale 1). */
+async function useDurations(durations: Record<string, number>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steps-profile-"));
+    const file = path.join(dir, "profile.json");
+    fs.writeFileSync(file, JSON.stringify({ timeScale: 1, durations }));
+    try {
+        await emulator().control("POST", "/profile", { name: file });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}

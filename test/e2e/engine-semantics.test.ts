@@ -5,6 +5,7 @@
  * is checked here is which AWS calls the engine's steps make, and in what order.
  */
 import * as assert from "node:assert/strict";
+import { PROBE_DOCUMENT } from "../../lib/helper-ready";
 import { DetachVolumeCommand, EC2Client, AttachVolumeCommand, CreateVolumeCommand, TerminateInstancesCommand, waitUntilInstanceTerminated } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { deploy, destroy, preview, refresh, DeploymentState } from "../../harness/deployment";
@@ -71,7 +72,10 @@ describe("engine semantics: refresh, changed inputs, destroy after outside chang
         const at = (op: string) => ops.indexOf(op);
         for (const op of ["StopInstances", "CreateImage", "DetachVolume", "StartInstances"]) assert.ok(at(op) >= 0, `${op} in ${ops}`);
         assert.ok(at("StopInstances") < at("CreateImage") && at("CreateImage") < at("DetachVolume"), `stop, backup, move: ${ops}`);
-        const command = writes.findIndex((c) => c.operation === "SendCommand");
+        // The reset's command; the helper-ready probe (AWS-RunShellScript) runs first, before the stop.
+        const command = writes.findIndex((c) => c.operation === "SendCommand" && c.params.DocumentName !== PROBE_DOCUMENT.linux);
+        const probe = writes.findIndex((c) => c.operation === "SendCommand" && c.params.DocumentName === PROBE_DOCUMENT.linux);
+        assert.ok(probe >= 0 && probe < writes.indexOf(onTarget[at("StopInstances")]), "the helper is proven ready again before the stop");
         assert.ok(command > writes.indexOf(onTarget[at("DetachVolume")]), "the reset runs after the move");
         assert.ok(command < writes.indexOf(onTarget[ops.lastIndexOf("StartInstances")]), "and before the target starts again");
         const steps = (s: DeploymentState) => s.resources.filter((r) => /-(stop|backup|move-root|reset|release)$/.test(r.name)).map((r) => r.inputs.resetDigest);

@@ -27,7 +27,8 @@ const FAULTS: LinuxFault[] = [
     { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, touches: true },
     { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, touches: true },
     { step: "move root", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, touches: true },
-    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId" }, touches: true },
+    // SendCommand #1 is the helper-ready probe (before the target is touched), #2 the reset's.
+    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 }, touches: true },
     { step: "run command", kind: "API error", commandFails: true, touches: true },
     { step: "release", kind: "API error", error: { operation: "AttachVolume", code: "InvalidParameterValue", nth: 2 }, touches: true },
     { step: "stop", kind: "killed during", killOnCall: { operation: "StopInstances" }, touches: true },
@@ -36,7 +37,7 @@ const FAULTS: LinuxFault[] = [
     { step: "backup", kind: "killed after", killAfter: "reset-backup", touches: true },
     { step: "move root", kind: "killed during", killOnCall: { operation: "AttachVolume", nth: 1 }, touches: true },
     { step: "move root", kind: "killed after", killAfter: "reset-move-root", touches: true },
-    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand" }, touches: true },
+    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand", nth: 2 }, touches: true },
     { step: "run command", kind: "killed after", killAfter: "reset-reset", touches: true },
     { step: "release", kind: "killed during", killOnCall: { operation: "AttachVolume", nth: 2 }, touches: true },
 ];

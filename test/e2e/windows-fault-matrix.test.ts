@@ -31,11 +31,13 @@ const FAULTS: WindowsFault[] = [
     { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, passwordImageMayExist: false },
     { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, passwordImageMayExist: false },
     { step: "move root (xvdf)", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, passwordImageMayExist: false },
-    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId" }, passwordImageMayExist: false },
+    // SendCommand #1 is the helper-ready probe (before the target is touched), #2 the reset's.
+    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 }, passwordImageMayExist: false },
     { step: "run command", kind: "API error", scriptRefuses: true, passwordImageMayExist: false },
     { step: "password-enabled AMI", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue", nth: 2 }, passwordImageMayExist: false },
-    { step: "release", kind: "API error", error: { operation: "StartInstances", code: "InsufficientInstanceCapacity" }, passwordImageMayExist: true },
-    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand" }, passwordImageMayExist: false },
+    // Not InsufficientInstanceCapacity: the target's start retries it (test/e2e/fault-matrix-real-aws.test.ts).
+    { step: "release", kind: "API error", error: { operation: "StartInstances", code: "UnauthorizedOperation" }, passwordImageMayExist: true },
+    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand", nth: 2 }, passwordImageMayExist: false },
     { step: "run command", kind: "killed after", killAfter: "reset-reset", passwordImageMayExist: false },
     { step: "password-enabled AMI", kind: "killed during", killOnCall: { operation: "CreateImage", nth: 2 }, passwordImageMayExist: true },
     { step: "release", kind: "killed after", killAfter: "reset-release", passwordImageMayExist: true },

@@ -25,6 +25,7 @@ import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../../r
 import { inventory } from "../../harness/inventory";
 import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
 import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
+import { PROBE_DOCUMENT } from "../../lib/helper-ready";
 import { SCRIPT_PATH } from "../../lib/windows-document";
 import { ACCOUNT, callsIn, deniedRequests, ec2TagsNow, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
 import { ALLOWED_TAG, assertOperatorPolicyAllows } from "./reset-access.test";
@@ -73,7 +74,10 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         assert.equal(helper.Platform, "windows");
 
         const calls = await emulator().calls({ since });
-        const send = only(calls, "SendCommand");
+        const probe = only(calls.filter((c) => c.params.DocumentName === PROBE_DOCUMENT.windows), "SendCommand");
+        const stop = calls.findIndex((c) => c.operation === "StopInstances" && JSON.stringify(c.params).includes(ctx.instanceId));
+        assert.ok(calls.indexOf(probe) < stop, "the helper answered its probe before the target was stopped");
+        const send = only(calls.filter((c) => c.params.DocumentName !== PROBE_DOCUMENT.windows), "SendCommand");
         assert.deepEqual(send.params.Parameters, { volumeId: [ctx.rootVolumeId], deviceName: ["xvdf"] });
         const toHelper = calls.findIndex((c) => c.operation === "AttachVolume" && c.params.InstanceId === helper.InstanceId);
         assert.equal(calls[toHelper].params.Device, "xvdf");

@@ -35,10 +35,28 @@ describe("SSM command faults", () => {
 
     it("keeps the invocation InProgress for `seconds` when asked, and can succeed", async () => {
         const instanceId = await managedInstance();
-        await emulator().control("POST", "/command-faults", { exitCode: 0, stdout: "ok", seconds: 0.3 });
+        await emulator().control("POST", "/command-faults", { documentName: "AWS-RunShellScript", exitCode: 0, stdout: "ok", seconds: 0.3 });
         const commandId = await runShell(instanceId, ["exit 9"]);
         await poll("InProgress", async () => ((await invocation(commandId, instanceId)).Status === "InProgress" ? true : undefined));
         const out = await finished(commandId, instanceId);
         assert.deepEqual([out.Status, out.ResponseCode, out.StandardOutputContent], ["Success", 0, "ok"]);
+    });
+
+    it("a fault naming no document leaves AWS's built-in documents alone (a probe does not use it up)", async () => {
+        const instanceId = await managedInstance();
+        await emulator().control("POST", "/command-faults", { exitCode: 3, stdout: "for the script" });
+        const probe = await finished(await runShell(instanceId, ["echo probe"]), instanceId);
+        assert.deepEqual([probe.Status, probe.StandardOutputContent], ["Success", "probe\n"]);
+        const { commandFaults } = await emulator().control<{ commandFaults: Array<{ used: number }> }>("GET", "/command-faults");
+        assert.deepEqual(commandFaults.map((f) => f.used), [0]);
+    });
+
+    it("cuts an injected stdout at 24,000 characters, as GetCommandInvocation does", async () => {
+        const instanceId = await managedInstance();
+        const long = "x".repeat(23_990) + "\n" + "y".repeat(5_000) + "\n";
+        await emulator().control("POST", "/command-faults", { documentName: "AWS-RunShellScript", exitCode: 0, stdout: long });
+        const out = await finished(await runShell(instanceId, ["true"]), instanceId);
+        assert.equal(out.StandardOutputContent!.length, 24_000);
+        assert.equal(out.StandardOutputContent, long.slice(0, 24_000));
     });
 });

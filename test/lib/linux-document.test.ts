@@ -51,7 +51,8 @@ describe("reset document", () => {
     });
 
     it("runs the program under timeout -s TERM after its own deadline, all within the document's timeout", () => {
-        const line = runCommand[runCommand.length - 1];
+        // The program's line, inside the wrapper that prints its verdict first (lib/linux-document.ts verdictFirst).
+        const line = runCommand.find((l: string) => l.startsWith("timeout -s TERM"))!;
         const term = PROGRAM_DEADLINE_SECONDS + TERM_MARGIN_SECONDS;
         assert.ok(line.startsWith(`timeout -s TERM -k ${KILL_GRACE_SECONDS} ${term} python3 -E -s "$workdir/reset-ssh-key.pyz" --deadline ${PROGRAM_DEADLINE_SECONDS} `), line);
         const locateSeconds = 60 * 2; // the device search: 60 tries, 2 s apart

@@ -57,6 +57,8 @@ describe("preflight rules", () => {
             "instanceId: i-0123456789abcdef0 is InService in Auto Scaling group web, which would replace it while it is stopped; put it in Standby (aws autoscaling enter-standby --should-decrement-desired-capacity --auto-scaling-group-name web --instance-ids i-0123456789abcdef0) or suspend HealthCheck and ReplaceUnhealthy, then run again."],
         ["a subnet in another AZ", { subnet: { id: "subnet-0123456789abcdef0", availabilityZone: "us-east-1b", found: true } },
             "subnetId: subnet subnet-0123456789abcdef0 is in us-east-1b but i-0123456789abcdef0 is in us-east-1a; give a subnet in us-east-1a, or omit subnetId for a temporary VPC."],
+        ["a target stopped by hibernation", { state: "stopped", stateReasonCode: "Client.UserInitiatedHibernate", hibernationConfigured: true },
+            "instanceId: i-0123456789abcdef0 is stopped by hibernation: on its next start it would resume its memory image on top of a root volume changed offline. Start it (aws ec2 start-instances --instance-ids i-0123456789abcdef0), then stop it normally, without --hibernate (aws ec2 stop-instances --instance-ids i-0123456789abcdef0), and run again."],
         ["a missing subnet", { subnet: { id: "subnet-0123456789abcdef0", found: false } },
             "subnetId: subnet subnet-0123456789abcdef0 was not found in us-east-1; give a subnet in us-east-1a, or omit subnetId for a temporary VPC."],
         ["no helper type offered", { offeredHelperTypes: [] },
@@ -91,5 +93,21 @@ describe("preflight rules", () => {
             "i-0123456789abcdef0: its root volume is encrypted with arn:aws:kms:us-east-1:123456789012:key/k; you need kms:CreateGrant and kms:Decrypt on that key to attach it to the helper.",
         ]);
         assert.deepEqual(evaluateTarget({ ...healthy, publicIp: "3.3.3.3", hasElasticIp: true }, {}).warnings, []);
+    });
+
+    it("accepts a hibernation-enabled target stopped normally; warns that a running one is stopped without hibernating", () => {
+        assert.deepEqual(refusalsFor({ state: "stopped", stateReasonCode: "Client.UserInitiatedShutdown", hibernationConfigured: true }), []);
+        assert.deepEqual(evaluateTarget({ ...healthy, hibernationConfigured: true }, {}).warnings, [
+            "i-0123456789abcdef0: it is enabled for hibernation; it is stopped without hibernating (what is in its memory is lost, as in a shutdown), so that it boots from the changed root volume.",
+        ]);
+    });
+
+    it("warns where a restart may find no capacity: a dedicated host, a cluster placement group", () => {
+        const tail = "where a restart after the stop may find no capacity (InsufficientInstanceCapacity); the reset retries the start for a while, and if it still fails the instance stays stopped and whole (try another instance type, a capacity reservation, or later).";
+        assert.deepEqual(evaluateTarget({ ...healthy, placement: { tenancy: "host", hostId: "h-0123456789abcdef0" } }, {}).warnings,
+            [`i-0123456789abcdef0: it runs on dedicated host h-0123456789abcdef0, ${tail}`]);
+        assert.deepEqual(evaluateTarget({ ...healthy, placement: { tenancy: "default", groupName: "hpc", groupStrategy: "cluster" } }, {}).warnings,
+            [`i-0123456789abcdef0: it runs in cluster placement group hpc, ${tail}`]);
+        assert.deepEqual(evaluateTarget({ ...healthy, placement: { tenancy: "default", groupName: "spread1", groupStrategy: "spread" } }, {}).warnings, []);
     });
 });

@@ -68,10 +68,9 @@ export function temporary(inv: Inventory): Omit<Inventory, "images"> {
 }
 
 /** Steps × fault kinds, each cell "whole" (or "BROKEN") per case run. */
-export function printTable(title: string, results: Array<{ fault: Fault; ok: boolean }>): void {
+export function printTable(title: string, results: Array<{ fault: { step: string; kind: string }; ok: boolean }>, kinds: string[] = ["API error", "killed during", "killed after"]): void {
     if (!results.length) return;
     const steps = [...new Set(results.map((r) => r.fault.step))];
-    const kinds: FaultKind[] = ["API error", "killed during", "killed after"];
     const cell = (step: string, kind: string) => {
         const rows = results.filter((r) => r.fault.step === step && r.fault.kind === kind);
         return rows.length ? rows.map((r) => (r.ok ? "whole" : "BROKEN")).join("+") : "-";
