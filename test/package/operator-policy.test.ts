@@ -36,7 +36,9 @@ const ssmTags = (tags: Record<string, string>) => Object.fromEntries(Object.entr
 
 /** One request per thing a holder of the policy must not be able to do (issue 13, "What must hold" 1). */
 const ABUSES: IamRequest[] = [
-    req("a command other than this tool's document", "ssm:SendCommand", `arn:aws:ssm:${R}:${A}:document/AWS-RunShellScript`),
+    // AWS-RunShellScript/AWS-RunPowerShellScript are allowed for the readiness probe (ReadinessProbeDocuments), to helpers only.
+    req("a command other than this tool's documents", "ssm:SendCommand", `arn:aws:ssm:${R}:${A}:document/AWS-ApplyPatchBaseline`),
+    req("a command of an account's own document", "ssm:SendCommand", `arn:aws:ssm:${R}:${A}:document/run-anything`),
     req("a document of the holder's own naming", "ssm:CreateDocument", `arn:aws:ssm:${R}:${A}:document/run-anything`),
     req("this tool's document to an instance that is no helper", "ssm:SendCommand", instance(OTHER), ssmTags(OTHER_TAGS)),
     req("this tool's document to the target itself", "ssm:SendCommand", instance(TARGET), ssmTags(TARGET_TAGS)),
