@@ -191,7 +191,7 @@ async function publicImageId(ssm: SSMClient, parameter: string, region: string):
         const out = await ssm.send(new GetParameterCommand({ Name: parameter }));
         if (out.Parameter?.Value) return out.Parameter.Value;
     } catch (err) {
-        throw new Error(refusalMessage([`helper image: the public parameter ${parameter} could not be read in ${region} (${err instanceof Error ? err.message : err}); allow ssm:GetParameter on arn:aws:ssm:*::parameter/aws/service/*, then run again.`]));
+        throw new Error(refusalMessage([`helper image: the public parameter ${parameter} could not be read in ${region} (${err instanceof Error ? err.message : err}); allow ssm:GetParameter on arn:aws:ssm:*::parameter/aws/service/*, then run again.`]), { cause: err });
     }
     throw new Error(refusalMessage([`helper image: the public parameter ${parameter} has no value in ${region}.`]));
 }

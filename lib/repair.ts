@@ -83,7 +83,7 @@ export async function withRepair<T>(step: string, ctx: TargetContext, run: (clie
     } catch (err) {
         const cause = err instanceof Error ? err.message : String(err);
         // The repair has run already, up to the start that found no capacity: do not wait again.
-        if ((err as Error)?.name === "InsufficientCapacityOnRestart") throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}`);
+        if ((err as Error)?.name === "InsufficientCapacityOnRestart") throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}`, { cause: err });
         let outcome = `The instance is whole again: root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}, ${ctx.priorState}.`;
         try {
             await repairTarget(clients, ctx);
@@ -91,6 +91,6 @@ export async function withRepair<T>(step: string, ctx: TargetContext, run: (clie
             const why = repairErr instanceof Error ? repairErr.message : String(repairErr);
             outcome = `Repairing the instance failed too (${why}): run \`pulumi destroy\` to retry the repair.`;
         }
-        throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}\n${outcome}`);
+        throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}\n${outcome}`, { cause: err });
     }
 }

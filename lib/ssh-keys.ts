@@ -64,6 +64,7 @@ const KEY_TYPE_LIKE = /^(ssh|ecdsa|sk|rsa|x509v3)-[A-Za-z0-9.@-]+$/;
 /** What the start of a base64 key blob looks like: the uint32 length of a short type name. */
 const BLOB_LIKE = /^AAAA[A-Za-z0-9+/]/;
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 /** Characters a comment keeps: printable ASCII except quotes, backquote and backslash. */
 const COMMENT_DROPPED = /[^\u0020-\u007e]|["'`\\]/g;

@@ -52,7 +52,7 @@ export function windowsDocumentContent(script: string = fs.readFileSync(SCRIPT_P
         "[System.IO.File]::WriteAllBytes($scriptPath, $plain.ToArray())",
         "$code = 1",
         "try {",
-        `  & "$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $scriptPath -VolumeId '{{ volumeId }}' -DeviceName '{{ deviceName }}' -TimeoutSeconds ${SCRIPT_TIMEOUT_SECONDS}`,
+        `  & "$env:SystemRoot\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $scriptPath -VolumeId '{{ volumeId }}' -DeviceName '{{ deviceName }}' -TimeoutSeconds ${SCRIPT_TIMEOUT_SECONDS}`,
         "  $code = $LASTEXITCODE",
         "} finally {",
         "  Remove-Item -LiteralPath $workdir -Recurse -Force -ErrorAction SilentlyContinue",

@@ -14,7 +14,7 @@ export function run(command: string, args: string[], input?: string): string {
         return execFileSync(command, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
     } catch (error) {
         const failure = error as { stderr?: string; status?: number };
-        throw new Error(`${command} ${args.join(" ")} failed (${failure.status}): ${failure.stderr ?? error}`);
+        throw new Error(`${command} ${args.join(" ")} failed (${failure.status}): ${failure.stderr ?? error}`, { cause: error });
     }
 }
 

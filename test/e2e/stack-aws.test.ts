@@ -42,7 +42,10 @@ describe("the steps act as the stack: its aws region, credentials and the region
      */
     function byRegion(calls: CallRecord[]): Record<string, string[]> {
         const found: Record<string, string[]> = {};
-        for (const c of calls.filter((c) => c.service !== "iam")) (found[c.region] ??= []).includes(c.operation) || found[c.region].push(c.operation);
+        for (const c of calls.filter((c) => c.service !== "iam")) {
+            const operations = (found[c.region] ??= []);
+            if (!operations.includes(c.operation)) operations.push(c.operation);
+        }
         return found;
     }
 

@@ -42,7 +42,7 @@ function run(command: string, args: string[], cwd: string): string {
         return execFileSync(command, args, { cwd, env: cleanEnvironment(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
         const e = error as { status?: number; stdout?: string; stderr?: string };
-        throw new Error(`${command} ${args.join(" ")} (in ${cwd}) failed with ${e.status}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+        throw new Error(`${command} ${args.join(" ")} (in ${cwd}) failed with ${e.status}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`, { cause: error });
     }
 }
 

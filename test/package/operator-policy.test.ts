@@ -25,7 +25,6 @@ const TARGET_TAGS = { "aws:ResourceTag/ec2-reset-access:allowed": "true", "aws:R
 const HELPER_TAGS = { "aws:ResourceTag/ec2-reset-access:helper-for": TARGET };
 const OTHER_TAGS = { "aws:ResourceTag/Name": "database" };
 const instance = (id: string) => `arn:aws:ec2:${R}:${A}:instance/${id}`;
-const volume = `arn:aws:ec2:${R}:${A}:volume/vol-0d44444444444444d`;
 const toolDocument = `arn:aws:ssm:${R}:${A}:document/reset-reset-document-1a2b3c4`;
 const helperRole = `arn:aws:iam::${A}:role/ec2-reset-access/reset-helper-1a2b3c4`;
 const helperProfile = `arn:aws:iam::${A}:instance-profile/ec2-reset-access/reset-helper-1a2b3c4`;

@@ -201,7 +201,7 @@ async function waitForMountInfo(marker: string): Promise<string> {
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
     for (const pid of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-        let environ = "";
+        let environ: string;
         try {
             environ = fs.readFileSync(`/proc/${pid}/environ`, "latin1");
         } catch {

@@ -133,6 +133,7 @@ describe("reset program: hostile paths on the volume", function () {
         assertExit(result, 0, "ok");
         assert.ok(result.user("ec2-user").reason?.includes('/x"y\\z???end'), transcript(result));
         for (const text of [...result.json.users.map((u) => u.reason ?? ""), ...result.json.warnings]) {
+            // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
             assert.doesNotMatch(text, /[\u0000-\u001f\u007f-\u009f]/, `control character in ${JSON.stringify(text)}`);
         }
         const refusedLine = result.stdout.split("\n").find((line) => line.startsWith("REFUSED ec2-user"));

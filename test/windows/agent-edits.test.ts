@@ -120,7 +120,7 @@ describe("agent edits: EC2Config", () => {
 
     it("enables Ec2SetPassword and nothing else (Ec2HandleUserData stays Disabled)", () => {
         assertPlan("EC2Config", { [EC2CONFIG]: config }, { [EC2CONFIG]: enabled }, ["modified"], ["unchanged"]);
-        assert.match(enabled, /<Name>Ec2HandleUserData<\/Name>\n      <State>Disabled<\/State>/);
+        assert.match(enabled, /<Name>Ec2HandleUserData<\/Name>\n {6}<State>Disabled<\/State>/);
     });
 
     it("works on CRLF files and on any whitespace between the elements", () => {

@@ -35,14 +35,14 @@ describe("Windows document", () => {
     it("decodes with GZipStream and runs the script in a child Windows PowerShell whose exit code it returns", () => {
         const text = runCommand.join("\n");
         assert.match(text, /New-Object System\.IO\.Compression\.GZipStream\(\$compressed, \[System\.IO\.Compression\.CompressionMode\]::Decompress\)/);
-        assert.match(text, /-File \$scriptPath -VolumeId '\{\{ volumeId \}\}' -DeviceName '\{\{ deviceName \}\}' -TimeoutSeconds 540\n  \$code = \$LASTEXITCODE/);
-        assert.match(text, /\} finally \{\n  Remove-Item -LiteralPath \$workdir -Recurse -Force -ErrorAction SilentlyContinue\n\}\nexit \$code$/);
+        assert.match(text, /-File \$scriptPath -VolumeId '\{\{ volumeId \}\}' -DeviceName '\{\{ deviceName \}\}' -TimeoutSeconds 540\n {2}\$code = \$LASTEXITCODE/);
+        assert.match(text, /\} finally \{\n {2}Remove-Item -LiteralPath \$workdir -Recurse -Force -ErrorAction SilentlyContinue\n\}\nexit \$code$/);
     });
 
     it("gives the script a deadline a minute before the document's timeout, so that the script, not SSM's kill, ends it", () => {
         assert.equal(SCRIPT_TIMEOUT_SECONDS, 540);
         assert.equal(EXECUTION_TIMEOUT_SECONDS - SCRIPT_TIMEOUT_SECONDS, 60);
-        assert.match(fs.readFileSync(SCRIPT_PATH, "utf8"), /\n    \[int\]\$TimeoutSeconds = 540,\n/, "the script's default is the same deadline");
+        assert.match(fs.readFileSync(SCRIPT_PATH, "utf8"), /\n {4}\[int\]\$TimeoutSeconds = 540,\n/, "the script's default is the same deadline");
     });
 
     it("is the same document for the same script (no spurious diff on the next up)", () => {

@@ -58,7 +58,7 @@ describe("enable-password-reset.ps1: structure", () => {
     });
 
     it("takes its values as arguments and checks them against the document's patterns", () => {
-        assert.match(script, /param\(\n    \[string\]\$VolumeId = '',\n    \[string\]\$DeviceName = 'xvdf',\n    \[string\]\$Root = '',\n    \[int\]\$TimeoutSeconds = 540,\n    \[string\]\$AgentDataPath = ''\n\)/);
+        assert.match(script, /param\(\n {4}\[string\]\$VolumeId = '',\n {4}\[string\]\$DeviceName = 'xvdf',\n {4}\[string\]\$Root = '',\n {4}\[int\]\$TimeoutSeconds = 540,\n {4}\[string\]\$AgentDataPath = ''\n\)/);
         assert.ok(script.includes(`[regex]::IsMatch($VolumeId, ${psQuoted(PARAMETER_PATTERNS.volumeId)})`));
         assert.ok(script.includes(`[regex]::IsMatch($DeviceName, ${psQuoted(PARAMETER_PATTERNS.deviceName)})`));
         assert.doesNotMatch(script, /Invoke-Expression|iex |\[scriptblock\]::Create|Start-Process/i);
@@ -88,7 +88,7 @@ describe("enable-password-reset.ps1: structure", () => {
     });
 
     it("runs the work in a try whose finally takes the disk offline, and only once the disk is known to be safe", () => {
-        assert.match(script, /try \{\n                Invoke-Reset \$data \$state\n            \} finally \{\n                if \(\$state\.Number -ge 0\) \{ \$script:CloseProblem = Close-TargetDisk \$state \}\n            \}/);
+        assert.match(script, /try \{\n {16}Invoke-Reset \$data \$state\n {12}\} finally \{\n {16}if \(\$state\.Number -ge 0\) \{ \$script:CloseProblem = Close-TargetDisk \$state \}\n {12}\}/);
         const reset = psFunction("Invoke-Reset");
         const order = ["Wait-TargetDisk", "Assert-NoSignatureCollision $disk", "$State.Number = $disk.Number", "Open-TargetDisk $State", "Find-WindowsVolume", "Invoke-VolumeReset"];
         const positions = order.map((step) => reset.indexOf(step));
@@ -120,13 +120,13 @@ describe("enable-password-reset.ps1: structure", () => {
     });
 
     it("prints one JSON line with the contract's keys and exits 0 only on success", () => {
-        assert.match(script, /\$script:Result = \[ordered\]@\{\n    status = 'error'; volumeId = \$null; windowsVolume = \$null; agent = \$null\n    changes = \(New-Object System\.Collections\.ArrayList\); warnings = \(New-Object System\.Collections\.ArrayList\); error = \$null\n\}/);
+        assert.match(script, /\$script:Result = \[ordered\]@\{\n {4}status = 'error'; volumeId = \$null; windowsVolume = \$null; agent = \$null\n {4}changes = \(New-Object System\.Collections\.ArrayList\); warnings = \(New-Object System\.Collections\.ArrayList\); error = \$null\n\}/);
         const main = psFunction("Invoke-Main");
         assert.ok(main.includes("    [Console]::Out.WriteLine((ConvertTo-AsciiJson $script:Result))\n    return $exitCode\n}\n"));
         assert.ok(script.endsWith("\nif ($MyInvocation.InvocationName -cne '.') { exit (Invoke-Main $VolumeId $DeviceName $Root $AgentDataPath $TimeoutSeconds) }\n"));
         assert.equal(script.split("$exitCode = 0").length, 2);
-        assert.match(main, /\$script:Result\.status = 'ok'\n        \$exitCode = 0\n/);
-        assert.match(main, /\$exitCode = 1\n    try \{/);
+        assert.match(main, /\$script:Result\.status = 'ok'\n {8}\$exitCode = 0\n/);
+        assert.match(main, /\$exitCode = 1\n {4}try \{/);
         assert.doesNotMatch(script, /Write-Output|Write-Host/, "function output must not leak into return values");
     });
 });
