@@ -34,13 +34,17 @@ export function parseOptions(argv: string[]): Options {
     for (let i = 0; i < argv.length; i++) {
         const value = () => {
             const v = Number(argv[++i]);
-            if (!(v > 0) || !Number.isFinite(v)) throw new Error(`${argv[i - 1]} needs a positive number, got ${argv[i]}`);
+            if (!(v > 0) || !Number.isFinite(v))
+                throw new Error(`${argv[i - 1]} needs a positive number, got ${argv[i]}`);
             return v;
         };
         if (argv[i] === "--runs") options.runs = Math.round(value());
         else if (argv[i] === "--time-scale") options.timeScale = value();
         else if (argv[i] === "--canned") options.canned = true;
-        else throw new Error(`unknown argument ${argv[i]}; usage: npm run bench -- [--runs N] [--time-scale S] [--canned]`);
+        else
+            throw new Error(
+                `unknown argument ${argv[i]}; usage: npm run bench -- [--runs N] [--time-scale S] [--canned]`,
+            );
     }
     return options;
 }
@@ -61,8 +65,15 @@ class Bench {
         const calls = await this.sandbox.emulator.calls({ since: timing.startedAt / 1000 });
         const scriptMs = (await scriptSeconds()) * 1000; // after doneAt: not counted among the run's calls
         const upTo = (at: number) => calls.filter((c: CallRecord) => c.time <= at / 1000);
-        const stop = calls.find((c: CallRecord) => c.operation === "StopInstances" && JSON.stringify(c.params).includes(ctx.instanceId));
-        if (!stop) throw new Error(`${variant.label}: no StopInstances of ${ctx.instanceId} in the call log`);
+        const stop = calls.find(
+            (c: CallRecord) =>
+                c.operation === "StopInstances" &&
+                JSON.stringify(c.params).includes(ctx.instanceId),
+        );
+        if (!stop)
+            throw new Error(
+                `${variant.label}: no StopInstances of ${ctx.instanceId} in the call log`,
+            );
         const all = upTo(timing.doneAt);
         return {
             variant: variant.label,
@@ -83,46 +94,62 @@ async function main(options: Options): Promise<number> {
     const diskReason = realDiskUnavailableReason();
     const canned = options.canned || diskReason !== null;
     let sandbox: Sandbox | undefined;
-    return withCleanup(async () => {
-        sandbox = await Sandbox.start(INSTANT, options.timeScale);
-        printHeader(options, canned, options.canned ? "--canned" : diskReason);
-        if (!canned) sandbox.makeRealDisk();
-        const bench = new Bench(sandbox, canned);
-        for (const variant of VARIANTS) await bench.measure(variant, INSTANT, 0); // warm-up, not counted
-        const measured: Measurement[] = [];
-        for (let repetition = 1; repetition <= options.runs; repetition++) {
-            const order: Profile[] = repetition % 2 ? [INSTANT, REALISTIC] : [REALISTIC, INSTANT];
-            for (const variant of VARIANTS) {
-                const pair: Measurement[] = [];
-                for (const profile of order) pair.push(await bench.measure(variant, profile, repetition));
-                measured.push(...pair);
-                printRun(variant, pair, options);
+    return withCleanup(
+        async () => {
+            sandbox = await Sandbox.start(INSTANT, options.timeScale);
+            printHeader(options, canned, options.canned ? "--canned" : diskReason);
+            if (!canned) sandbox.makeRealDisk();
+            const bench = new Bench(sandbox, canned);
+            for (const variant of VARIANTS) await bench.measure(variant, INSTANT, 0); // warm-up, not counted
+            const measured: Measurement[] = [];
+            for (let repetition = 1; repetition <= options.runs; repetition++) {
+                const order: Profile[] =
+                    repetition % 2 ? [INSTANT, REALISTIC] : [REALISTIC, INSTANT];
+                for (const variant of VARIANTS) {
+                    const pair: Measurement[] = [];
+                    for (const profile of order)
+                        pair.push(await bench.measure(variant, profile, repetition));
+                    measured.push(...pair);
+                    printRun(variant, pair, options);
+                }
             }
-        }
-        printSummary(measured, options);
-        return 0;
-    }, async () => sandbox?.close());
+            printSummary(measured, options);
+            return 0;
+        },
+        async () => sandbox?.close(),
+    );
 }
 
 function printHeader(options: Options, canned: boolean, why: string | null): void {
     const s = options.timeScale;
-    console.log("ec2-reset-access benchmark: one reset by ResetAccess, and the runbook's steps one after the other");
-    console.log(`  latency profile ${profileFile(REALISTIC)} at time scale ${s} (1 AWS s = ${+(s * 1000).toFixed(3)} ms here),`);
+    console.log(
+        "ec2-reset-access benchmark: one reset by ResetAccess, and the runbook's steps one after the other",
+    );
+    console.log(
+        `  latency profile ${profileFile(REALISTIC)} at time scale ${s} (1 AWS s = ${+(s * 1000).toFixed(3)} ms here),`,
+    );
     console.log(`  baseline ${profileFile(INSTANT)}; EC2_RESET_ACCESS_TIME_SCALE=${s} in both`);
     console.log(
         canned
             ? `  root volume: none; an emulator command fault ends the command Success with a canned result line (${why})`
             : "  root volume: a real XFS image on a loop device; the reset program runs on it",
     );
-    console.log(`  ${options.runs} runs per variant and profile, interleaved, after one warm-up run per variant (not counted)\n`);
+    console.log(
+        `  ${options.runs} runs per variant and profile, interleaved, after one warm-up run per variant (not counted)\n`,
+    );
 }
 
 function printRun(variant: Variant, pair: Measurement[], options: Options): void {
     const realistic = pair.find((m) => m.profile === REALISTIC)!;
     const instant = pair.find((m) => m.profile === INSTANT)!;
     const work = (m: Measurement) => m.accessMs - m.scriptMs;
-    const modeled = modeledSeconds({ realisticMs: work(realistic), instantMs: work(instant) }, options.timeScale, variant.fixedSleepSeconds);
-    const wall = (m: Measurement) => `${(m.accessMs / 1000).toFixed(1)} s (script ${(m.scriptMs / 1000).toFixed(1)} s)`;
+    const modeled = modeledSeconds(
+        { realisticMs: work(realistic), instantMs: work(instant) },
+        options.timeScale,
+        variant.fixedSleepSeconds,
+    );
+    const wall = (m: Measurement) =>
+        `${(m.accessMs / 1000).toFixed(1)} s (script ${(m.scriptMs / 1000).toFixed(1)} s)`;
     console.log(
         `  run ${realistic.repetition}/${options.runs}  ${variant.label.padEnd(27)} to access: realistic ${wall(realistic)}, instant ${wall(instant)}` +
             ` → ${formatDuration(modeled)} AWS; ${realistic.callsTotal} calls`,
@@ -130,22 +157,45 @@ function printRun(variant: Variant, pair: Measurement[], options: Options): void
 }
 
 function printSummary(measured: Measurement[], options: Options): void {
-    const summaries = VARIANTS.map((v) => summarize(v.label, measured.filter((m) => m.variant === v.label), options.timeScale, v.fixedSleepSeconds));
+    const summaries = VARIANTS.map((v) =>
+        summarize(
+            v.label,
+            measured.filter((m) => m.variant === v.label),
+            options.timeScale,
+            v.fixedSleepSeconds,
+        ),
+    );
     console.log(`\nMedian (min–max) of ${options.runs} runs:\n`);
     console.log(summaryTable(summaries));
     const durations = profileDurations(REALISTIC);
-    console.log(`\nDowntime (from the target's stop request until it runs again) and time to access, beside their critical-path floors`);
-    console.log(`(the sum of ${profileFile(REALISTIC)}'s durations on the path; ratio = median / floor):\n`);
-    console.log(floorTable(VARIANTS.map((v, i) => ({
-        summary: summaries[i], accessFloor: floorOf(v.paths.access, durations).seconds, downtimeFloor: floorOf(v.paths.downtime, durations).seconds,
-    }))));
+    console.log(
+        `\nDowntime (from the target's stop request until it runs again) and time to access, beside their critical-path floors`,
+    );
+    console.log(
+        `(the sum of ${profileFile(REALISTIC)}'s durations on the path; ratio = median / floor):\n`,
+    );
+    console.log(
+        floorTable(
+            VARIANTS.map((v, i) => ({
+                summary: summaries[i],
+                accessFloor: floorOf(v.paths.access, durations).seconds,
+                downtimeFloor: floorOf(v.paths.downtime, durations).seconds,
+            })),
+        ),
+    );
     for (const v of VARIANTS) {
-        console.log(`  ${v.label}: downtime floor = ${floorOf(v.paths.downtime, durations).formula}`);
-        console.log(`  ${" ".repeat(v.label.length)}  access floor = ${floorOf(v.paths.access, durations).formula}`);
+        console.log(
+            `  ${v.label}: downtime floor = ${floorOf(v.paths.downtime, durations).formula}`,
+        );
+        console.log(
+            `  ${" ".repeat(v.label.length)}  access floor = ${floorOf(v.paths.access, durations).formula}`,
+        );
     }
     const [ours, runbook] = summaries;
     const saved = runbook.access.median - ours.access.median;
-    console.log(`\nTime to access: ResetAccess ${formatDuration(ours.access.median)}, the runbook's flow ${formatDuration(runbook.access.median)} (${formatDuration(saved)} less).`);
+    console.log(
+        `\nTime to access: ResetAccess ${formatDuration(ours.access.median)}, the runbook's flow ${formatDuration(runbook.access.median)} (${formatDuration(saved)} less).`,
+    );
     console.log(NOTES.join("\n"));
 }
 

@@ -18,8 +18,14 @@ export interface CriticalPaths {
 
 /** While the target is down, for both variants' orders, ResetAccess's: stop, backup started, move, script, back, start. */
 const RESET_ACCESS_DOWNTIME: Term[] = [
-    "instance.stop", "image.snapshotIds", "volume.detach", "volume.attach", "command.delivery",
-    "volume.detach", "volume.attach", "instance.start",
+    "instance.stop",
+    "image.snapshotIds",
+    "volume.detach",
+    "volume.attach",
+    "command.delivery",
+    "volume.detach",
+    "volume.attach",
+    "instance.start",
 ];
 
 /**
@@ -33,8 +39,16 @@ export const RESET_ACCESS_PATHS: CriticalPaths = {
 
 /** The runbook's flow: the same, but the backup AMI awaited, a 10 s sleep, and the helper stopped before the detach. */
 const RUNBOOK_DOWNTIME: Term[] = [
-    "instance.stop", "image.create", "volume.detach", "volume.attach", { sleep: 10 }, "command.delivery",
-    "instance.stop", "volume.detach", "volume.attach", "instance.start",
+    "instance.stop",
+    "image.create",
+    "volume.detach",
+    "volume.attach",
+    { sleep: 10 },
+    "command.delivery",
+    "instance.stop",
+    "volume.detach",
+    "volume.attach",
+    "instance.start",
 ];
 
 export const RUNBOOK_PATHS: CriticalPaths = {
@@ -49,9 +63,16 @@ export interface Floor {
 }
 
 export function floorOf(terms: Term[], durations: Record<string, number>): Floor {
-    const parts = terms.map((t) => (typeof t === "string" ? { name: t, seconds: durations[t] ?? 0 } : { name: "sleep", seconds: t.sleep }));
+    const parts = terms.map((t) =>
+        typeof t === "string"
+            ? { name: t, seconds: durations[t] ?? 0 }
+            : { name: "sleep", seconds: t.sleep },
+    );
     const seconds = parts.reduce((sum, p) => sum + p.seconds, 0);
-    return { seconds, formula: `${parts.map((p) => `${p.name} ${p.seconds}`).join(" + ")} = ${seconds} AWS s` };
+    return {
+        seconds,
+        formula: `${parts.map((p) => `${p.name} ${p.seconds}`).join(" + ")} = ${seconds} AWS s`,
+    };
 }
 
 /** The durations (AWS seconds) of a profile file under emulator/profiles/. */

@@ -28,9 +28,13 @@ interface Options {
 function parse(argv: string[]): Options {
     const options: Options = { runs: 5, commands: [] };
     for (let i = 0; i < argv.length; i += 2) {
-        if (argv[i] === "--runs" && /^[1-9][0-9]?$/.test(argv[i + 1] ?? "")) options.runs = Number(argv[i + 1]);
+        if (argv[i] === "--runs" && /^[1-9][0-9]?$/.test(argv[i + 1] ?? ""))
+            options.runs = Number(argv[i + 1]);
         else if (argv[i] === "--command" && argv[i + 1]) options.commands.push(argv[i + 1]);
-        else throw new Error(`usage: program-time [--runs N (1-99)] [--command 'PROGRAM ARGS']...; unexpected ${argv[i]}`);
+        else
+            throw new Error(
+                `usage: program-time [--runs N (1-99)] [--command 'PROGRAM ARGS']...; unexpected ${argv[i]}`,
+            );
     }
     return options;
 }
@@ -42,10 +46,17 @@ function timeOnce(volume: TargetVolume, command: string[], publicKey: string): n
     const loop = volume.workspace.attach(copy);
     try {
         const started = process.hrtime.bigint();
-        const run = spawnSync(command[0], [...command.slice(1), "--device", loop, "--public-key", publicKey], { encoding: "utf8" });
+        const run = spawnSync(
+            command[0],
+            [...command.slice(1), "--device", loop, "--public-key", publicKey],
+            { encoding: "utf8" },
+        );
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const result = run.stdout.trimEnd().split("\n").pop() ?? "";
-        if (run.status !== 0) throw new Error(`${command.join(" ")} exited ${run.status}:\n${run.stdout}${run.stderr}`);
+        if (run.status !== 0)
+            throw new Error(
+                `${command.join(" ")} exited ${run.status}:\n${run.stdout}${run.stderr}`,
+            );
         if (!result.startsWith('{"status":"ok"')) throw new Error(`unexpected result: ${result}`);
         return seconds;
     } finally {
@@ -59,10 +70,22 @@ async function main(options: Options): Promise<number> {
     const zipapp = path.join(volume.workspace.dir, "reset-ssh-key.pyz");
     fs.writeFileSync(zipapp, resetZipapp());
     const given = options.commands.length ? options.commands : ["python3 -E -s {zipapp}"];
-    const commands = given.map((command) => command.split(" ").map((word) => (word === "{zipapp}" ? zipapp : word)));
+    const commands = given.map((command) =>
+        command.split(" ").map((word) => (word === "{zipapp}" ? zipapp : word)),
+    );
     try {
         volume.mountHelperLookalike();
-        runTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bench@program-time", "-f", path.join(volume.workspace.dir, "key")]);
+        runTool("ssh-keygen", [
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "bench@program-time",
+            "-f",
+            path.join(volume.workspace.dir, "key"),
+        ]);
         const key = fs.readFileSync(path.join(volume.workspace.dir, "key.pub"), "utf8").trim();
         const times = commands.map(() => [] as number[]);
         for (let run = 0; run < options.runs; run++) {
@@ -71,7 +94,9 @@ async function main(options: Options): Promise<number> {
         commands.forEach((command, index) => {
             const { median, min, max } = spread(times[index]);
             const label = command.join(" ").replace(zipapp, "reset-ssh-key.pyz");
-            console.log(`${label}: median ${median.toFixed(2)} s of ${options.runs} (min ${min.toFixed(2)}, max ${max.toFixed(2)}): ${times[index].map((t) => t.toFixed(2)).join(" ")}`);
+            console.log(
+                `${label}: median ${median.toFixed(2)} s of ${options.runs} (min ${min.toFixed(2)}, max ${max.toFixed(2)}): ${times[index].map((t) => t.toFixed(2)).join(" ")}`,
+            );
         });
         return 0;
     } finally {

@@ -41,25 +41,46 @@ export interface VariantSummary {
 /** The pairs (realistic, instant) of one variant, repetition by repetition. */
 export function pairs(runs: Measurement[], pick: (m: Measurement) => number): PairedRun[] {
     const byRepetition = new Map<number, Partial<Record<Profile, Measurement>>>();
-    for (const m of runs) byRepetition.set(m.repetition, { ...byRepetition.get(m.repetition), [m.profile]: m });
+    for (const m of runs)
+        byRepetition.set(m.repetition, { ...byRepetition.get(m.repetition), [m.profile]: m });
     const result: PairedRun[] = [];
     for (const [repetition, pair] of [...byRepetition].sort(([a], [b]) => a - b)) {
-        if (!pair.realistic || !pair.instant) throw new Error(`repetition ${repetition} lacks its ${pair.realistic ? "instant" : "realistic"} run`);
+        if (!pair.realistic || !pair.instant)
+            throw new Error(
+                `repetition ${repetition} lacks its ${pair.realistic ? "instant" : "realistic"} run`,
+            );
         result.push({ realisticMs: pick(pair.realistic), instantMs: pick(pair.instant) });
     }
     return result;
 }
 
-export function summarize(label: string, runs: Measurement[], timeScale: number, fixedSleepSeconds: number): VariantSummary {
+export function summarize(
+    label: string,
+    runs: Measurement[],
+    timeScale: number,
+    fixedSleepSeconds: number,
+): VariantSummary {
     const realistic = runs.filter((m) => m.profile === "realistic");
     const instant = runs.filter((m) => m.profile === "instant");
     return {
         label,
-        access: modeledSpread(pairs(runs, (m) => m.accessMs - m.scriptMs), timeScale, fixedSleepSeconds),
+        access: modeledSpread(
+            pairs(runs, (m) => m.accessMs - m.scriptMs),
+            timeScale,
+            fixedSleepSeconds,
+        ),
         downtime: runs.every((m) => m.downtimeMs !== undefined)
-            ? modeledSpread(pairs(runs, (m) => m.downtimeMs! - m.scriptMs), timeScale, fixedSleepSeconds)
+            ? modeledSpread(
+                  pairs(runs, (m) => m.downtimeMs! - m.scriptMs),
+                  timeScale,
+                  fixedSleepSeconds,
+              )
             : undefined,
-        total: modeledSpread(pairs(runs, (m) => m.totalMs - m.scriptMs), timeScale, fixedSleepSeconds),
+        total: modeledSpread(
+            pairs(runs, (m) => m.totalMs - m.scriptMs),
+            timeScale,
+            fixedSleepSeconds,
+        ),
         callsToAccess: spread(realistic.map((m) => m.callsToAccess)),
         callsTotal: spread(realistic.map((m) => m.callsTotal)),
         writesTotal: spread(realistic.map((m) => m.writesTotal)),
@@ -68,7 +89,15 @@ export function summarize(label: string, runs: Measurement[], timeScale: number,
     };
 }
 
-export const TABLE_HEADER = ["", "(a) AWS s to access", "AWS s in all", "(b) calls to access", "calls in all", "writes", "wall s here"];
+export const TABLE_HEADER = [
+    "",
+    "(a) AWS s to access",
+    "AWS s in all",
+    "(b) calls to access",
+    "calls in all",
+    "writes",
+    "wall s here",
+];
 
 /** Median (min–max) over the repetitions in every cell. */
 export function summaryTable(summaries: VariantSummary[]): string {
@@ -87,8 +116,11 @@ export function summaryTable(summaries: VariantSummary[]): string {
 }
 
 /** Downtime and time to access beside their critical-path floors (bench/floor.ts), and the ratios. */
-export function floorTable(rows: Array<{ summary: VariantSummary; accessFloor: number; downtimeFloor: number }>): string {
-    const ratio = (value: number | undefined, floor: number) => (value === undefined || !floor ? "-" : (value / floor).toFixed(2));
+export function floorTable(
+    rows: Array<{ summary: VariantSummary; accessFloor: number; downtimeFloor: number }>,
+): string {
+    const ratio = (value: number | undefined, floor: number) =>
+        value === undefined || !floor ? "-" : (value / floor).toFixed(2);
     return formatTable(
         ["", "downtime AWS s", "floor", "ratio", "to access AWS s", "floor", "ratio"],
         rows.map(({ summary: s, accessFloor, downtimeFloor }) => [

@@ -56,20 +56,33 @@ export async function runbookReset(ctx: TargetContext): Promise<RunbookTiming> {
 }
 
 /** Network, role and profile, the document, and the key pair (private key to Parameter Store). */
-async function createTemporaryResources({ ec2, iam, ssm }: Clients, ctx: TargetContext, name: string) {
+async function createTemporaryResources(
+    { ec2, iam, ssm }: Clients,
+    ctx: TargetContext,
+    name: string,
+) {
     const network = await temporary.createNetwork(ec2, ctx.availabilityZone, name);
     await createSsmInstanceProfile(iam, name);
     const documentName = await temporary.createResetDocument(ssm, name);
     // EC2Rescue makes an RSA 4096 key on the helper; ed25519 here, as ResetAccess's default, so
     // that the key's generation time (this machine's, not AWS's) is the same in both variants.
     const key = generateSshKeyPair("ed25519", `runbook@${ctx.instanceId}`);
-    await ssm.send(new PutParameterCommand({
-        Name: `/ec2rl/openssh/${ctx.instanceId}/key`, Type: "SecureString", Value: key.privateKey, Overwrite: true,
-    }));
+    await ssm.send(
+        new PutParameterCommand({
+            Name: `/ec2rl/openssh/${ctx.instanceId}/key`,
+            Type: "SecureString",
+            Value: key.privateKey,
+            Overwrite: true,
+        }),
+    );
     return { network, documentName, publicKey: key.publicKey };
 }
 
-async function startHelper({ ec2, ssm }: Clients, network: temporary.Network, profileName: string): Promise<string> {
+async function startHelper(
+    { ec2, ssm }: Clients,
+    network: temporary.Network,
+    profileName: string,
+): Promise<string> {
     const helperId = await temporary.launchHelper(ec2, ssm, network, profileName);
     await waitForState(ec2, helperId, "running", HELPER_START_SECONDS);
     await waitUntilManaged(ssm, helperId);
@@ -77,7 +90,13 @@ async function startHelper({ ec2, ssm }: Clients, network: temporary.Network, pr
 }
 
 /** Stop, backup (awaited), volume to the helper, the script, helper stopped, volume back, start. */
-async function swapAndReset({ ec2, ssm }: Clients, ctx: TargetContext, helperId: string, documentName: string, publicKey: string): Promise<void> {
+async function swapAndReset(
+    { ec2, ssm }: Clients,
+    ctx: TargetContext,
+    helperId: string,
+    documentName: string,
+    publicKey: string,
+): Promise<void> {
     await stopInstance(ec2, ctx.instanceId);
     await backupAndWait(ec2, ctx.instanceId);
     await detachVolume(ec2, ctx.rootVolumeId);
@@ -86,29 +105,52 @@ async function swapAndReset({ ec2, ssm }: Clients, ctx: TargetContext, helperId:
     await runScript(ssm, {
         documentName,
         instanceId: helperId,
-        parameters: { volumeId: ctx.rootVolumeId, deviceName: HELPER_DEVICE, publicKey, users: "auto" },
+        parameters: {
+            volumeId: ctx.rootVolumeId,
+            deviceName: HELPER_DEVICE,
+            publicKey,
+            users: "auto",
+        },
         executionTimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
         comment: "runbook flow: reset SSH key on the offline root volume",
     });
     await stopInstance(ec2, helperId);
     await detachVolume(ec2, ctx.rootVolumeId);
     await attachVolume(ec2, ctx.rootVolumeId, ctx.instanceId, ctx.rootDeviceName);
-    await setDeleteOnTermination(ec2, ctx.instanceId, ctx.rootDeviceName, ctx.rootVolumeId, ctx.rootDeleteOnTermination);
+    await setDeleteOnTermination(
+        ec2,
+        ctx.instanceId,
+        ctx.rootDeviceName,
+        ctx.rootVolumeId,
+        ctx.rootDeleteOnTermination,
+    );
     if (ctx.priorState === "running") await startInstance(ec2, ctx.instanceId);
 }
 
 async function backupAndWait(ec2: EC2Client, instanceId: string): Promise<void> {
     // Named as ResetAccess names its backup: CreateImage admits no colon in a name.
-    const out = await ec2.send(new CreateImageCommand({
-        InstanceId: instanceId,
-        Name: `AWSSupport-EC2Rescue_${instanceId}`,
-        NoReboot: true,
-        TagSpecifications: [{ ResourceType: "image", Tags: [{ Key: "Name", Value: `AWSSupport-EC2Rescue:${instanceId}` }] }],
-    }));
+    const out = await ec2.send(
+        new CreateImageCommand({
+            InstanceId: instanceId,
+            Name: `AWSSupport-EC2Rescue_${instanceId}`,
+            NoReboot: true,
+            TagSpecifications: [
+                {
+                    ResourceType: "image",
+                    Tags: [{ Key: "Name", Value: `AWSSupport-EC2Rescue:${instanceId}` }],
+                },
+            ],
+        }),
+    );
     const imageId = out.ImageId!;
-    await waitFor({ what: `backup ${imageId} to be available`, deadlineSeconds: IMAGE_SECONDS }, async () => {
-        const state = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0]?.State;
-        if (state === "failed" || state === "error") throw new Error(`backup ${imageId} is ${state}`);
-        return state === "available" ? true : undefined;
-    });
+    await waitFor(
+        { what: `backup ${imageId} to be available`, deadlineSeconds: IMAGE_SECONDS },
+        async () => {
+            const state = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })))
+                .Images?.[0]?.State;
+            if (state === "failed" || state === "error")
+                throw new Error(`backup ${imageId} is ${state}`);
+            return state === "available" ? true : undefined;
+        },
+    );
 }

@@ -3,12 +3,22 @@
 export function formatTable(header: string[], rows: string[][]): string {
     const width = header.length;
     for (const row of rows) {
-        if (row.length !== width) throw new Error(`a row has ${row.length} cells, the header ${width}: ${row.join(" | ")}`);
+        if (row.length !== width)
+            throw new Error(
+                `a row has ${row.length} cells, the header ${width}: ${row.join(" | ")}`,
+            );
     }
     const all = [header, ...rows];
-    const widths = header.map((_, column) => Math.max(...all.map((row) => [...row[column]].length)));
+    const widths = header.map((_, column) =>
+        Math.max(...all.map((row) => [...row[column]].length)),
+    );
     const line = (row: string[]) =>
-        row.map((cell, column) => (column === 0 ? padEnd(cell, widths[column]) : padStart(cell, widths[column]))).join("  ").trimEnd();
+        row
+            .map((cell, column) =>
+                column === 0 ? padEnd(cell, widths[column]) : padStart(cell, widths[column]),
+            )
+            .join("  ")
+            .trimEnd();
     const rule = widths.map((w) => "-".repeat(w)).join("  ");
     return [line(header), rule, ...rows.map(line)].join("\n");
 }

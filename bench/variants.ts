@@ -33,12 +33,16 @@ export const resetAccessVariant: Variant = {
     paths: RESET_ACCESS_PATHS,
     async run(ctx) {
         const startedAt = Date.now();
-        const up = await deploy(resetAccessProgram, { config: { "ec2-reset-access:instanceId": ctx.instanceId } });
+        const up = await deploy(resetAccessProgram, {
+            config: { "ec2-reset-access:instanceId": ctx.instanceId },
+        });
         if (up.error) throw new Error(`pulumi up failed: ${up.error.message}`);
-        if (up.outputs.targetState !== ctx.priorState) throw new Error(`pulumi up left the target ${up.outputs.targetState}`);
+        if (up.outputs.targetState !== ctx.priorState)
+            throw new Error(`pulumi up left the target ${up.outputs.targetState}`);
         const accessAt = Date.now();
         const left = await destroy(up.state);
-        if (left.resources.length) throw new Error(`pulumi destroy left ${left.resources.length} resources`);
+        if (left.resources.length)
+            throw new Error(`pulumi destroy left ${left.resources.length} resources`);
         return { startedAt, accessAt, doneAt: Date.now() };
     },
 };

@@ -76,35 +76,79 @@ export function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resourc
         try {
             return check();
         } catch (err) {
-            if (err instanceof validate.ArgumentError) throw new pulumi.ResourceError(err.message, resource);
+            if (err instanceof validate.ArgumentError)
+                throw new pulumi.ResourceError(err.message, resource);
             throw err;
         }
     };
-    const checked = (value: pulumi.Input<string>, check: (v: string) => void): pulumi.Output<string> => {
+    const checked = (
+        value: pulumi.Input<string>,
+        check: (v: string) => void,
+    ): pulumi.Output<string> => {
         if (typeof value === "string") run(() => check(value));
         return pulumi.output(value).apply((v) => run(() => (check(v), v)));
     };
-    const checkedNumber = (value: pulumi.Input<number>, check: (v: number) => void): pulumi.Output<number> => {
+    const checkedNumber = (
+        value: pulumi.Input<number>,
+        check: (v: number) => void,
+    ): pulumi.Output<number> => {
         if (typeof value === "number") run(() => check(value));
         return pulumi.output(value).apply((v) => run(() => (check(v), v)));
     };
-    run(() => validate.checkExclusive(args as unknown as Record<string, unknown>, "publicKey", ["keyType", "keyParameterName", "keyParameterKmsKeyId"]));
+    run(() =>
+        validate.checkExclusive(args as unknown as Record<string, unknown>, "publicKey", [
+            "keyType",
+            "keyParameterName",
+            "keyParameterKmsKeyId",
+        ]),
+    );
     const instanceId = checked(args.instanceId, validate.checkInstanceId);
     // Which of them a Windows target refuses is known only after the preflight has looked.
-    const linuxOnly = ["publicKey", "users", "keyType", "keyParameterName", "keyParameterKmsKeyId", "deleteKeyParameterOnDestroy"] as const;
+    const linuxOnly = [
+        "publicKey",
+        "users",
+        "keyType",
+        "keyParameterName",
+        "keyParameterKmsKeyId",
+        "deleteKeyParameterOnDestroy",
+    ] as const;
     const defaultParameter = (id: string) => `/ec2rl/openssh/${id}/key`;
     return {
         instanceId,
-        subnetId: args.subnetId === undefined ? undefined : checked(args.subnetId, validate.checkSubnetId),
-        assumeRoleArn: args.assumeRoleArn === undefined ? undefined : checked(args.assumeRoleArn, validate.checkAssumeRoleArn),
+        subnetId:
+            args.subnetId === undefined
+                ? undefined
+                : checked(args.subnetId, validate.checkSubnetId),
+        assumeRoleArn:
+            args.assumeRoleArn === undefined
+                ? undefined
+                : checked(args.assumeRoleArn, validate.checkAssumeRoleArn),
         users: pulumi.output(args.users).apply((u) => run(() => validate.normalizeUsers(u))),
-        ownKey: args.publicKey === undefined ? undefined : pulumi.output(args.publicKey).apply((k) => run(() => validate.checkPublicKey(k))),
-        keyType: pulumi.output(args.keyType ?? "ed25519").apply((t) => run(() => (validate.checkKeyType(t), t))),
-        keyParameterName: pulumi.all([args.keyParameterName, instanceId]).apply(([name, id]) =>
-            run(() => (validate.checkKeyParameterName(name ?? defaultParameter(id)), name ?? defaultParameter(id))),
-        ),
-        newKeyName: args.newKeyName === undefined ? undefined : checked(args.newKeyName, validate.checkKeyPairName),
-        helperReadyTimeout: args.helperReadyTimeout === undefined ? undefined : checkedNumber(args.helperReadyTimeout, validate.checkHelperReadyTimeout),
+        ownKey:
+            args.publicKey === undefined
+                ? undefined
+                : pulumi.output(args.publicKey).apply((k) => run(() => validate.checkPublicKey(k))),
+        keyType: pulumi
+            .output(args.keyType ?? "ed25519")
+            .apply((t) => run(() => (validate.checkKeyType(t), t))),
+        keyParameterName: pulumi
+            .all([args.keyParameterName, instanceId])
+            .apply(([name, id]) =>
+                run(
+                    () => (
+                        validate.checkKeyParameterName(name ?? defaultParameter(id)),
+                        name ?? defaultParameter(id)
+                    ),
+                ),
+            ),
+        newKeyName:
+            args.newKeyName === undefined
+                ? undefined
+                : checked(args.newKeyName, validate.checkKeyPairName),
+        helperReadyTimeout:
+            args.helperReadyTimeout === undefined
+                ? undefined
+                : checkedNumber(args.helperReadyTimeout, validate.checkHelperReadyTimeout),
         linuxOnlyArguments: linuxOnly.filter((key) => args[key] !== undefined),
     };
 }

@@ -71,7 +71,18 @@ export class ResetAccess extends pulumi.ComponentResource {
     constructor(name: string, args: ResetAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ec2-reset-access:index:ResetAccess", name, {}, opts);
         const child = { parent: this };
-        const { instanceId, subnetId, users, ownKey, keyType, keyParameterName, assumeRoleArn, newKeyName, helperReadyTimeout, linuxOnlyArguments } = checkedArguments(args, this);
+        const {
+            instanceId,
+            subnetId,
+            users,
+            ownKey,
+            keyType,
+            keyParameterName,
+            assumeRoleArn,
+            newKeyName,
+            helperReadyTimeout,
+            linuxOnlyArguments,
+        } = checkedArguments(args, this);
         // The region argument reaches every ordinary resource and invoke (pulumi-aws v7's
         // per-resource `region`); without it they use the aws provider's, and so do the steps.
         const region = args.region ?? aws.getRegionOutput({}, child).region;
@@ -80,87 +91,182 @@ export class ResetAccess extends pulumi.ComponentResource {
         const access = { region, assumeRoleArn };
 
         // Everything below depends on the preflight: a refusal creates nothing.
-        const preflight = new TargetPreflight(`${name}-preflight`, {
-            ...access,
-            instanceId,
-            subnetId,
-            helperInstanceType: args.helperInstanceType,
-            allowInstanceStoreLoss: args.allowInstanceStoreLoss ?? false,
-            allowAutoScaling: args.allowAutoScaling ?? false,
-            rotation,
-            linuxOnlyArguments,
-            newKeyName,
-            keyParameterName: ownKey ? undefined : keyParameterName,
-            argumentsChecked: pulumi.all([users, keyType, keyParameterName, ownKey]).apply(() => true),
-        }, child);
+        const preflight = new TargetPreflight(
+            `${name}-preflight`,
+            {
+                ...access,
+                instanceId,
+                subnetId,
+                helperInstanceType: args.helperInstanceType,
+                allowInstanceStoreLoss: args.allowInstanceStoreLoss ?? false,
+                allowAutoScaling: args.allowAutoScaling ?? false,
+                rotation,
+                linuxOnlyArguments,
+                newKeyName,
+                keyParameterName: ownKey ? undefined : keyParameterName,
+                argumentsChecked: pulumi
+                    .all([users, keyType, keyParameterName, ownKey])
+                    .apply(() => true),
+            },
+            child,
+        );
         const platform = preflight.platform;
         preflight.warnings.apply((ws) => ws?.forEach((w) => pulumi.log.warn(w, this)));
         const afterPreflight = { parent: this, dependsOn: [preflight] };
 
         const network = subnetId
             ? { subnetId }
-            : temporaryNetwork(name, { availabilityZone: this.availabilityZoneOf(instanceId, region), region: args.region }, afterPreflight);
+            : temporaryNetwork(
+                  name,
+                  {
+                      availabilityZone: this.availabilityZoneOf(instanceId, region),
+                      region: args.region,
+                  },
+                  afterPreflight,
+              );
         const helper = this.helper(name, preflight, network, rotation, afterPreflight);
-        const document = new aws.ssm.Document(`${name}-reset-document`, {
-            documentType: "Command",
-            documentFormat: "JSON",
-            content: platform.apply((p) => (p === "windows" ? windowsDocumentContent() : resetDocumentContent())),
-            tags: { "ec2-reset-access:for": instanceId },
-            region: args.region,
-        }, afterPreflight);
+        const document = new aws.ssm.Document(
+            `${name}-reset-document`,
+            {
+                documentType: "Command",
+                documentFormat: "JSON",
+                content: platform.apply((p) =>
+                    p === "windows" ? windowsDocumentContent() : resetDocumentContent(),
+                ),
+                tags: { "ec2-reset-access:for": instanceId },
+                region: args.region,
+            },
+            afterPreflight,
+        );
 
-        const generated = ownKey ? undefined : new GeneratedSshKey(`${name}-key`, {
-            ...access, instanceId, parameterName: keyParameterName, kmsKeyId: args.keyParameterKmsKeyId,
-            keyType, rotation, deleteParameterOnDestroy: args.deleteKeyParameterOnDestroy ?? false, platform,
-        }, afterPreflight);
-        const publicKey = ownKey ?? pulumi.all([platform, generated!.publicKey])
-            .apply(([p, k]) => (p === "windows" ? "" : validate.checkPublicKey(k)));
+        const generated = ownKey
+            ? undefined
+            : new GeneratedSshKey(
+                  `${name}-key`,
+                  {
+                      ...access,
+                      instanceId,
+                      parameterName: keyParameterName,
+                      kmsKeyId: args.keyParameterKmsKeyId,
+                      keyType,
+                      rotation,
+                      deleteParameterOnDestroy: args.deleteKeyParameterOnDestroy ?? false,
+                      platform,
+                  },
+                  afterPreflight,
+              );
+        const publicKey =
+            ownKey ??
+            pulumi
+                .all([platform, generated!.publicKey])
+                .apply(([p, k]) => (p === "windows" ? "" : validate.checkPublicKey(k)));
 
         const helperInstanceId = helper.instance.id;
-        const digest = pulumi.all([instanceId, rotation, publicKey, users, ownKey ? "" : keyType, platform])
-            .apply(([id, r, key, u, type, p]) => resetDigest({ instanceId: id, rotation: r, publicKey: key, users: u, keyType: type, platform: p }));
+        const digest = pulumi
+            .all([instanceId, rotation, publicKey, users, ownKey ? "" : keyType, platform])
+            .apply(([id, r, key, u, type, p]) =>
+                resetDigest({
+                    instanceId: id,
+                    rotation: r,
+                    publicKey: key,
+                    users: u,
+                    keyType: type,
+                    platform: p,
+                }),
+            );
         // The helper proven ready (Online in SSM, a probe answered) before the target is touched;
         // again whenever the chain on the target runs again (the same digest).
-        const helperReady = new HelperReady(`${name}-helper-ready`, {
-            context: preflight.context, rotation, resetDigest: digest, helperInstanceId, helperReadyTimeout,
-            network: pulumi.output(subnetId ?? "temporary").apply((subnet) => ({ subnet })),
-        }, { parent: this, dependsOn: [helper.instance, helper.profile] });
+        const helperReady = new HelperReady(
+            `${name}-helper-ready`,
+            {
+                context: preflight.context,
+                rotation,
+                resetDigest: digest,
+                helperInstanceId,
+                helperReadyTimeout,
+                network: pulumi.output(subnetId ?? "temporary").apply((subnet) => ({ subnet })),
+            },
+            { parent: this, dependsOn: [helper.instance, helper.profile] },
+        );
         const { backup, reset, release } = this.stepsOnTarget(name, {
-            context: preflight.context, rotation, resetDigest: digest, helperInstanceId, documentName: document.name, publicKey, users,
-            revokeComment: pulumi.all([platform, rotation, instanceId]).apply(([p, r, id]) => revokeCommentFor(p, r, id)),
+            context: preflight.context,
+            rotation,
+            resetDigest: digest,
+            helperInstanceId,
+            documentName: document.name,
+            publicKey,
+            users,
+            revokeComment: pulumi
+                .all([platform, rotation, instanceId])
+                .apply(([p, r, id]) => revokeCommentFor(p, r, id)),
             retainBackup: args.retainBackup ?? true,
             retainPasswordEnabledImage: args.retainPasswordEnabledImage ?? true,
             waitForPasswordEnabledImage: newKeyName !== undefined,
             // The target is touched only once every helper resource exists: a failure before
             // that leaves it as it was, and after it each step repairs it before failing.
-            helperResources: [helperReady, helper.instance, helper.profile, document, ...(generated ? [generated] : [])],
+            helperResources: [
+                helperReady,
+                helper.instance,
+                helper.profile,
+                document,
+                ...(generated ? [generated] : []),
+            ],
         });
 
         const windowsOnly = <T>(value: pulumi.Output<T>) =>
             pulumi.all([platform, value]).apply(([p, v]) => (p === "windows" ? v : undefined));
         const linuxOnly = <T>(value: pulumi.Output<T>) =>
             pulumi.all([platform, value]).apply(([p, v]) => (p === "windows" ? undefined : v));
-        const replacement = newKeyName === undefined ? undefined : this.replacementInstance(name, {
-            preflight, imageId: release.passwordEnabledImageId, keyName: newKeyName, instanceId,
-        }, { parent: this, dependsOn: [release] });
+        const replacement =
+            newKeyName === undefined
+                ? undefined
+                : this.replacementInstance(
+                      name,
+                      {
+                          preflight,
+                          imageId: release.passwordEnabledImageId,
+                          keyName: newKeyName,
+                          instanceId,
+                      },
+                      { parent: this, dependsOn: [release] },
+                  );
 
         this.platform = platform;
-        this.keyParameterName = generated ? linuxOnly(generated.parameterName) : pulumi.output(undefined);
+        this.keyParameterName = generated
+            ? linuxOnly(generated.parameterName)
+            : pulumi.output(undefined);
         this.publicKey = publicKey;
         this.fingerprint = generated ? linuxOnly(generated.fingerprint) : pulumi.output(undefined);
         this.usersUpdated = reset.usersUpdated;
         this.passwordEnabledImageId = windowsOnly(release.passwordEnabledImageId);
         this.windowsAgent = windowsOnly(reset.windowsAgent);
         this.replacementInstanceId = replacement ? replacement.id : pulumi.output(undefined);
-        this.passwordInstructions = windowsOnly(pulumi.all([
-            instanceId, release.targetState, preflight.targetKeyName, release.passwordEnabledImageId,
-            replacement?.id ?? pulumi.output(""), newKeyName ?? pulumi.output(""),
-        ]).apply(([id, targetState, targetKeyName, imageId, replacementId, keyName]) => passwordInstructions({
-            instanceId: id, targetState, targetKeyName, passwordEnabledImageId: imageId,
-            replacement: replacementId ? { instanceId: replacementId, keyName } : undefined,
-        })));
+        this.passwordInstructions = windowsOnly(
+            pulumi
+                .all([
+                    instanceId,
+                    release.targetState,
+                    preflight.targetKeyName,
+                    release.passwordEnabledImageId,
+                    replacement?.id ?? pulumi.output(""),
+                    newKeyName ?? pulumi.output(""),
+                ])
+                .apply(([id, targetState, targetKeyName, imageId, replacementId, keyName]) =>
+                    passwordInstructions({
+                        instanceId: id,
+                        targetState,
+                        targetKeyName,
+                        passwordEnabledImageId: imageId,
+                        replacement: replacementId
+                            ? { instanceId: replacementId, keyName }
+                            : undefined,
+                    }),
+                ),
+        );
         this.backupImageId = backup.imageId;
-        this.warnings = pulumi.all([preflight.warnings, reset.scriptWarnings]).apply(([a, b]) => [...(a ?? []), ...(b ?? [])]);
+        this.warnings = pulumi
+            .all([preflight.warnings, reset.scriptWarnings])
+            .apply(([a, b]) => [...(a ?? []), ...(b ?? [])]);
         this.helperInstanceId = helperInstanceId;
         this.targetState = release.targetState;
         this.registerOutputs({
@@ -181,26 +287,62 @@ export class ResetAccess extends pulumi.ComponentResource {
     }
 
     /** The chain of steps on the target, each after the previous one. */
-    private stepsOnTarget(name: string, a: {
-        context: pulumi.Output<TargetContext>; rotation: pulumi.Output<string>; resetDigest: pulumi.Output<string>; helperInstanceId: pulumi.Output<string>;
-        documentName: pulumi.Output<string>; publicKey: pulumi.Output<string>; users: pulumi.Output<string>; revokeComment: pulumi.Output<string>;
-        retainBackup: pulumi.Input<boolean>; retainPasswordEnabledImage: pulumi.Input<boolean>;
-        waitForPasswordEnabledImage: boolean; helperResources: pulumi.Resource[];
-    }) {
+    private stepsOnTarget(
+        name: string,
+        a: {
+            context: pulumi.Output<TargetContext>;
+            rotation: pulumi.Output<string>;
+            resetDigest: pulumi.Output<string>;
+            helperInstanceId: pulumi.Output<string>;
+            documentName: pulumi.Output<string>;
+            publicKey: pulumi.Output<string>;
+            users: pulumi.Output<string>;
+            revokeComment: pulumi.Output<string>;
+            retainBackup: pulumi.Input<boolean>;
+            retainPasswordEnabledImage: pulumi.Input<boolean>;
+            waitForPasswordEnabledImage: boolean;
+            helperResources: pulumi.Resource[];
+        },
+    ) {
         // Every step carries the digest of all reset inputs: a change re-runs the whole chain.
         const step = { context: a.context, rotation: a.rotation, resetDigest: a.resetDigest };
-        const after = (previous: pulumi.Resource | pulumi.Resource[]) => ({ parent: this, dependsOn: previous });
+        const after = (previous: pulumi.Resource | pulumi.Resource[]) => ({
+            parent: this,
+            dependsOn: previous,
+        });
         const hold = new StopTarget(`${name}-stop`, step, after(a.helperResources));
-        const backup = new TargetBackup(`${name}-backup`, { ...step, retainBackup: a.retainBackup }, after(hold));
-        const moved = new RootVolumeToHelper(`${name}-move-root`, { ...step, helperInstanceId: a.helperInstanceId }, after(backup));
-        const reset = new OfflineReset(`${name}-reset`, {
-            ...step, helperInstanceId: a.helperInstanceId, documentName: a.documentName, publicKey: a.publicKey, users: a.users,
-            revokeComment: a.revokeComment,
-        }, after(moved));
-        const release = new ReleaseTarget(`${name}-release`, {
-            ...step, helperInstanceId: a.helperInstanceId, waitForPasswordEnabledImage: a.waitForPasswordEnabledImage,
-            retainPasswordEnabledImage: a.retainPasswordEnabledImage,
-        }, after(reset));
+        const backup = new TargetBackup(
+            `${name}-backup`,
+            { ...step, retainBackup: a.retainBackup },
+            after(hold),
+        );
+        const moved = new RootVolumeToHelper(
+            `${name}-move-root`,
+            { ...step, helperInstanceId: a.helperInstanceId },
+            after(backup),
+        );
+        const reset = new OfflineReset(
+            `${name}-reset`,
+            {
+                ...step,
+                helperInstanceId: a.helperInstanceId,
+                documentName: a.documentName,
+                publicKey: a.publicKey,
+                users: a.users,
+                revokeComment: a.revokeComment,
+            },
+            after(moved),
+        );
+        const release = new ReleaseTarget(
+            `${name}-release`,
+            {
+                ...step,
+                helperInstanceId: a.helperInstanceId,
+                waitForPasswordEnabledImage: a.waitForPasswordEnabledImage,
+                retainPasswordEnabledImage: a.retainPasswordEnabledImage,
+            },
+            after(reset),
+        );
         return { backup, reset, release };
     }
 
@@ -209,27 +351,46 @@ export class ResetAccess extends pulumi.ComponentResource {
      * pair, placed as the target is (type, subnet, security groups, instance profile). Not temporary: `pulumi
      * destroy` leaves it (retainOnDelete), as it leaves the target.
      */
-    private replacementInstance(name: string, a: {
-        preflight: TargetPreflight; imageId: pulumi.Output<string>; keyName: pulumi.Output<string>; instanceId: pulumi.Output<string>;
-    }, opts: pulumi.CustomResourceOptions) {
+    private replacementInstance(
+        name: string,
+        a: {
+            preflight: TargetPreflight;
+            imageId: pulumi.Output<string>;
+            keyName: pulumi.Output<string>;
+            instanceId: pulumi.Output<string>;
+        },
+        opts: pulumi.CustomResourceOptions,
+    ) {
         const placement = a.preflight.replacement;
-        return new aws.ec2.Instance(`${name}-replacement`, {
-            ami: a.imageId,
-            keyName: a.keyName,
-            instanceType: placement.instanceType,
-            subnetId: placement.subnetId,
-            vpcSecurityGroupIds: placement.securityGroupIds,
-            iamInstanceProfile: placement.instanceProfileName.apply((p) => p || undefined),
-            tags: { Name: pulumi.interpolate`replacement of ${a.instanceId}`, "ec2-reset-access:replacement-for": a.instanceId },
-            region: this.regionArgument,
-        }, { ...opts, retainOnDelete: true });
+        return new aws.ec2.Instance(
+            `${name}-replacement`,
+            {
+                ami: a.imageId,
+                keyName: a.keyName,
+                instanceType: placement.instanceType,
+                subnetId: placement.subnetId,
+                vpcSecurityGroupIds: placement.securityGroupIds,
+                iamInstanceProfile: placement.instanceProfileName.apply((p) => p || undefined),
+                tags: {
+                    Name: pulumi.interpolate`replacement of ${a.instanceId}`,
+                    "ec2-reset-access:replacement-for": a.instanceId,
+                },
+                region: this.regionArgument,
+            },
+            { ...opts, retainOnDelete: true },
+        );
     }
 
     /** Read at preview too, so the temporary VPC's AZ is known before anything is created. */
-    private availabilityZoneOf(instanceId: pulumi.Output<string>, region: pulumi.Input<string>): pulumi.Output<string> {
+    private availabilityZoneOf(
+        instanceId: pulumi.Output<string>,
+        region: pulumi.Input<string>,
+    ): pulumi.Output<string> {
         return pulumi.all([instanceId, region]).apply(async ([id, where]) => {
             try {
-                return (await aws.ec2.getInstance({ instanceId: id, region: where }, { parent: this })).availabilityZone;
+                return (
+                    await aws.ec2.getInstance({ instanceId: id, region: where }, { parent: this })
+                ).availabilityZone;
             } catch (err) {
                 throw new pulumi.ResourceError(
                     `instanceId: instance ${id} was not found in ${where}; check the id, and the region (config aws:region or the region argument). (${err instanceof Error ? err.message : err})`,
@@ -246,47 +407,80 @@ export class ResetAccess extends pulumi.ComponentResource {
         rotation: pulumi.Output<string>,
         opts: pulumi.CustomResourceOptions,
     ) {
-        const vpcId = network.vpcId ?? aws.ec2.getSubnetOutput({ id: network.subnetId, region: this.regionArgument }, { parent: this }).vpcId;
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-helper`, {
-            vpcId,
-            description: "ec2-reset-access helper: no inbound; outbound HTTPS to the SSM endpoints",
-            // DNS too when the VPC's DHCP options name their own servers (the agent resolves the endpoints through them).
-            egress: preflight.helperNetwork.apply((n) => helperEgress(n?.dnsServers ?? [])),
-            tags: { Name: `${name}-helper`, "ec2-reset-access:temporary": "true" },
-            region: this.regionArgument,
-        }, opts);
-        const role = new aws.iam.Role(`${name}-helper`, {
-            assumeRolePolicy: EC2_TRUST_POLICY,
-            description: "ec2-reset-access helper: SSM Run Command only",
-            // The operator policy lets its holder create roles and profiles under this path only.
-            path: HELPER_IAM_PATH,
-        }, opts);
+        const vpcId =
+            network.vpcId ??
+            aws.ec2.getSubnetOutput(
+                { id: network.subnetId, region: this.regionArgument },
+                { parent: this },
+            ).vpcId;
+        const securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-helper`,
+            {
+                vpcId,
+                description:
+                    "ec2-reset-access helper: no inbound; outbound HTTPS to the SSM endpoints",
+                // DNS too when the VPC's DHCP options name their own servers (the agent resolves the endpoints through them).
+                egress: preflight.helperNetwork.apply((n) => helperEgress(n?.dnsServers ?? [])),
+                tags: { Name: `${name}-helper`, "ec2-reset-access:temporary": "true" },
+                region: this.regionArgument,
+            },
+            opts,
+        );
+        const role = new aws.iam.Role(
+            `${name}-helper`,
+            {
+                assumeRolePolicy: EC2_TRUST_POLICY,
+                description: "ec2-reset-access helper: SSM Run Command only",
+                // The operator policy lets its holder create roles and profiles under this path only.
+                path: HELPER_IAM_PATH,
+            },
+            opts,
+        );
         // Inline, so that nothing else grants the helper more: the agent's Run Command calls only.
-        const agentPolicy = new aws.iam.RolePolicy(`${name}-helper-agent`, { role: role.name, policy: helperPolicyDocument() }, opts);
-        const profile = new aws.iam.InstanceProfile(`${name}-helper`, { role: role.name, path: HELPER_IAM_PATH }, { ...opts, dependsOn: [preflight, agentPolicy] });
-        const instance = new aws.ec2.Instance(`${name}-helper`, {
-            // Read by the preflight: Amazon Linux 2023, or a Windows Server of another version than the target's.
-            ami: preflight.helperImageId,
-            instanceType: preflight.chosenHelperInstanceType,
-            subnetId: network.subnetId,
-            vpcSecurityGroupIds: [securityGroup.id],
-            iamInstanceProfile: profile.name,
-            // A public IP only when the subnet's route needs one (an internet gateway, no endpoints)
-            // and the subnet does not assign one itself; otherwise unset, the subnet decides (never
-            // forced to false). Unset is also what keeps a refresh from replacing the helper: the
-            // provider reads the attribute back from the primary interface, a stopped helper reads
-            // false (hashicorp/terraform-provider-aws#33775), so only that one case can show a diff.
-            associatePublicIpAddress: preflight.helperNetwork.apply((n) => (n?.publicIp ? true : undefined)),
-            metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
-            rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
-            tags: { Name: `${name}-helper`, "ec2-reset-access:helper-for": preflight.context.apply((c) => c?.instanceId ?? "") },
-            region: this.regionArgument,
-            // A fresh helper for each rotation: one that has mounted a target volume (an
-            // attacker-shaped filesystem) is never given another. The user data only names the
-            // rotation, hashed (no operator text reaches a script), and a change replaces the instance.
-            userData: rotation.apply(helperUserData),
-            userDataReplaceOnChange: true,
-        }, opts);
+        const agentPolicy = new aws.iam.RolePolicy(
+            `${name}-helper-agent`,
+            { role: role.name, policy: helperPolicyDocument() },
+            opts,
+        );
+        const profile = new aws.iam.InstanceProfile(
+            `${name}-helper`,
+            { role: role.name, path: HELPER_IAM_PATH },
+            { ...opts, dependsOn: [preflight, agentPolicy] },
+        );
+        const instance = new aws.ec2.Instance(
+            `${name}-helper`,
+            {
+                // Read by the preflight: Amazon Linux 2023, or a Windows Server of another version than the target's.
+                ami: preflight.helperImageId,
+                instanceType: preflight.chosenHelperInstanceType,
+                subnetId: network.subnetId,
+                vpcSecurityGroupIds: [securityGroup.id],
+                iamInstanceProfile: profile.name,
+                // A public IP only when the subnet's route needs one (an internet gateway, no endpoints)
+                // and the subnet does not assign one itself; otherwise unset, the subnet decides (never
+                // forced to false). Unset is also what keeps a refresh from replacing the helper: the
+                // provider reads the attribute back from the primary interface, a stopped helper reads
+                // false (hashicorp/terraform-provider-aws#33775), so only that one case can show a diff.
+                associatePublicIpAddress: preflight.helperNetwork.apply((n) =>
+                    n?.publicIp ? true : undefined,
+                ),
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled" },
+                rootBlockDevice: { encrypted: true, volumeType: "gp3", deleteOnTermination: true },
+                tags: {
+                    Name: `${name}-helper`,
+                    "ec2-reset-access:helper-for": preflight.context.apply(
+                        (c) => c?.instanceId ?? "",
+                    ),
+                },
+                region: this.regionArgument,
+                // A fresh helper for each rotation: one that has mounted a target volume (an
+                // attacker-shaped filesystem) is never given another. The user data only names the
+                // rotation, hashed (no operator text reaches a script), and a change replaces the instance.
+                userData: rotation.apply(helperUserData),
+                userDataReplaceOnChange: true,
+            },
+            opts,
+        );
         return { instance, profile };
     }
 }

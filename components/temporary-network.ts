@@ -42,40 +42,73 @@ export interface TemporaryNetwork {
 export function subnetCidrFor(availabilityZone: string): string {
     const letter = availabilityZone.trim().toLowerCase().slice(-1);
     if (!/^[a-z]$/.test(letter)) {
-        throw new Error(`availability zone ${JSON.stringify(availabilityZone)} does not end with a zone letter`);
+        throw new Error(
+            `availability zone ${JSON.stringify(availabilityZone)} does not end with a zone letter`,
+        );
     }
     const index = (letter.charCodeAt(0) - "a".charCodeAt(0)) % 8;
     return `10.213.0.${index * 32}/27`;
 }
 
 /** Creates the network; `opts` carries the parent and the preflight dependency to every resource. */
-export function temporaryNetwork(name: string, args: TemporaryNetworkArgs, opts: pulumi.CustomResourceOptions): TemporaryNetwork {
+export function temporaryNetwork(
+    name: string,
+    args: TemporaryNetworkArgs,
+    opts: pulumi.CustomResourceOptions,
+): TemporaryNetwork {
     const region = args.region;
-    const tags = (suffix: string) => ({ Name: `${name}-${suffix}`, "ec2-reset-access:temporary": "true" });
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-        cidrBlock: TEMPORARY_VPC_CIDR,
-        enableDnsSupport: true,
-        enableDnsHostnames: true,
-        tags: tags("vpc"),
-        region,
-    }, opts);
-    const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw"), region }, opts);
-    const subnet = new aws.ec2.Subnet(`${name}-public`, {
-        vpcId: vpc.id,
-        availabilityZone: args.availabilityZone,
-        cidrBlock: pulumi.output(args.availabilityZone).apply(subnetCidrFor),
-        mapPublicIpOnLaunch: true,
-        tags: tags("public"),
-        region,
-    }, opts);
-    const routes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, tags: tags("public"), region }, opts);
-    const defaultRoute = new aws.ec2.Route(`${name}-public-default`, {
-        routeTableId: routes.id,
-        destinationCidrBlock: "0.0.0.0/0",
-        gatewayId: gateway.id,
-        region,
-    }, opts);
-    const association = new aws.ec2.RouteTableAssociation(`${name}-public`, { subnetId: subnet.id, routeTableId: routes.id, region }, opts);
+    const tags = (suffix: string) => ({
+        Name: `${name}-${suffix}`,
+        "ec2-reset-access:temporary": "true",
+    });
+    const vpc = new aws.ec2.Vpc(
+        `${name}-vpc`,
+        {
+            cidrBlock: TEMPORARY_VPC_CIDR,
+            enableDnsSupport: true,
+            enableDnsHostnames: true,
+            tags: tags("vpc"),
+            region,
+        },
+        opts,
+    );
+    const gateway = new aws.ec2.InternetGateway(
+        `${name}-igw`,
+        { vpcId: vpc.id, tags: tags("igw"), region },
+        opts,
+    );
+    const subnet = new aws.ec2.Subnet(
+        `${name}-public`,
+        {
+            vpcId: vpc.id,
+            availabilityZone: args.availabilityZone,
+            cidrBlock: pulumi.output(args.availabilityZone).apply(subnetCidrFor),
+            mapPublicIpOnLaunch: true,
+            tags: tags("public"),
+            region,
+        },
+        opts,
+    );
+    const routes = new aws.ec2.RouteTable(
+        `${name}-public`,
+        { vpcId: vpc.id, tags: tags("public"), region },
+        opts,
+    );
+    const defaultRoute = new aws.ec2.Route(
+        `${name}-public-default`,
+        {
+            routeTableId: routes.id,
+            destinationCidrBlock: "0.0.0.0/0",
+            gatewayId: gateway.id,
+            region,
+        },
+        opts,
+    );
+    const association = new aws.ec2.RouteTableAssociation(
+        `${name}-public`,
+        { subnetId: subnet.id, routeTableId: routes.id, region },
+        opts,
+    );
     return {
         vpcId: vpc.id,
         subnetId: pulumi.all([subnet.id, association.id, defaultRoute.id]).apply(([id]) => id),

@@ -31,7 +31,9 @@ export function changeOf(before: ResourceState | undefined, now: ResourceState):
     if (!before) return "+";
     if (!now.custom) return undefined;
     if (before.id !== now.id) return "+-";
-    return sameJson(before.inputs, now.inputs) && sameJson(before.outputs, now.outputs) ? undefined : "~";
+    return sameJson(before.inputs, now.inputs) && sameJson(before.outputs, now.outputs)
+        ? undefined
+        : "~";
 }
 
 /** Resources of `before` (by URN and id) that `after` no longer holds: deleted, or replaced and deleted. */

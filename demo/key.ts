@@ -15,21 +15,42 @@ export interface FetchedKey {
 
 /** The README's command, run for real against the emulator (AWS_ENDPOINT_URL points it there). */
 /** The README's retrieval command; --region: the key is in the target's region, not the CLI's default. */
-export function getParameterCommand(parameterName: string, region = process.env.AWS_REGION ?? "us-east-1"): string[] {
-    return ["ssm", "get-parameter", "--region", region, "--with-decryption", "--name", parameterName, "--query", "Parameter.Value", "--output", "text"];
+export function getParameterCommand(
+    parameterName: string,
+    region = process.env.AWS_REGION ?? "us-east-1",
+): string[] {
+    return [
+        "ssm",
+        "get-parameter",
+        "--region",
+        region,
+        "--with-decryption",
+        "--name",
+        parameterName,
+        "--query",
+        "Parameter.Value",
+        "--output",
+        "text",
+    ];
 }
 
 /** Writes the private key to `file` (mode 0600) with the AWS CLI if it works here, else the SDK. */
 export async function fetchKey(parameterName: string, file: string): Promise<FetchedKey> {
     const env = { ...process.env, AWS_DEFAULT_REGION: process.env.AWS_REGION };
-    const cli = spawnSync("aws", getParameterCommand(parameterName), { encoding: "utf8", env, timeout: 60_000 });
+    const cli = spawnSync("aws", getParameterCommand(parameterName), {
+        encoding: "utf8",
+        env,
+        timeout: 60_000,
+    });
     let value: string;
     let via: FetchedKey["via"];
     if (cli.status === 0 && cli.stdout.includes("PRIVATE KEY")) {
         value = cli.stdout;
         via = "aws CLI";
     } else {
-        const out = await new SSMClient({}).send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
+        const out = await new SSMClient({}).send(
+            new GetParameterCommand({ Name: parameterName, WithDecryption: true }),
+        );
         value = `${out.Parameter?.Value ?? ""}\n`;
         via = "AWS SDK";
     }
@@ -45,7 +66,11 @@ export function fingerprintLine(file: string): string {
 
 /** The public key derived from the private one, "type base64". */
 export function derivedPublicKey(file: string): string {
-    return execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" }).trim().split(" ").slice(0, 2).join(" ");
+    return execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" })
+        .trim()
+        .split(" ")
+        .slice(0, 2)
+        .join(" ");
 }
 
 /** A long key line shortened for the screen: "ssh-ed25519 AAAAC3Nz…Qx9c comment". */

@@ -58,14 +58,24 @@ export function acceptedConfigKeys(): string[] {
     return programConfigKeys().filter((k) => k !== "instanceId");
 }
 
-export function parseDemoOptions(argv: string[], cwd = process.env.INIT_CWD ?? process.cwd()): DemoOptions {
+export function parseDemoOptions(
+    argv: string[],
+    cwd = process.env.INIT_CWD ?? process.cwd(),
+): DemoOptions {
     const options: DemoOptions = { timeScale: 0.05, steps: [...DEFAULT_STEPS], config: {} };
     // npm runs scripts in the package's folder; INIT_CWD is where `npm run demo` was typed.
     const file = (value: string) => path.resolve(cwd, value);
     for (let i = 0; i < argv.length; i++) {
         const flag = argv[i];
         const value = argv[i + 1];
-        const needsValue = ["--keep", "--time-scale", "--steps", "--config", "--root-image", "--make-debian-image"];
+        const needsValue = [
+            "--keep",
+            "--time-scale",
+            "--steps",
+            "--config",
+            "--root-image",
+            "--make-debian-image",
+        ];
         if (needsValue.includes(flag) && (value === undefined || value.startsWith("--"))) {
             throw new UsageError(`${flag} needs a value; ${USAGE}`);
         }
@@ -74,19 +84,25 @@ export function parseDemoOptions(argv: string[], cwd = process.env.INIT_CWD ?? p
         else if (flag === "--steps") options.steps = parseSteps(value);
         else if (flag === "--config") Object.assign(options.config, parseConfig(value));
         else if (flag === "--root-image") options.rootImage = checkedImage(file(value));
-        else if (flag === "--make-debian-image") options.makeDebianImage = newFile(flag, file(value));
+        else if (flag === "--make-debian-image")
+            options.makeDebianImage = newFile(flag, file(value));
         else throw new UsageError(`unknown argument ${flag}; ${USAGE}`);
         i++;
     }
     if (options.makeDebianImage && argv.length > 2) {
-        throw new UsageError(`--make-debian-image builds an image and exits: give it alone; ${USAGE}`);
+        throw new UsageError(
+            `--make-debian-image builds an image and exits: give it alone; ${USAGE}`,
+        );
     }
     return options;
 }
 
 function timeScale(value: string): number {
     const scale = Number(value);
-    if (!(scale > 0 && scale <= 1)) throw new UsageError(`--time-scale ${value}: accepted: a number above 0, at most 1 (e.g. 0.05)`);
+    if (!(scale > 0 && scale <= 1))
+        throw new UsageError(
+            `--time-scale ${value}: accepted: a number above 0, at most 1 (e.g. 0.05)`,
+        );
     return scale;
 }
 
@@ -94,7 +110,9 @@ export function parseSteps(list: string): Step[] {
     const words = list.split(",").map((w) => w.trim());
     const bad = words.find((w) => !(STEPS as readonly string[]).includes(w));
     if (bad !== undefined) {
-        throw new UsageError(`--steps: "${bad}" is not a step; accepted: ${STEPS.join(", ")} (comma-separated, e.g. up,refresh,up,rotate,destroy)`);
+        throw new UsageError(
+            `--steps: "${bad}" is not a step; accepted: ${STEPS.join(", ")} (comma-separated, e.g. up,refresh,up,rotate,destroy)`,
+        );
     }
     return words as Step[];
 }
@@ -106,16 +124,26 @@ export function parseConfig(pair: string): Record<string, string> {
     const hint = `accepted: ${accepted.join(", ")} (bare or as ${DEFAULT_PROJECT}:KEY)`;
     if (at <= 0) throw new UsageError(`--config ${pair}: expected KEY=VALUE; ${hint}`);
     const key = pair.slice(0, at);
-    const bare = key.startsWith(`${DEFAULT_PROJECT}:`) ? key.slice(DEFAULT_PROJECT.length + 1) : key;
-    if (bare === "instanceId") throw new UsageError(`--config ${key}: the demo sets instanceId to its own target; ${hint}`);
-    if (!accepted.includes(bare)) throw new UsageError(`--config ${key}: not a config key of this program; ${hint}`);
+    const bare = key.startsWith(`${DEFAULT_PROJECT}:`)
+        ? key.slice(DEFAULT_PROJECT.length + 1)
+        : key;
+    if (bare === "instanceId")
+        throw new UsageError(
+            `--config ${key}: the demo sets instanceId to its own target; ${hint}`,
+        );
+    if (!accepted.includes(bare))
+        throw new UsageError(`--config ${key}: not a config key of this program; ${hint}`);
     return { [`${DEFAULT_PROJECT}:${bare}`]: pair.slice(at + 1) };
 }
 
 /** A path for a file the demo creates: never one that exists (it could be someone's image). */
 function newFile(flag: string, file: string): string {
-    if (fs.existsSync(file)) throw new UsageError(`${flag} ${file}: exists; accepted: a path where no file is yet`);
-    if (!fs.existsSync(path.dirname(file))) throw new UsageError(`${flag} ${file}: no folder ${path.dirname(file)}; accepted: a new file in an existing folder`);
+    if (fs.existsSync(file))
+        throw new UsageError(`${flag} ${file}: exists; accepted: a path where no file is yet`);
+    if (!fs.existsSync(path.dirname(file)))
+        throw new UsageError(
+            `${flag} ${file}: no folder ${path.dirname(file)}; accepted: a new file in an existing folder`,
+        );
     return file;
 }
 

@@ -12,8 +12,15 @@ export interface ScriptRun {
 /** The newest command sent to the helper, or undefined when there is none. */
 export async function scriptRun(helperId: string): Promise<ScriptRun | undefined> {
     const ssm = new SSMClient({});
-    const newest = (await ssm.send(new ListCommandsCommand({ InstanceId: helperId }))).Commands?.[0];
+    const newest = (await ssm.send(new ListCommandsCommand({ InstanceId: helperId })))
+        .Commands?.[0];
     if (!newest?.CommandId) return undefined;
-    const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: newest.CommandId, InstanceId: helperId }));
-    return { status: out.Status ?? "unknown", stdout: out.StandardOutputContent ?? "", seconds: isoSeconds(out.ExecutionElapsedTime ?? "") };
+    const out = await ssm.send(
+        new GetCommandInvocationCommand({ CommandId: newest.CommandId, InstanceId: helperId }),
+    );
+    return {
+        status: out.Status ?? "unknown",
+        stdout: out.StandardOutputContent ?? "",
+        seconds: isoSeconds(out.ExecutionElapsedTime ?? ""),
+    };
 }

@@ -28,18 +28,39 @@ export interface Row {
 
 /** The Pulumi CLI's marks: + create, ~ update, +- replace, - delete. */
 export type Op = "+" | "~" | "+-" | "-";
-const STATUS: Record<Op, string> = { "+": "created", "~": "updated", "+-": "replaced", "-": "deleted" };
+const STATUS: Record<Op, string> = {
+    "+": "created",
+    "~": "updated",
+    "+-": "replaced",
+    "-": "deleted",
+};
 
 /** ` +  <type>  <name>  created  3.2 s  <note>`, columns padded to the widths given (the type as displayType shows it). */
-export function resourceLine(op: Op, r: Row, atSeconds: number, widths: { type: number; name: number }, note?: string): string {
-    note ??= op === "-" ? "" : STEP_NOTES[typeName(r.type)] ?? "";
+export function resourceLine(
+    op: Op,
+    r: Row,
+    atSeconds: number,
+    widths: { type: number; name: number },
+    note?: string,
+): string {
+    note ??= op === "-" ? "" : (STEP_NOTES[typeName(r.type)] ?? "");
     return ` ${op.padEnd(2)} ${displayType(r.type).padEnd(widths.type)}  ${r.name.padEnd(widths.name)}  ${STATUS[op]}  ${atSeconds.toFixed(1).padStart(5)} s  ${note}`.trimEnd();
 }
 
 /** Pulumi's "Resources:" summary: one line per kind of change, then the unchanged count. */
-export function resourceSummary(counts: Partial<Record<Op | "=", number>>, tense: "done" | "planned" = "done"): string {
-    const words: Record<Op, [string, string]> = { "+": ["created", "to create"], "~": ["updated", "to update"], "+-": ["replaced", "to replace"], "-": ["deleted", "to delete"] };
-    const lines = (Object.keys(words) as Op[]).filter((op) => counts[op]).map((op) => `    ${op} ${counts[op]} ${words[op][tense === "done" ? 0 : 1]}`);
+export function resourceSummary(
+    counts: Partial<Record<Op | "=", number>>,
+    tense: "done" | "planned" = "done",
+): string {
+    const words: Record<Op, [string, string]> = {
+        "+": ["created", "to create"],
+        "~": ["updated", "to update"],
+        "+-": ["replaced", "to replace"],
+        "-": ["deleted", "to delete"],
+    };
+    const lines = (Object.keys(words) as Op[])
+        .filter((op) => counts[op])
+        .map((op) => `    ${op} ${counts[op]} ${words[op][tense === "done" ? 0 : 1]}`);
     if (counts["="]) lines.push(`    ${counts["="]} unchanged`);
     return ["Resources:", ...(lines.length ? lines : ["    no change"])].join("\n");
 }
@@ -48,7 +69,10 @@ export function resourceSummary(counts: Partial<Record<Op | "=", number>>, tense
 export function outputsBlock(outputs: Record<string, unknown>): string {
     const names = Object.keys(outputs).sort();
     const width = Math.max(0, ...names.map((n) => n.length));
-    const lines = names.map((n) => `    ${n.padEnd(width)}: ${outputs[n] === undefined ? "undefined" : JSON.stringify(outputs[n])}`);
+    const lines = names.map(
+        (n) =>
+            `    ${n.padEnd(width)}: ${outputs[n] === undefined ? "undefined" : JSON.stringify(outputs[n])}`,
+    );
     return ["Outputs:", ...lines].join("\n");
 }
 
@@ -70,7 +94,8 @@ export function diagnosticsBlock(diagnostics: DiagnosticLike[]): string {
         lines.push(`  ${urn ? urnLabel(urn) : "(program)"}:`);
         for (const d of list) lines.push(`    ${d.severity}: ${d.message}`);
     }
-    if (infos) lines.push(`  (${infos} info line${infos === 1 ? "" : "s"} about long waits not shown)`);
+    if (infos)
+        lines.push(`  (${infos} info line${infos === 1 ? "" : "s"} about long waits not shown)`);
     return lines.join("\n");
 }
 

@@ -5,9 +5,26 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deploy, DeploymentState, destroy, DestroyError, preview, readState, refresh, ResourceState } from "../harness/deployment";
+import {
+    deploy,
+    DeploymentState,
+    destroy,
+    DestroyError,
+    preview,
+    readState,
+    refresh,
+    ResourceState,
+} from "../harness/deployment";
 import { changeOf, deletedBetween, differingOutputs } from "./changes";
-import { diagnosticsBlock, displayType, Op, outputsBlock, resourceLine, resourceSummary, Row } from "./show";
+import {
+    diagnosticsBlock,
+    displayType,
+    Op,
+    outputsBlock,
+    resourceLine,
+    resourceSummary,
+    Row,
+} from "./show";
 import resetAccessProgram = require("../index");
 
 const WIDTHS = { type: 35, name: 20 };
@@ -35,7 +52,9 @@ export class Stack {
         console.log("$ pulumi up");
         const started = Date.now();
         const at = () => (Date.now() - started) / 1000;
-        const before = new Map((this.state?.resources ?? []).filter((r) => !r.delete).map((r) => [r.urn, r]));
+        const before = new Map(
+            (this.state?.resources ?? []).filter((r) => !r.delete).map((r) => [r.urn, r]),
+        );
         const counts: Partial<Record<Op | "=", number>> = {};
         const result = await deploy(resetAccessProgram, {
             previous: this.state,
@@ -49,7 +68,9 @@ export class Stack {
         // Old copies of replaced resources and what the program no longer declares: deleted last.
         const deleted = deletedBetween([...before.values()], result.state.resources);
         for (const r of deleted) console.log(resourceLine("-", r, at(), WIDTHS));
-        counts["-"] = deleted.filter((r) => !result.state.resources.some((n) => n.urn === r.urn)).length; // a replace counts once, as +-
+        counts["-"] = deleted.filter(
+            (r) => !result.state.resources.some((n) => n.urn === r.urn),
+        ).length; // a replace counts once, as +-
         const ms = Date.now() - started;
         const block = diagnosticsBlock(result.diagnostics);
         if (block) console.log(`\n${block}`);
@@ -60,7 +81,9 @@ export class Stack {
             this.outputs = result.outputs;
             console.log(`\n${outputsBlock(result.outputs)}\n\n${resourceSummary(counts)}\n`);
         }
-        console.log(`Duration: ${(ms / 1000).toFixed(1)} s here (times above: seconds since pulumi up started, on this machine)\n`);
+        console.log(
+            `Duration: ${(ms / 1000).toFixed(1)} s here (times above: seconds since pulumi up started, on this machine)\n`,
+        );
         return { ok: !result.error, ms };
     }
 
@@ -68,13 +91,24 @@ export class Stack {
     async preview(): Promise<StepOutcome> {
         console.log("$ pulumi preview");
         const started = Date.now();
-        const result = await preview(resetAccessProgram, { previous: this.state, config: this.config });
-        const marks: Record<string, Op | "="> = { create: "+", update: "~", replace: "+-", same: "=" };
+        const result = await preview(resetAccessProgram, {
+            previous: this.state,
+            config: this.config,
+        });
+        const marks: Record<string, Op | "="> = {
+            create: "+",
+            update: "~",
+            replace: "+-",
+            same: "=",
+        };
         const counts: Partial<Record<Op | "=", number>> = {};
         for (const step of result.plan ?? []) {
             const op = marks[step.op];
             counts[op] = (counts[op] ?? 0) + 1;
-            if (op !== "=") console.log(` ${op.padEnd(2)} ${displayType(step.type).padEnd(WIDTHS.type)}  ${step.name.padEnd(WIDTHS.name)}  ${step.op}`);
+            if (op !== "=")
+                console.log(
+                    ` ${op.padEnd(2)} ${displayType(step.type).padEnd(WIDTHS.type)}  ${step.name.padEnd(WIDTHS.name)}  ${step.op}`,
+                );
         }
         const block = diagnosticsBlock(result.diagnostics);
         if (block) console.log(`\n${block}`);
@@ -102,10 +136,18 @@ export class Stack {
             counts[op] = (counts[op] ?? 0) + 1;
             if (op === "=") continue;
             const shown = names.length > 4 ? [...names.slice(0, 4), "…"] : names;
-            console.log(resourceLine(op, r, at, WIDTHS, op === "~" ? `read back: ${shown.join(", ")}` : "gone: left the state"));
+            console.log(
+                resourceLine(
+                    op,
+                    r,
+                    at,
+                    WIDTHS,
+                    op === "~" ? `read back: ${shown.join(", ")}` : "gone: left the state",
+                ),
+            );
         }
         this.state = after;
-        console.log(`\n${resourceSummary(counts)}\n\nDuration: ${(at).toFixed(1)} s here\n`);
+        console.log(`\n${resourceSummary(counts)}\n\nDuration: ${at.toFixed(1)} s here\n`);
         return { ok: true, ms: Date.now() - started };
     }
 
@@ -122,7 +164,9 @@ export class Stack {
         const statePath = path.join(this.scratch, "state.json");
         fs.rmSync(statePath, { force: true });
         const started = Date.now();
-        const left = new Map(resources.map((r) => [`${r.urn} ${r.id}`, r] as [string, ResourceState]));
+        const left = new Map(
+            resources.map((r) => [`${r.urn} ${r.id}`, r] as [string, ResourceState]),
+        );
         const report = (now: DeploymentState) => {
             const present = new Set(now.resources.map((r) => `${r.urn} ${r.id}`));
             for (const [key, r] of left) {
@@ -131,7 +175,10 @@ export class Stack {
                 console.log(resourceLine("-", r as Row, (Date.now() - started) / 1000, WIDTHS));
             }
         };
-        const poll = setInterval(() => fs.existsSync(statePath) && report(readState(statePath)), 20);
+        const poll = setInterval(
+            () => fs.existsSync(statePath) && report(readState(statePath)),
+            20,
+        );
         let ok = true;
         try {
             report(await destroy(this.state, { statePath }));
@@ -146,7 +193,9 @@ export class Stack {
         }
         const ms = Date.now() - started;
         const deleted = resources.length - (this.state?.resources.length ?? 0);
-        console.log(`\n${resourceSummary({ "-": deleted })}\n\nDuration: ${(ms / 1000).toFixed(1)} s here\n`);
+        console.log(
+            `\n${resourceSummary({ "-": deleted })}\n\nDuration: ${(ms / 1000).toFixed(1)} s here\n`,
+        );
         return { ok, ms };
     }
 }

@@ -57,15 +57,29 @@ const provider: pulumi.dynamic.ResourceProvider = {
             kmsKeyId: inputs.kmsKeyId,
             description: `SSH private key (${inputs.keyType}, ${key.fingerprint}) installed on ${inputs.instanceId} by ec2-reset-access`,
         });
-        const outs = { ...inputs, publicKey: key.publicKey, fingerprint: key.fingerprint, parameterVersion: version };
+        const outs = {
+            ...inputs,
+            publicKey: key.publicKey,
+            fingerprint: key.fingerprint,
+            parameterVersion: version,
+        };
         return { id: `${inputs.parameterName}#${key.fingerprint}`, outs: plainOutputs(outs) };
     },
-    async delete(_id: pulumi.ID, props: KeyInputs & { fingerprint?: string; parameterVersion?: number }) {
-        if (!props.deleteParameterOnDestroy || props.platform === "windows" || !props.fingerprint) return;
+    async delete(
+        _id: pulumi.ID,
+        props: KeyInputs & { fingerprint?: string; parameterVersion?: number },
+    ) {
+        if (!props.deleteParameterOnDestroy || props.platform === "windows" || !props.fingerprint)
+            return;
         const { ssm } = await clientsFor(props);
         // Only while it still holds this resource's key: a replacement may have stored a newer one
         // under the same name before this delete runs (create-before-delete).
-        await deleteKeyParameterIfCurrent(ssm, props.parameterName, props.fingerprint, props.parameterVersion);
+        await deleteKeyParameterIfCurrent(
+            ssm,
+            props.parameterName,
+            props.fingerprint,
+            props.parameterVersion,
+        );
     },
 };
 
@@ -76,7 +90,11 @@ export class GeneratedSshKey extends pulumi.dynamic.Resource {
     declare readonly parameterVersion: pulumi.Output<number>;
 
     constructor(name: string, args: GeneratedSshKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        const outputs = { publicKey: undefined, fingerprint: undefined, parameterVersion: undefined };
+        const outputs = {
+            publicKey: undefined,
+            fingerprint: undefined,
+            parameterVersion: undefined,
+        };
         super(provider, name, { ...args, ...outputs }, opts, "ec2-reset-access", "GeneratedSshKey");
     }
 }

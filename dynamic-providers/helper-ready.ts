@@ -7,7 +7,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { clientsFor } from "../lib/aws-clients";
 import { startInstance } from "../lib/ec2-instance";
-import { DEFAULT_HELPER_READY_SECONDS, HelperNetwork, waitUntilHelperReady } from "../lib/helper-ready";
+import {
+    DEFAULT_HELPER_READY_SECONDS,
+    HelperNetwork,
+    waitUntilHelperReady,
+} from "../lib/helper-ready";
 import { TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { stepDiff } from "./step-diff";
@@ -44,7 +48,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
             timeoutSeconds: inputs.helperReadyTimeout ?? DEFAULT_HELPER_READY_SECONDS[platform],
             network: inputs.network,
         });
-        return { id: `${inputs.helperInstanceId}-ready`, outs: plainOutputs({ ...inputs, waitedSeconds }) };
+        return {
+            id: `${inputs.helperInstanceId}-ready`,
+            outs: plainOutputs({ ...inputs, waitedSeconds }),
+        };
     },
 };
 
@@ -53,6 +60,13 @@ export class HelperReady extends pulumi.dynamic.Resource {
     declare readonly waitedSeconds: pulumi.Output<number>;
 
     constructor(name: string, args: HelperReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, waitedSeconds: undefined }, opts, "ec2-reset-access", "HelperReady");
+        super(
+            provider,
+            name,
+            { ...args, waitedSeconds: undefined },
+            opts,
+            "ec2-reset-access",
+            "HelperReady",
+        );
     }
 }

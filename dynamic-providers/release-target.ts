@@ -31,21 +31,32 @@ interface ReleaseInputs extends TargetStepInputs {
     retainPasswordEnabledImage?: boolean;
 }
 
-const step = targetStepProvider("return the root volume to the target", async (clients: Clients, inputs: ReleaseInputs) => {
-    const windows = inputs.context.platform === "windows";
-    const imageId = windows ? await startPasswordEnabledImage(clients, inputs.context, inputs.rotation) : "";
-    const targetState = await releaseTarget(clients, inputs.context, inputs.helperInstanceId);
-    // After the target is back: the operator's instance does not wait for a snapshot.
-    if (imageId && inputs.waitForPasswordEnabledImage) await waitUntilImageAvailable(clients.ec2, imageId);
-    return { targetState, passwordEnabledImageId: imageId };
-});
+const step = targetStepProvider(
+    "return the root volume to the target",
+    async (clients: Clients, inputs: ReleaseInputs) => {
+        const windows = inputs.context.platform === "windows";
+        const imageId = windows
+            ? await startPasswordEnabledImage(clients, inputs.context, inputs.rotation)
+            : "";
+        const targetState = await releaseTarget(clients, inputs.context, inputs.helperInstanceId);
+        // After the target is back: the operator's instance does not wait for a snapshot.
+        if (imageId && inputs.waitForPasswordEnabledImage)
+            await waitUntilImageAvailable(clients.ec2, imageId);
+        return { targetState, passwordEnabledImageId: imageId };
+    },
+);
 
 const provider: pulumi.dynamic.ResourceProvider = {
     ...step,
     async delete(id: pulumi.ID, props: ReleaseInputs & { passwordEnabledImageId?: string }) {
         await step.delete!(id, props);
         if (props.retainPasswordEnabledImage !== false || !props.passwordEnabledImageId) return;
-        await deleteBackupImage((await clientsFor(props.context)).ec2, props.passwordEnabledImageId, "retainPasswordEnabledImage", "the password-enabled AMI");
+        await deleteBackupImage(
+            (await clientsFor(props.context)).ec2,
+            props.passwordEnabledImageId,
+            "retainPasswordEnabledImage",
+            "the password-enabled AMI",
+        );
     },
 };
 
@@ -55,6 +66,13 @@ export class ReleaseTarget extends pulumi.dynamic.Resource {
     declare readonly passwordEnabledImageId: pulumi.Output<string>;
 
     constructor(name: string, args: ReleaseTargetArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, targetState: undefined, passwordEnabledImageId: undefined }, opts, "ec2-reset-access", "ReleaseTarget");
+        super(
+            provider,
+            name,
+            { ...args, targetState: undefined, passwordEnabledImageId: undefined },
+            opts,
+            "ec2-reset-access",
+            "ReleaseTarget",
+        );
     }
 }

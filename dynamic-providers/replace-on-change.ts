@@ -11,7 +11,10 @@ export async function replaceOnChange(
 ): Promise<pulumi.dynamic.DiffResult> {
     const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
     const changed = [...keys].filter(
-        (key) => key !== "__provider" && key in news && JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
+        (key) =>
+            key !== "__provider" &&
+            key in news &&
+            JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
     );
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
 }

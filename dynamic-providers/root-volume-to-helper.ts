@@ -17,15 +17,25 @@ interface MoveInputs extends TargetStepInputs {
     helperInstanceId: string;
 }
 
-const provider = targetStepProvider("move the root volume to the helper", async (clients: Clients, inputs: MoveInputs) => {
-    await moveRootToHelper(clients, inputs.context, inputs.helperInstanceId);
-    return { helperDevice: helperDeviceFor(inputs.context) };
-});
+const provider = targetStepProvider(
+    "move the root volume to the helper",
+    async (clients: Clients, inputs: MoveInputs) => {
+        await moveRootToHelper(clients, inputs.context, inputs.helperInstanceId);
+        return { helperDevice: helperDeviceFor(inputs.context) };
+    },
+);
 
 export class RootVolumeToHelper extends pulumi.dynamic.Resource {
     declare readonly helperDevice: pulumi.Output<string>;
 
     constructor(name: string, args: RootVolumeToHelperArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, helperDevice: undefined }, opts, "ec2-reset-access", "RootVolumeToHelper");
+        super(
+            provider,
+            name,
+            { ...args, helperDevice: undefined },
+            opts,
+            "ec2-reset-access",
+            "RootVolumeToHelper",
+        );
     }
 }

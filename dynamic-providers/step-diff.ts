@@ -13,7 +13,10 @@ export async function stepDiff(
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
 ): Promise<pulumi.dynamic.DiffResult> {
-    const keys = olds.resetDigest === undefined ? ["rotation", "publicKey", "users"] : ["resetDigest"];
-    const changed = keys.filter((key) => key in news && JSON.stringify(olds[key]) !== JSON.stringify(news[key]));
+    const keys =
+        olds.resetDigest === undefined ? ["rotation", "publicKey", "users"] : ["resetDigest"];
+    const changed = keys.filter(
+        (key) => key in news && JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
+    );
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
 }

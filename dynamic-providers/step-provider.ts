@@ -30,8 +30,13 @@ export function targetStepProvider<I extends TargetStepInputs, O extends object>
         configure: configureStackAws,
         diff: stepDiff,
         async create(inputs: I) {
-            const outs = await withRepair(step, inputs.context, (clients) => performStep(clients, inputs));
-            return { id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`, outs: plainOutputs({ ...inputs, ...outs }) };
+            const outs = await withRepair(step, inputs.context, (clients) =>
+                performStep(clients, inputs),
+            );
+            return {
+                id: `${inputs.context.instanceId}-${step.replace(/\W+/g, "-")}`,
+                outs: plainOutputs({ ...inputs, ...outs }),
+            };
         },
         async delete(_id: pulumi.ID, props: I) {
             // Older state may lack a context (never written before the preflight passed): nothing to repair.

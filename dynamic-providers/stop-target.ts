@@ -12,10 +12,13 @@ export interface StopTargetArgs {
     resetDigest: pulumi.Input<string>;
 }
 
-const provider = targetStepProvider("stop the target", async (clients: Clients, inputs: TargetStepInputs) => {
-    await stopTarget(clients, inputs.context);
-    return { stopped: true };
-});
+const provider = targetStepProvider(
+    "stop the target",
+    async (clients: Clients, inputs: TargetStepInputs) => {
+        await stopTarget(clients, inputs.context);
+        return { stopped: true };
+    },
+);
 
 export class StopTarget extends pulumi.dynamic.Resource {
     declare readonly stopped: pulumi.Output<boolean>;
@@ -23,6 +26,13 @@ export class StopTarget extends pulumi.dynamic.Resource {
     constructor(name: string, args: StopTargetArgs, opts?: pulumi.CustomResourceOptions) {
         // The type token keeps the class's former name: it is part of every deployed stack's URN
         // (ResetAccess names the resource `<name>-stop`), and a new token would replace the step.
-        super(provider, name, { ...args, stopped: undefined }, opts, "ec2-reset-access", "HoldTarget");
+        super(
+            provider,
+            name,
+            { ...args, stopped: undefined },
+            opts,
+            "ec2-reset-access",
+            "HoldTarget",
+        );
     }
 }

@@ -38,6 +38,13 @@ export class TargetBackup extends pulumi.dynamic.Resource {
     declare readonly imageName: pulumi.Output<string>;
 
     constructor(name: string, args: TargetBackupArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, imageId: undefined, imageName: undefined }, opts, "ec2-reset-access", "TargetBackup");
+        super(
+            provider,
+            name,
+            { ...args, imageId: undefined, imageName: undefined },
+            opts,
+            "ec2-reset-access",
+            "TargetBackup",
+        );
     }
 }

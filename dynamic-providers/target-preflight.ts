@@ -92,7 +92,11 @@ async function examineTarget(inputs: PreflightInputs) {
     });
     const refusals = [...verdict.refusals];
     if (inputs.keyParameterName && facts.platform !== "windows") {
-        const taken = await keyParameterRefusal(clients.ssm, inputs.keyParameterName, inputs.instanceId);
+        const taken = await keyParameterRefusal(
+            clients.ssm,
+            inputs.keyParameterName,
+            inputs.instanceId,
+        );
         if (taken) refusals.push(taken);
     }
     return { clients, facts, verdict, refusals };
@@ -107,12 +111,18 @@ async function examineTarget(inputs: PreflightInputs) {
 const PREVIEWED_OUTPUTS = ["warnings"];
 
 function withoutPreviewed(props: Record<string, unknown>): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(props).filter(([k]) => !PREVIEWED_OUTPUTS.includes(k)));
+    return Object.fromEntries(
+        Object.entries(props).filter(([k]) => !PREVIEWED_OUTPUTS.includes(k)),
+    );
 }
 
 /** Inputs equal but for the provider text: an unchanged preflight, which check leaves alone. */
 function sameInputs(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
-    const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => k !== "__provider" && !PREVIEWED_OUTPUTS.includes(k)));
+    const keys = new Set(
+        [...Object.keys(olds), ...Object.keys(news)].filter(
+            (k) => k !== "__provider" && !PREVIEWED_OUTPUTS.includes(k),
+        ),
+    );
     return [...keys].every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
 }
 
@@ -133,10 +143,14 @@ const provider: pulumi.dynamic.ResourceProvider = {
      */
     async check(olds: Record<string, unknown>, news: Record<string, unknown>) {
         const unknown = news.instanceId === undefined || news.region === undefined;
-        if (unknown || (Object.keys(olds).length > 0 && sameInputs(olds, news))) return { inputs: news };
+        if (unknown || (Object.keys(olds).length > 0 && sameInputs(olds, news)))
+            return { inputs: news };
         const { verdict, refusals } = await examineTarget(news as unknown as PreflightInputs);
         if (!refusals.length) return { inputs: { ...news, warnings: verdict.warnings } };
-        return { inputs: news, failures: [{ property: "instanceId", reason: refusalMessage(refusals) }] };
+        return {
+            inputs: news,
+            failures: [{ property: "instanceId", reason: refusalMessage(refusals) }],
+        };
     },
     async create(inputs: PreflightInputs) {
         const { clients, facts, verdict, refusals } = await examineTarget(inputs);
@@ -159,18 +173,26 @@ const provider: pulumi.dynamic.ResourceProvider = {
             availabilityZone: context.availabilityZone,
             chosenHelperInstanceType: verdict.helperInstanceType!,
             helperImageParameter: verdict.helperImageParameter!,
-            helperImageId: await publicImageId(clients.ssm, verdict.helperImageParameter!, inputs.region),
+            helperImageId: await publicImageId(
+                clients.ssm,
+                verdict.helperImageParameter!,
+                inputs.region,
+            ),
             targetKeyName: facts.keyName ?? "",
             replacement: {
-                instanceType: facts.instanceType!, subnetId: facts.subnetId ?? "", securityGroupIds: facts.securityGroupIds ?? [],
+                instanceType: facts.instanceType!,
+                subnetId: facts.subnetId ?? "",
+                securityGroupIds: facts.securityGroupIds ?? [],
                 instanceProfileName: facts.instanceProfileName ?? "",
             },
             // The temporary VPC: a public subnet with an internet gateway, and Amazon's DNS.
             helperNetwork: facts.subnet?.reach
                 ? {
-                    publicIp: evaluateReach(facts.subnet.id, facts.subnet.reach).helperNeedsPublicIp && !facts.subnet.reach.mapsPublicIp,
-                    dnsServers: facts.subnet.reach.customDnsServers,
-                }
+                      publicIp:
+                          evaluateReach(facts.subnet.id, facts.subnet.reach).helperNeedsPublicIp &&
+                          !facts.subnet.reach.mapsPublicIp,
+                      dnsServers: facts.subnet.reach.customDnsServers,
+                  }
                 : { publicIp: false, dnsServers: [] }, // its public subnet assigns public IPs itself
             warnings: verdict.warnings,
         } satisfies PreflightOutputs;
@@ -191,9 +213,18 @@ async function publicImageId(ssm: SSMClient, parameter: string, region: string):
         const out = await ssm.send(new GetParameterCommand({ Name: parameter }));
         if (out.Parameter?.Value) return out.Parameter.Value;
     } catch (err) {
-        throw new Error(refusalMessage([`helper image: the public parameter ${parameter} could not be read in ${region} (${err instanceof Error ? err.message : err}); allow ssm:GetParameter on arn:aws:ssm:*::parameter/aws/service/*, then run again.`]), { cause: err });
+        throw new Error(
+            refusalMessage([
+                `helper image: the public parameter ${parameter} could not be read in ${region} (${err instanceof Error ? err.message : err}); allow ssm:GetParameter on arn:aws:ssm:*::parameter/aws/service/*, then run again.`,
+            ]),
+            { cause: err },
+        );
     }
-    throw new Error(refusalMessage([`helper image: the public parameter ${parameter} has no value in ${region}.`]));
+    throw new Error(
+        refusalMessage([
+            `helper image: the public parameter ${parameter} has no value in ${region}.`,
+        ]),
+    );
 }
 
 export class TargetPreflight extends pulumi.dynamic.Resource {
@@ -210,8 +241,16 @@ export class TargetPreflight extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: TargetPreflightArgs, opts?: pulumi.CustomResourceOptions) {
         const outputs = {
-            context: undefined, platform: undefined, availabilityZone: undefined, chosenHelperInstanceType: undefined,
-            helperImageParameter: undefined, helperImageId: undefined, targetKeyName: undefined, replacement: undefined, helperNetwork: undefined, warnings: undefined,
+            context: undefined,
+            platform: undefined,
+            availabilityZone: undefined,
+            chosenHelperInstanceType: undefined,
+            helperImageParameter: undefined,
+            helperImageId: undefined,
+            targetKeyName: undefined,
+            replacement: undefined,
+            helperNetwork: undefined,
+            warnings: undefined,
         };
         super(provider, name, { ...args, ...outputs }, opts, "ec2-reset-access", "TargetPreflight");
     }

@@ -24,7 +24,9 @@ interface ChildSpec {
 }
 
 function send(message: ChildMessage): Promise<void> {
-    return new Promise((resolve) => (process.send ? process.send(message, undefined, {}, () => resolve()) : resolve()));
+    return new Promise((resolve) =>
+        process.send ? process.send(message, undefined, {}, () => resolve()) : resolve(),
+    );
 }
 
 /**
@@ -38,9 +40,17 @@ function watchCalls(watch: NonNullable<ChildSpec["watchCall"]>): void {
     http.ClientRequest.prototype.end = function (this: http.ClientRequest, ...args: unknown[]) {
         const body = typeof args[0] === "string" || Buffer.isBuffer(args[0]) ? String(args[0]) : "";
         const target = String(this.getHeader("x-amz-target") ?? "");
-        const operation = target ? target.split(".").pop() : /(?:^|&)Action=([^&]+)/.exec(body)?.[1];
-        const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(this.getHeader("authorization") ?? ""))?.[1];
-        if (operation === watch.operation && (!watch.service || watch.service === service) && ++seen === watch.nth) {
+        const operation = target
+            ? target.split(".").pop()
+            : /(?:^|&)Action=([^&]+)/.exec(body)?.[1];
+        const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(
+            String(this.getHeader("authorization") ?? ""),
+        )?.[1];
+        if (
+            operation === watch.operation &&
+            (!watch.service || watch.service === service) &&
+            ++seen === watch.nth
+        ) {
             this.once("finish", () => void send({ kind: "in-flight", operation }));
         }
         return end.apply(this, args);
@@ -58,8 +68,12 @@ async function main(): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require(spec.modulePath);
     const program = (loaded[spec.exportName ?? "program"] ?? loaded.default) as Program | undefined;
-    if (typeof program !== "function") throw new Error(`${spec.modulePath} exports no program (${spec.exportName ?? "program"} or default)`);
-    const previous = spec.fromState && fs.existsSync(spec.statePath) ? readState(spec.statePath) : undefined;
+    if (typeof program !== "function")
+        throw new Error(
+            `${spec.modulePath} exports no program (${spec.exportName ?? "program"} or default)`,
+        );
+    const previous =
+        spec.fromState && fs.existsSync(spec.statePath) ? readState(spec.statePath) : undefined;
     const result = await deploy(program, {
         previous,
         statePath: spec.statePath,
@@ -67,11 +81,16 @@ async function main(): Promise<void> {
         project: spec.project,
         config: spec.config,
         onCompleted: (resource) => {
-            if (spec.killAfter && names(resource).includes(spec.killAfter)) process.kill(process.pid, "SIGKILL");
+            if (spec.killAfter && names(resource).includes(spec.killAfter))
+                process.kill(process.pid, "SIGKILL");
             void send({ kind: "completed", name: resource.name, urn: resource.urn });
         },
     });
-    await send({ kind: "done", error: result.error?.message, outputs: JSON.parse(JSON.stringify(result.outputs ?? {})) });
+    await send({
+        kind: "done",
+        error: result.error?.message,
+        outputs: JSON.parse(JSON.stringify(result.outputs ?? {})),
+    });
     process.exit(result.error ? 1 : 0);
 }
 

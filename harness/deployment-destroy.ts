@@ -19,7 +19,11 @@ export class DestroyError extends AggregateError {
 }
 
 /** Deletes `targets` (all in checkpoint.state) dependents-first; returns the errors. */
-export async function deleteInOrder(checkpoint: Checkpoint, targets: ResourceState[], ops: ResourceOperations): Promise<Error[]> {
+export async function deleteInOrder(
+    checkpoint: Checkpoint,
+    targets: ResourceState[],
+    ops: ResourceOperations,
+): Promise<Error[]> {
     const dependents = dependentsOf(targets);
     const deleting = new Set(targets.map((t) => t.urn));
     const errors: Error[] = [];
@@ -47,14 +51,28 @@ export async function deleteInOrder(checkpoint: Checkpoint, targets: ResourceSta
     return errors;
 }
 
-async function deleteOne(checkpoint: Checkpoint, r: ResourceState, ops: ResourceOperations, deleting: Set<string>): Promise<void> {
+async function deleteOne(
+    checkpoint: Checkpoint,
+    r: ResourceState,
+    ops: ResourceOperations,
+    deleting: Set<string>,
+): Promise<void> {
     if (r.options.protect) {
-        throw new Error(`resource ${r.urn} cannot be deleted because it is protected: remove the \`protect\` option first`);
+        throw new Error(
+            `resource ${r.urn} cannot be deleted because it is protected: remove the \`protect\` option first`,
+        );
     }
     // retainOnDelete: out of state, left in AWS. deletedWith: its container's delete removes it.
-    const skip = r.options.retainOnDelete || (r.options.deletedWith !== undefined && deleting.has(r.options.deletedWith));
+    const skip =
+        r.options.retainOnDelete ||
+        (r.options.deletedWith !== undefined && deleting.has(r.options.deletedWith));
     if (!skip) {
-        const finished = checkpoint.begin({ urn: r.urn, type: r.type, name: r.name, operation: "deleting" });
+        const finished = checkpoint.begin({
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
+            operation: "deleting",
+        });
         try {
             await ops.delete(r);
         } finally {

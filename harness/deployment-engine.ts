@@ -43,7 +43,11 @@ export class DeploymentEngine {
     ) {
         const state = checkpoint.state;
         this.ops = new ResourceOperations(state.config, state.project);
-        this.previous = new Map((previous?.resources ?? []).filter((r) => !r.delete).map((r) => [r.urn, findSame(state, r)]));
+        this.previous = new Map(
+            (previous?.resources ?? [])
+                .filter((r) => !r.delete)
+                .map((r) => [r.urn, findSame(state, r)]),
+        );
     }
 
     /** The first failed step's error. */
@@ -68,24 +72,35 @@ export class DeploymentEngine {
 
     /** Resolves when the deployment stops (never, for a run without failure). */
     whenStopped(): Promise<void> {
-        return this.stopReason ? Promise.resolve() : new Promise((resolve) => this.stopWaiters.push(resolve));
+        return this.stopReason
+            ? Promise.resolve()
+            : new Promise((resolve) => this.stopWaiters.push(resolve));
     }
 
     async register(reg: Registration): Promise<StepResult> {
-        if (this.registered.has(reg.urn)) throw new Error(`Duplicate resource URN '${reg.urn}'; try giving it a unique name`);
+        if (this.registered.has(reg.urn))
+            throw new Error(`Duplicate resource URN '${reg.urn}'; try giving it a unique name`);
         this.registered.add(reg.urn);
         if (this.stopReason) {
-            throw new Error(`${reg.name} (${reg.type}) was not created: the deployment stopped after a failure`);
+            throw new Error(
+                `${reg.name} (${reg.type}) was not created: the deployment stopped after a failure`,
+            );
         }
         trace(`start ${reg.type} ${reg.name}`);
         try {
             const old = this.previous.get(reg.urn);
-            const result = this.dryRun ? await this.planStep(reg, old) : old ? await this.changeStep(reg, old) : await this.createStep(reg);
+            const result = this.dryRun
+                ? await this.planStep(reg, old)
+                : old
+                  ? await this.changeStep(reg, old)
+                  : await this.createStep(reg);
             trace(`done  ${reg.type} ${reg.name} ${result.id}`);
             return result;
         } catch (err) {
             const where = (err as { where?: string }).where;
-            trace(`fail  ${reg.type} ${reg.name}: ${(err as Error).message}${where ? ` (${where})` : ""}`);
+            trace(
+                `fail  ${reg.type} ${reg.name}: ${(err as Error).message}${where ? ` (${where})` : ""}`,
+            );
             this.firstError ??= err as Error;
             this.stop(err as Error);
             throw err;
@@ -106,7 +121,9 @@ export class DeploymentEngine {
      * before a create are left out: the SDK makes them unknown in a dry run.
      */
     private async planStep(reg: Registration, old: ResourceState | undefined): Promise<StepResult> {
-        const known = Object.fromEntries(Object.entries(reg.inputs).filter(([, v]) => v !== undefined));
+        const known = Object.fromEntries(
+            Object.entries(reg.inputs).filter(([, v]) => v !== undefined),
+        );
         let op: PlannedStep["op"] = "create";
         let inputs = known;
         if (this.ops.isDynamic(reg)) {
@@ -116,25 +133,41 @@ export class DeploymentEngine {
                 op = diff.replaces.length ? "replace" : diff.changes ? "update" : "same";
             }
         } else if (old) {
-            op = sameJson(old.inputs, withIgnoredChanges(reg.inputs, old.inputs, reg.options.ignoreChanges)) ? "same" : "replace";
+            op = sameJson(
+                old.inputs,
+                withIgnoredChanges(reg.inputs, old.inputs, reg.options.ignoreChanges),
+            )
+                ? "same"
+                : "replace";
         }
         this.plan.push({ urn: reg.urn, type: reg.type, name: reg.name, op });
-        return old && op === "same" ? { id: old.id, outputs: old.outputs } : { id: "", outputs: this.ops.isComponent(reg) ? {} : inputs };
+        return old && op === "same"
+            ? { id: old.id, outputs: old.outputs }
+            : { id: "", outputs: this.ops.isComponent(reg) ? {} : inputs };
     }
 
     /** After the program: delete replaced copies and resources no longer declared. */
     async finish(): Promise<void> {
         if (this.stopped || this.dryRun) return; // the engine stops: nothing is deleted after a failure
-        const stale = this.checkpoint.state.resources.filter((r) => r.delete || (this.previous.has(r.urn) && !this.registered.has(r.urn)));
+        const stale = this.checkpoint.state.resources.filter(
+            (r) => r.delete || (this.previous.has(r.urn) && !this.registered.has(r.urn)),
+        );
         const errors = await deleteInOrder(this.checkpoint, stale, this.ops);
         this.checkpoint.save();
         this.firstError ??= errors[0];
     }
 
     private async createStep(reg: Registration, replacing?: ResourceState): Promise<StepResult> {
-        const finished = this.checkpoint.begin({ urn: reg.urn, type: reg.type, name: reg.name, operation: "creating" });
+        const finished = this.checkpoint.begin({
+            urn: reg.urn,
+            type: reg.type,
+            name: reg.name,
+            operation: "creating",
+        });
         try {
-            const inputs = this.ops.isDynamic(reg) ? await this.ops.host.check(reg.name, {}, reg.inputs) : reg.inputs;
+            const inputs = this.ops.isDynamic(reg)
+                ? await this.ops.host.check(reg.name, {}, reg.inputs)
+                : reg.inputs;
             const { id, outputs } = await this.ops.create(reg, inputs);
             finished();
             this.checkpoint.complete(record(reg, inputs, id, outputs), replacing);
@@ -156,25 +189,40 @@ export class DeploymentEngine {
 
     private async changeStep(reg: Registration, old: ResourceState): Promise<StepResult> {
         const news = withIgnoredChanges(reg.inputs, old.inputs, reg.options.ignoreChanges);
-        const forced = (reg.options.replaceOnChanges ?? []).filter((k) => k === "*" || !sameJson(old.inputs[k], news[k]));
+        const forced = (reg.options.replaceOnChanges ?? []).filter(
+            (k) => k === "*" || !sameJson(old.inputs[k], news[k]),
+        );
         if (this.ops.isComponent(reg)) return this.same(reg, old, news);
-        if (old.initErrors?.length) return this.replace(reg, old, reg.options.deleteBeforeReplace ?? false);
+        if (old.initErrors?.length)
+            return this.replace(reg, old, reg.options.deleteBeforeReplace ?? false);
         if (!this.ops.isDynamic(reg)) {
             // Ordinary resources: unchanged inputs keep everything; any change replaces. The
             // provider diffs some attributes against the state it read (after a refresh, what
             // AWS shows), not against the last inputs: a difference there replaces too.
             const readBack = emulatedResource(reg.type).readBack ?? [];
-            const drifted = readBack.filter((k) => news[k] !== undefined && k in old.outputs && !sameJson(old.outputs[k], news[k]));
-            if (sameJson(old.inputs, news) && drifted.length === 0) return this.same(reg, old, news);
-            trace(`replace ${reg.type} ${reg.name}: ${drifted.length ? `state differs in ${drifted.join(", ")}` : "inputs changed"}`);
+            const drifted = readBack.filter(
+                (k) =>
+                    news[k] !== undefined && k in old.outputs && !sameJson(old.outputs[k], news[k]),
+            );
+            if (sameJson(old.inputs, news) && drifted.length === 0)
+                return this.same(reg, old, news);
+            trace(
+                `replace ${reg.type} ${reg.name}: ${drifted.length ? `state differs in ${drifted.join(", ")}` : "inputs changed"}`,
+            );
             return this.replace(reg, old, reg.options.deleteBeforeReplace ?? false);
         }
         const checked = await this.ops.host.check(reg.name, old.inputs, news);
         const diff = await this.ops.host.diff(old.id, old.outputs, old.inputs, checked);
         const deleteFirst = reg.options.deleteBeforeReplace || diff.deleteBeforeReplace;
-        if (diff.replaces.length > 0 || forced.length > 0) return this.replace(reg, old, deleteFirst);
+        if (diff.replaces.length > 0 || forced.length > 0)
+            return this.replace(reg, old, deleteFirst);
         if (!diff.changes) return this.same(reg, old, checked);
-        const finished = this.checkpoint.begin({ urn: reg.urn, type: reg.type, name: reg.name, operation: "updating" });
+        const finished = this.checkpoint.begin({
+            urn: reg.urn,
+            type: reg.type,
+            name: reg.name,
+            operation: "updating",
+        });
         try {
             const outputs = await this.ops.host.update(old.id, old.outputs, checked);
             finished();
@@ -193,7 +241,11 @@ export class DeploymentEngine {
     }
 
     /** Create-before-delete (the old copy is deleted at the end), or delete first when asked. */
-    private async replace(reg: Registration, old: ResourceState, deleteFirst: boolean): Promise<StepResult> {
+    private async replace(
+        reg: Registration,
+        old: ResourceState,
+        deleteFirst: boolean,
+    ): Promise<StepResult> {
         if (deleteFirst) {
             const errors = await deleteInOrder(this.checkpoint, [old], this.ops);
             if (errors.length) throw errors[0];
@@ -207,7 +259,8 @@ export class DeploymentEngine {
 
 /** HARNESS_DEBUG=1 prints each step on stderr. */
 function trace(line: string): void {
-    if (process.env.HARNESS_DEBUG) process.stderr.write(`[harness ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
+    if (process.env.HARNESS_DEBUG)
+        process.stderr.write(`[harness ${new Date().toISOString().slice(11, 23)}] ${line}\n`);
 }
 
 function record(reg: Registration, inputs: Props, id: string, outputs: Props): ResourceState {

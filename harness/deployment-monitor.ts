@@ -38,7 +38,8 @@ interface RegisterRequest {
     getIgnorechangesList(): string[];
     getReplaceonchangesList(): string[];
     getDeletedwith(): string;
-    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+    getCustomtimeouts():
+        { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
 export class HarnessMonitor extends MockMonitor {
@@ -54,7 +55,8 @@ export class HarnessMonitor extends MockMonitor {
             newResource: () => {
                 throw new Error("reads (Resource.get) are not emulated");
             },
-            call: ({ token, inputs }) => invoke(token, engine.ops.region(), unwrapSecrets(inputs).value as Props),
+            call: ({ token, inputs }) =>
+                invoke(token, engine.ops.region(), unwrapSecrets(inputs).value as Props),
         });
         this.urnOf = (parent, type, name) => {
             const qualified = parent ? `${parent.split("::")[2].split("$").pop()}$${type}` : type;
@@ -66,7 +68,9 @@ export class HarnessMonitor extends MockMonitor {
 
     /** Resolves once no registration or invoke is in flight. */
     idle(): Promise<void> {
-        return this.inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+        return this.inflight === 0
+            ? Promise.resolve()
+            : new Promise((resolve) => this.idleWaiters.push(resolve));
     }
 
     get busy(): boolean {
@@ -76,12 +80,22 @@ export class HarnessMonitor extends MockMonitor {
     async registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
         await this.tracked(async () => {
             try {
-                const reg = registration(req, this.urnOf(req.getParent(), req.getType(), req.getName()));
+                const reg = registration(
+                    req,
+                    this.urnOf(req.getParent(), req.getType(), req.getName()),
+                );
                 const { id, outputs } = await this.engine.register(reg);
-                const secret = new Set([...(reg.options.additionalSecretOutputs ?? []), ...reg.secretInputs]);
+                const secret = new Set([
+                    ...(reg.options.additionalSecretOutputs ?? []),
+                    ...reg.secretInputs,
+                ]);
                 const serialized = await rpc.serializeProperties("", outputs);
                 for (const key of Object.keys(serialized)) {
-                    if (secret.has(key)) serialized[key] = { [rpc.specialSigKey]: rpc.specialSecretSig, value: serialized[key] };
+                    if (secret.has(key))
+                        serialized[key] = {
+                            [rpc.specialSigKey]: rpc.specialSecretSig,
+                            value: serialized[key],
+                        };
                 }
                 this.resources.set(reg.urn, { urn: reg.urn, id: id || null, state: serialized });
                 const response = new resproto.RegisterResourceResponse();
@@ -98,12 +112,20 @@ export class HarnessMonitor extends MockMonitor {
     async invoke(req: unknown, callback: Callback): Promise<void> {
         // The SDK shows the program a failed invoke's gRPC `details`, as the engine sends them.
         const answer: Callback = (err, response) =>
-            callback(err ? Object.assign(err as Error, { details: (err as Error).message }) : err, response);
+            callback(
+                err ? Object.assign(err as Error, { details: (err as Error).message }) : err,
+                response,
+            );
         await this.tracked(() => super.invoke(req, answer));
     }
 
-    registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, callback: Callback): void {
-        const outputs = req.getOutputs() ? rpc.deserializeProperties(req.getOutputs() as never) : {};
+    registerResourceOutputs(
+        req: { getUrn(): string; getOutputs(): unknown },
+        callback: Callback,
+    ): void {
+        const outputs = req.getOutputs()
+            ? rpc.deserializeProperties(req.getOutputs() as never)
+            : {};
         this.engine.componentOutputs(req.getUrn(), unwrapSecrets(outputs).value as Props);
         super.registerResourceOutputs(req, callback);
     }
@@ -120,19 +142,28 @@ export class HarnessMonitor extends MockMonitor {
 }
 
 function registration(req: RegisterRequest, urn: string): Registration {
-    const { value, secretKeys } = unwrapSecrets(rpc.deserializeProperties(req.getObject() as never));
+    const { value, secretKeys } = unwrapSecrets(
+        rpc.deserializeProperties(req.getObject() as never),
+    );
     const timeouts = req.getCustomtimeouts();
     const options = compact({
         protect: req.getProtect() || undefined,
         retainOnDelete: req.getRetainondelete() || undefined,
-        deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
+        deleteBeforeReplace: req.getDeletebeforereplacedefined()
+            ? req.getDeletebeforereplace()
+            : undefined,
         additionalSecretOutputs: nonEmpty(req.getAdditionalsecretoutputsList()),
         ignoreChanges: nonEmpty(req.getIgnorechangesList()),
         replaceOnChanges: nonEmpty(req.getReplaceonchangesList()),
         deletedWith: req.getDeletedwith() || undefined,
-        customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
-            ? compact({ create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined })
-            : undefined,
+        customTimeouts:
+            timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+                ? compact({
+                      create: timeouts.getCreate() || undefined,
+                      update: timeouts.getUpdate() || undefined,
+                      delete: timeouts.getDelete() || undefined,
+                  })
+                : undefined,
     });
     return {
         urn,
@@ -144,7 +175,11 @@ function registration(req: RegisterRequest, urn: string): Registration {
         inputs: value as Props,
         secretInputs: secretKeys,
         dependencies: req.getDependenciesList(),
-        propertyDependencies: Object.fromEntries([...req.getPropertydependenciesMap().entries()].map(([k, v]) => [k, v.getUrnsList()]).filter(([, urns]) => urns.length > 0)),
+        propertyDependencies: Object.fromEntries(
+            [...req.getPropertydependenciesMap().entries()]
+                .map(([k, v]) => [k, v.getUrnsList()])
+                .filter(([, urns]) => urns.length > 0),
+        ),
         options,
     };
 }

@@ -56,13 +56,25 @@ export class ResourceOperations {
         if (this.isComponent(r)) return;
         if (this.isDynamic(r)) {
             // The host deletes with the old outputs, which carry the provider text stored in state.
-            const olds = typeof r.outputs[PROVIDER_KEY] === "string" ? r.outputs : { ...r.outputs, [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] };
+            const olds =
+                typeof r.outputs[PROVIDER_KEY] === "string"
+                    ? r.outputs
+                    : { ...r.outputs, [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] };
             return this.host.delete(r.id, olds);
         }
-        return emulatedResource(r.type).delete(this.context(r, r.inputs, "delete"), r.id, r.outputs, r.inputs);
+        return emulatedResource(r.type).delete(
+            this.context(r, r.inputs, "delete"),
+            r.id,
+            r.outputs,
+            r.inputs,
+        );
     }
 
-    context(r: { urn: string; name: string; options: SeenOptions }, inputs: Props, phase: "create" | "update" | "delete"): EmulationContext {
+    context(
+        r: { urn: string; name: string; options: SeenOptions },
+        inputs: Props,
+        phase: "create" | "update" | "delete",
+    ): EmulationContext {
         return {
             name: r.name,
             urn: r.urn,

@@ -71,12 +71,17 @@ export type ChildMessage =
 
 export async function deployInChild(options: ChildDeployOptions): Promise<ChildDeployResult> {
     const endpoint = options.emulatorEndpoint ?? process.env.AWS_ENDPOINT_URL;
-    if (!endpoint) throw new Error("deployInChild: no emulator endpoint (AWS_ENDPOINT_URL is unset)");
+    if (!endpoint)
+        throw new Error("deployInChild: no emulator endpoint (AWS_ENDPOINT_URL is unset)");
     const kill = options.killOnCall;
     const startedAt = Date.now() / 1000;
     if (kill) {
         await control(endpoint, "POST", "/faults", {
-            operation: kill.operation, kind: "delay", seconds: kill.seconds ?? 5, nth: kill.nth ?? 1, ...(kill.service ? { service: kill.service } : {}),
+            operation: kill.operation,
+            kind: "delay",
+            seconds: kill.seconds ?? 5,
+            nth: kill.nth ?? 1,
+            ...(kill.service ? { service: kill.service } : {}),
         });
     }
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", CHILD], {
@@ -98,7 +103,9 @@ export async function deployInChild(options: ChildDeployOptions): Promise<ChildD
                 project: options.project,
                 config: options.config,
                 killAfter: options.killAfter,
-                watchCall: kill ? { operation: kill.operation, nth: kill.nth ?? 1, service: kill.service } : undefined,
+                watchCall: kill
+                    ? { operation: kill.operation, nth: kill.nth ?? 1, service: kill.service }
+                    : undefined,
             }),
         },
     });
@@ -131,11 +138,19 @@ interface Supervised {
 
 function supervise(child: ChildProcess, timeoutMs: number): Promise<Supervised> {
     return new Promise((resolve, reject) => {
-        const run: Supervised = { exitCode: null, signal: null, completed: [], killedInFlight: false, stderr: "" };
+        const run: Supervised = {
+            exitCode: null,
+            signal: null,
+            completed: [],
+            killedInFlight: false,
+            stderr: "",
+        };
         child.stderr!.on("data", (chunk) => (run.stderr = (run.stderr + chunk).slice(-20_000)));
         const timer = setTimeout(() => {
             child.kill("SIGKILL");
-            reject(new Error(`deployment child did not finish within ${timeoutMs} ms\n${run.stderr}`));
+            reject(
+                new Error(`deployment child did not finish within ${timeoutMs} ms\n${run.stderr}`),
+            );
         }, timeoutMs);
         child.on("message", (message: ChildMessage) => {
             if (message.kind === "completed") run.completed.push(message.name);
@@ -162,7 +177,11 @@ function supervise(child: ChildProcess, timeoutMs: number): Promise<Supervised> 
 /** The call log records a delayed call once the emulator answers it. */
 async function waitForLanding(endpoint: string, kill: KillOnCall, since: number): Promise<void> {
     const deadline = Date.now() + ((kill.seconds ?? 5) + 15) * 1000;
-    const query = new URLSearchParams({ operation: kill.operation, since: String(since), ...(kill.service ? { service: kill.service } : {}) });
+    const query = new URLSearchParams({
+        operation: kill.operation,
+        since: String(since),
+        ...(kill.service ? { service: kill.service } : {}),
+    });
     while (Date.now() < deadline) {
         const { calls } = await control<{ calls: unknown[] }>(endpoint, "GET", `/calls?${query}`);
         if (calls.length >= (kill.nth ?? 1)) return;
@@ -171,13 +190,19 @@ async function waitForLanding(endpoint: string, kill: KillOnCall, since: number)
     throw new Error(`the held ${kill.operation} call did not land in the emulator`);
 }
 
-async function control<T = unknown>(endpoint: string, method: string, route: string, body?: unknown): Promise<T> {
+async function control<T = unknown>(
+    endpoint: string,
+    method: string,
+    route: string,
+    body?: unknown,
+): Promise<T> {
     const response = await fetch(`${endpoint}/_emulator${route}`, {
         method,
         headers: body === undefined ? {} : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
     });
     const payload = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw new Error(`emulator ${method} ${route}: ${payload.error ?? response.status}`);
+    if (!response.ok)
+        throw new Error(`emulator ${method} ${route}: ${payload.error ?? response.status}`);
     return payload;
 }

@@ -13,23 +13,39 @@ import { ResourceOperations } from "./deployment-operations";
 import { emulatedResource } from "./emulated-resources";
 import { PROVIDER_KEY } from "./pulumi-host";
 
-export async function refreshState(state: DeploymentState, options: { statePath?: string } = {}): Promise<DeploymentState> {
+export async function refreshState(
+    state: DeploymentState,
+    options: { statePath?: string } = {},
+): Promise<DeploymentState> {
     const working = cloneState(state);
     const checkpoint = new Checkpoint(working, options.statePath);
     const ops = new ResourceOperations(working.config, working.project);
     // The engine reads resources concurrently; each read is independent of the others.
     const read = await Promise.all(working.resources.map((r) => readOne(ops, r)));
-    working.resources = working.resources.flatMap((r, i) => (read[i] ? [{ ...r, ...read[i] }] : []));
+    working.resources = working.resources.flatMap((r, i) =>
+        read[i] ? [{ ...r, ...read[i] }] : [],
+    );
     checkpoint.save();
     return working;
 }
 
-async function readOne(ops: ResourceOperations, r: ResourceState): Promise<Pick<ResourceState, "id" | "outputs"> | undefined> {
+async function readOne(
+    ops: ResourceOperations,
+    r: ResourceState,
+): Promise<Pick<ResourceState, "id" | "outputs"> | undefined> {
     if (ops.isComponent(r)) return { id: r.id, outputs: r.outputs };
     if (ops.isDynamic(r)) {
-        const olds = typeof r.outputs[PROVIDER_KEY] === "string" ? r.outputs : { ...r.outputs, [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] };
+        const olds =
+            typeof r.outputs[PROVIDER_KEY] === "string"
+                ? r.outputs
+                : { ...r.outputs, [PROVIDER_KEY]: r.inputs[PROVIDER_KEY] };
         return ops.host.read(r.id, olds);
     }
-    const outputs = await emulatedResource(r.type).read(ops.context(r, r.inputs, "update"), r.id, r.outputs, r.inputs);
+    const outputs = await emulatedResource(r.type).read(
+        ops.context(r, r.inputs, "update"),
+        r.id,
+        r.outputs,
+        r.inputs,
+    );
     return outputs === undefined ? undefined : { id: r.id, outputs };
 }

@@ -63,7 +63,11 @@ export interface DeploymentState {
     pendingOperations: PendingOperation[];
 }
 
-export function emptyState(project: string, stack: string, config: Record<string, string>): DeploymentState {
+export function emptyState(
+    project: string,
+    stack: string,
+    config: Record<string, string>,
+): DeploymentState {
     return { version: 1, project, stack, config, resources: [], pendingOperations: [] };
 }
 
@@ -132,9 +136,14 @@ export function dependentsOf(resources: ResourceState[]): Map<ResourceState, Res
     for (const r of resources) byUrn.set(r.urn, [...(byUrn.get(r.urn) ?? []), r]);
     const dependents = new Map<ResourceState, ResourceState[]>(resources.map((r) => [r, []]));
     for (const r of resources) {
-        const uses = new Set([...r.dependencies, ...Object.values(r.propertyDependencies).flat(), ...(r.parent ? [r.parent] : [])]);
+        const uses = new Set([
+            ...r.dependencies,
+            ...Object.values(r.propertyDependencies).flat(),
+            ...(r.parent ? [r.parent] : []),
+        ]);
         for (const urn of uses) {
-            for (const target of byUrn.get(urn) ?? []) if (target !== r) dependents.get(target)!.push(r);
+            for (const target of byUrn.get(urn) ?? [])
+                if (target !== r) dependents.get(target)!.push(r);
         }
     }
     return dependents;

@@ -12,7 +12,13 @@
  * One deployment at a time per process: Pulumi's runtime state is global.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Checkpoint, cloneState, DeploymentState, emptyState, ResourceState } from "./deployment-state";
+import {
+    Checkpoint,
+    cloneState,
+    DeploymentState,
+    emptyState,
+    ResourceState,
+} from "./deployment-state";
 import { deleteInOrder, DestroyError } from "./deployment-destroy";
 import { DeploymentEngine, PlannedStep } from "./deployment-engine";
 import { HarnessMonitor } from "./deployment-monitor";
@@ -20,7 +26,15 @@ import { ResourceOperations } from "./deployment-operations";
 import { refreshState } from "./deployment-refresh";
 
 export { loadDynamicProvider } from "./pulumi-host";
-export { DeploymentState, ResourceState, PendingOperation, SeenOptions, readState, writeStateSync, emptyState } from "./deployment-state";
+export {
+    DeploymentState,
+    ResourceState,
+    PendingOperation,
+    SeenOptions,
+    readState,
+    writeStateSync,
+    emptyState,
+} from "./deployment-state";
 export { DestroyError } from "./deployment-destroy";
 export { PlannedStep } from "./deployment-engine";
 export { deployInChild, ChildDeployOptions, ChildDeployResult } from "./deployment-process";
@@ -31,7 +45,8 @@ const runtimeSettings = require("@pulumi/pulumi/runtime/settings");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeState = require("@pulumi/pulumi/runtime/state");
 
-export type Program = () => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+export type Program = () =>
+    Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 
 export interface DeployOptions {
     /** The state of the previous `pulumi up`: makes this run an update. */
@@ -71,7 +86,8 @@ export const DEFAULT_STACK = "test";
 let running = false;
 
 export async function deploy(program: Program, options: DeployOptions = {}): Promise<DeployResult> {
-    if (running) throw new Error("one deployment at a time per process: Pulumi's runtime state is global");
+    if (running)
+        throw new Error("one deployment at a time per process: Pulumi's runtime state is global");
     running = true;
     const diagnostics: Diagnostic[] = [];
     const programErrors: Error[] = [];
@@ -84,10 +100,18 @@ export async function deploy(program: Program, options: DeployOptions = {}): Pro
     process.on("unhandledRejection", programFailed);
     try {
         const state = startState(options, diagnostics);
-        const checkpoint = new Checkpoint(state, options.statePath, (r) => r && options.onCompleted?.(r));
+        const checkpoint = new Checkpoint(
+            state,
+            options.statePath,
+            (r) => r && options.onCompleted?.(r),
+        );
         checkpoint.save();
         engine = new DeploymentEngine(checkpoint, options.previous, options.dryRun ?? false);
-        const monitor = new HarnessMonitor(engine, () => state.stack, () => state.project);
+        const monitor = new HarnessMonitor(
+            engine,
+            () => state.stack,
+            () => state.project,
+        );
         await useMonitor(monitor, state, options.dryRun ?? false);
         let outputs: Record<string, unknown> = {};
         const run = (async () => {
@@ -103,9 +127,16 @@ export async function deploy(program: Program, options: DeployOptions = {}): Pro
         if (!engine.stopped) await engine.finish();
         await diagnosticsDone(diagnostics);
         const logged = diagnostics.find((d) => d.severity === "error");
-        const error = engine.error ?? programErrors[0] ?? (logged ? new Error(logged.message) : undefined);
+        const error =
+            engine.error ?? programErrors[0] ?? (logged ? new Error(logged.message) : undefined);
         const plan = options.dryRun ? { plan: engine.plan } : {};
-        return { state: options.dryRun ? startState({ ...options, dryRun: false }, []) : state, outputs, ...(error ? { error } : {}), diagnostics, ...plan };
+        return {
+            state: options.dryRun ? startState({ ...options, dryRun: false }, []) : state,
+            outputs,
+            ...(error ? { error } : {}),
+            diagnostics,
+            ...plan,
+        };
     } finally {
         process.off("unhandledRejection", programFailed);
         restoreLog();
@@ -115,12 +146,19 @@ export async function deploy(program: Program, options: DeployOptions = {}): Pro
 }
 
 /** `pulumi preview`: the program runs, each dynamic resource is checked (and diffed), nothing is created. */
-export function preview(program: Program, options: Omit<DeployOptions, "dryRun" | "statePath" | "onCompleted"> = {}): Promise<DeployResult> {
+export function preview(
+    program: Program,
+    options: Omit<DeployOptions, "dryRun" | "statePath" | "onCompleted"> = {},
+): Promise<DeployResult> {
     return deploy(program, { ...options, dryRun: true });
 }
 
 /** The second `pulumi up`: unchanged resources keep their outputs without an AWS call. */
-export function update(program: Program, previous: DeploymentState, options: Omit<DeployOptions, "previous"> = {}): Promise<DeployResult> {
+export function update(
+    program: Program,
+    previous: DeploymentState,
+    options: Omit<DeployOptions, "previous"> = {},
+): Promise<DeployResult> {
     return deploy(program, { ...options, previous });
 }
 
@@ -129,19 +167,29 @@ export function update(program: Program, previous: DeploymentState, options: Omi
  * the provider text in state. Throws a DestroyError (with `.errors` and `.state`, which keeps
  * what failed and what depends on it) when a delete fails.
  */
-export async function destroy(state: DeploymentState, options: { statePath?: string } = {}): Promise<DeploymentState> {
+export async function destroy(
+    state: DeploymentState,
+    options: { statePath?: string } = {},
+): Promise<DeploymentState> {
     const working = cloneState(state);
     working.pendingOperations = []; // as Pulumi clears them: a killed create is not in state
     const checkpoint = new Checkpoint(working, options.statePath);
     checkpoint.save();
-    const errors = await deleteInOrder(checkpoint, [...working.resources], new ResourceOperations(working.config, working.project));
+    const errors = await deleteInOrder(
+        checkpoint,
+        [...working.resources],
+        new ResourceOperations(working.config, working.project),
+    );
     checkpoint.save();
     if (errors.length) throw new DestroyError(errors, working);
     return working;
 }
 
 /** `pulumi refresh`: the state as the providers read it back now (deployment-refresh.ts). */
-export function refresh(state: DeploymentState, options: { statePath?: string } = {}): Promise<DeploymentState> {
+export function refresh(
+    state: DeploymentState,
+    options: { statePath?: string } = {},
+): Promise<DeploymentState> {
     return refreshState(state, options);
 }
 
@@ -149,19 +197,38 @@ function startState(options: DeployOptions, diagnostics: Diagnostic[]): Deployme
     const previous = options.previous;
     const project = options.project ?? previous?.project ?? DEFAULT_PROJECT;
     const stack = options.stack ?? previous?.stack ?? DEFAULT_STACK;
-    const config = { "aws:region": process.env.AWS_REGION ?? "us-east-1", ...previous?.config, ...options.config };
+    const config = {
+        "aws:region": process.env.AWS_REGION ?? "us-east-1",
+        ...previous?.config,
+        ...options.config,
+    };
     if (!previous) return emptyState(project, stack, config);
     for (const op of previous.pendingOperations ?? []) {
-        diagnostics.push({ severity: "warning", urn: op.urn, message: `pending ${op.operation} operation from the previous deployment dropped: ${op.urn}` });
+        diagnostics.push({
+            severity: "warning",
+            urn: op.urn,
+            message: `pending ${op.operation} operation from the previous deployment dropped: ${op.urn}`,
+        });
     }
     return { ...cloneState(previous), project, stack, config, pendingOperations: [] };
 }
 
 /** setMocks' runtime settings (feature flags of this SDK version), with our monitor in place. */
-async function useMonitor(monitor: HarnessMonitor, state: DeploymentState, dryRun: boolean): Promise<void> {
-    await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, state.project, state.stack, dryRun);
+async function useMonitor(
+    monitor: HarnessMonitor,
+    state: DeploymentState,
+    dryRun: boolean,
+): Promise<void> {
+    await pulumi.runtime.setMocks(
+        { newResource: () => ({ id: "", state: {} }), call: () => ({}) },
+        state.project,
+        state.stack,
+        dryRun,
+    );
     const store = runtimeState.getStore();
-    const flags = Object.fromEntries(Object.entries(store).filter(([k]) => k.startsWith("supports")));
+    const flags = Object.fromEntries(
+        Object.entries(store).filter(([k]) => k.startsWith("supports")),
+    );
     pulumi.runtime.setMockOptions(monitor, state.project, state.stack, dryRun);
     Object.assign(store, flags);
     pulumi.runtime.setAllConfig(state.config);
@@ -187,7 +254,9 @@ async function quiesce(monitor: HarnessMonitor): Promise<void> {
 }
 
 async function resolved(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const all = pulumi.output(outputs) as unknown as { promise(): Promise<Record<string, unknown>> };
+    const all = pulumi.output(outputs) as unknown as {
+        promise(): Promise<Record<string, unknown>>;
+    };
     return all.promise();
 }
 
@@ -195,20 +264,30 @@ async function resolved(outputs: Record<string, unknown>): Promise<Record<string
 function captureLog(diagnostics: Diagnostic[]): () => void {
     const log = pulumi.log as unknown as Record<string, unknown>;
     const saved = { info: log.info, warn: log.warn, error: log.error };
-    const capture = (severity: Diagnostic["severity"]) => (message: string, resource?: pulumi.Resource) => {
-        const entry: Diagnostic & { pending?: Promise<void> } = { severity, message };
-        if (resource) {
-            const urn = resource.urn as unknown as { promise(): Promise<string> };
-            entry.pending = urn.promise().then((u) => void (entry.urn = u), () => undefined);
-        }
-        diagnostics.push(entry);
-        return Promise.resolve();
-    };
-    Object.assign(log, { info: capture("info"), warn: capture("warning"), error: capture("error") });
+    const capture =
+        (severity: Diagnostic["severity"]) => (message: string, resource?: pulumi.Resource) => {
+            const entry: Diagnostic & { pending?: Promise<void> } = { severity, message };
+            if (resource) {
+                const urn = resource.urn as unknown as { promise(): Promise<string> };
+                entry.pending = urn.promise().then(
+                    (u) => void (entry.urn = u),
+                    () => undefined,
+                );
+            }
+            diagnostics.push(entry);
+            return Promise.resolve();
+        };
+    Object.assign(log, {
+        info: capture("info"),
+        warn: capture("warning"),
+        error: capture("error"),
+    });
     return () => Object.assign(log, saved);
 }
 
-async function diagnosticsDone(diagnostics: (Diagnostic & { pending?: Promise<void> })[]): Promise<void> {
+async function diagnosticsDone(
+    diagnostics: (Diagnostic & { pending?: Promise<void> })[],
+): Promise<void> {
     await Promise.all(diagnostics.map((d) => d.pending));
     for (const d of diagnostics) delete d.pending;
 }

@@ -65,9 +65,12 @@ export function actAsStack(config: Record<string, string>): void {
 
 function clientConfig(region: string) {
     if (stackConfigError) throw stackConfigError;
-    const ownCredentials = Boolean(stack.assumeRoles?.length || (stack.accessKey && stack.secretKey));
+    const ownCredentials = Boolean(
+        stack.assumeRoles?.length || (stack.accessKey && stack.secretKey),
+    );
     if (!ownCredentials) return { region, profile: stack.profile, ...CLIENT_CONFIG };
-    const credentials = async () => (await (stackIdentity ??= identityFor({ region }, stack))).credentials!;
+    const credentials = async () =>
+        (await (stackIdentity ??= identityFor({ region }, stack))).credentials!;
     return { region, credentials, ...CLIENT_CONFIG };
 }
 
@@ -93,10 +96,15 @@ export function physicalName(ctx: EmulationContext, inputs: Props): string {
 }
 
 export function awsTags(tags: unknown): { Key: string; Value: string }[] {
-    return Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({ Key, Value: String(Value) }));
+    return Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({
+        Key,
+        Value: String(Value),
+    }));
 }
 
-export function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+export function tagMap(
+    tags: { Key?: string; Value?: string }[] | undefined,
+): Record<string, string> {
     return Object.fromEntries((tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
@@ -110,7 +118,11 @@ export async function goneIsFine(call: Promise<unknown>, ...codes: string[]): Pr
 }
 
 /** Retries `action` while it fails with an error `retryable` accepts, until the deadline. */
-export async function retryWhile<T>(retryable: (err: unknown) => boolean, seconds: number, action: () => Promise<T>): Promise<T> {
+export async function retryWhile<T>(
+    retryable: (err: unknown) => boolean,
+    seconds: number,
+    action: () => Promise<T>,
+): Promise<T> {
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
         try {
@@ -129,7 +141,10 @@ export function accountId(region: string): Promise<string> {
     const key = `${process.env.AWS_ENDPOINT_URL ?? ""}|${region}`;
     let found = accounts.get(key);
     if (!found) {
-        found = clients.sts(region).send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? "");
+        found = clients
+            .sts(region)
+            .send(new GetCallerIdentityCommand({}))
+            .then((r) => r.Account ?? "");
         found.catch(() => accounts.delete(key));
         accounts.set(key, found);
     }
@@ -140,7 +155,6 @@ export function accountId(region: string): Promise<string> {
 export function code(...codes: string[]): (err: unknown) => boolean {
     return (err) => codes.includes(awsErrorCode(err));
 }
-
 
 export function strings(value: unknown): string[] {
     return Array.isArray(value) ? value.map(String) : [];

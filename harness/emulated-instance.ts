@@ -17,7 +17,17 @@ import {
     waitUntilInstanceRunning,
     waitUntilInstanceTerminated,
 } from "@aws-sdk/client-ec2";
-import { accountId, awsTags, clients, EmulationContext, PartialCreateError, Props, retryWhile, strings, tagMap } from "./emulated-aws";
+import {
+    accountId,
+    awsTags,
+    clients,
+    EmulationContext,
+    PartialCreateError,
+    Props,
+    retryWhile,
+    strings,
+    tagMap,
+} from "./emulated-aws";
 
 const CREATE_TIMEOUT_S = 600; // the provider's default: 10m
 const DELETE_TIMEOUT_S = 1200; // 20m
@@ -34,12 +44,18 @@ interface RootBlockDeviceInput {
     tags?: Record<string, string>;
 }
 
-export async function createInstance(ctx: EmulationContext, inputs: Props): Promise<{ id: string; outputs: Props }> {
+export async function createInstance(
+    ctx: EmulationContext,
+    inputs: Props,
+): Promise<{ id: string; outputs: Props }> {
     const ec2 = clients.ec2(ctx.region);
     const request = await runRequest(ec2, inputs);
     // A new instance profile can be unknown to EC2 for a few seconds: the provider retries.
-    const profilePending = (err: unknown) => /Invalid IAM Instance Profile/i.test((err as Error).message);
-    const run = await retryWhile(profilePending, 120, () => ec2.send(new RunInstancesCommand(request)));
+    const profilePending = (err: unknown) =>
+        /Invalid IAM Instance Profile/i.test((err as Error).message);
+    const run = await retryWhile(profilePending, 120, () =>
+        ec2.send(new RunInstancesCommand(request)),
+    );
     const id = run.Instances![0].InstanceId!;
     try {
         await waitUntilInstanceRunning(
@@ -48,7 +64,10 @@ export async function createInstance(ctx: EmulationContext, inputs: Props): Prom
         );
     } catch (err) {
         const detail = (err as Error).message.split("\n")[0];
-        throw new PartialCreateError(`waiting for EC2 Instance (${id}) create: ${detail}`, id, { ...inputs, id });
+        throw new PartialCreateError(`waiting for EC2 Instance (${id}) create: ${detail}`, id, {
+            ...inputs,
+            id,
+        });
     }
     return { id, outputs: await instanceOutputs(ec2, ctx.region, id, inputs) };
 }
@@ -58,16 +77,26 @@ async function runRequest(ec2: EC2Client, inputs: Props): Promise<RunInstancesCo
     const groups = strings(inputs.vpcSecurityGroupIds);
     const request: RunInstancesCommandInput = {
         ImageId: ami,
-        InstanceType: (inputs.instanceType as RunInstancesCommandInput["InstanceType"]) ?? undefined,
+        InstanceType:
+            (inputs.instanceType as RunInstancesCommandInput["InstanceType"]) ?? undefined,
         MinCount: 1,
         MaxCount: 1,
         KeyName: (inputs.keyName as string | undefined) || undefined,
-        IamInstanceProfile: inputs.iamInstanceProfile ? { Name: String(inputs.iamInstanceProfile) } : undefined,
-        UserData: typeof inputs.userData === "string" ? Buffer.from(inputs.userData).toString("base64") : (inputs.userDataBase64 as string | undefined),
+        IamInstanceProfile: inputs.iamInstanceProfile
+            ? { Name: String(inputs.iamInstanceProfile) }
+            : undefined,
+        UserData:
+            typeof inputs.userData === "string"
+                ? Buffer.from(inputs.userData).toString("base64")
+                : (inputs.userDataBase64 as string | undefined),
         DisableApiTermination: inputs.disableApiTermination as boolean | undefined,
         DisableApiStop: inputs.disableApiStop as boolean | undefined,
-        InstanceInitiatedShutdownBehavior: inputs.instanceInitiatedShutdownBehavior as RunInstancesCommandInput["InstanceInitiatedShutdownBehavior"],
-        PrivateIpAddress: inputs.associatePublicIpAddress === undefined ? (inputs.privateIp as string | undefined) : undefined,
+        InstanceInitiatedShutdownBehavior:
+            inputs.instanceInitiatedShutdownBehavior as RunInstancesCommandInput["InstanceInitiatedShutdownBehavior"],
+        PrivateIpAddress:
+            inputs.associatePublicIpAddress === undefined
+                ? (inputs.privateIp as string | undefined)
+                : undefined,
         TagSpecifications: tagSpecifications(inputs),
     };
     const metadata = inputs.metadataOptions as Record<string, unknown> | undefined;
@@ -76,18 +105,21 @@ async function runRequest(ec2: EC2Client, inputs: Props): Promise<RunInstancesCo
             HttpTokens: metadata.httpTokens as "required" | "optional" | undefined,
             HttpEndpoint: metadata.httpEndpoint as "enabled" | "disabled" | undefined,
             HttpPutResponseHopLimit: metadata.httpPutResponseHopLimit as number | undefined,
-            InstanceMetadataTags: metadata.instanceMetadataTags as "enabled" | "disabled" | undefined,
+            InstanceMetadataTags: metadata.instanceMetadataTags as
+                "enabled" | "disabled" | undefined,
         };
     }
     if (inputs.associatePublicIpAddress !== undefined) {
         // As the provider does: a public IP choice needs the primary interface spelled out.
-        request.NetworkInterfaces = [{
-            DeviceIndex: 0,
-            SubnetId: inputs.subnetId as string | undefined,
-            Groups: groups.length ? groups : undefined,
-            AssociatePublicIpAddress: Boolean(inputs.associatePublicIpAddress),
-            PrivateIpAddress: inputs.privateIp as string | undefined,
-        }];
+        request.NetworkInterfaces = [
+            {
+                DeviceIndex: 0,
+                SubnetId: inputs.subnetId as string | undefined,
+                Groups: groups.length ? groups : undefined,
+                AssociatePublicIpAddress: Boolean(inputs.associatePublicIpAddress),
+                PrivateIpAddress: inputs.privateIp as string | undefined,
+            },
+        ];
     } else {
         request.SubnetId = inputs.subnetId as string | undefined;
         request.SecurityGroupIds = groups.length ? groups : undefined;
@@ -97,23 +129,29 @@ async function runRequest(ec2: EC2Client, inputs: Props): Promise<RunInstancesCo
         // The settings go to the AMI's root device name, which the provider looks up.
         const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images?.[0];
         const deviceName = image?.RootDeviceName;
-        if (!deviceName) throw new Error(`creating EC2 Instance: finding Root Device Name for AMI (${ami}): not found`);
+        if (!deviceName)
+            throw new Error(
+                `creating EC2 Instance: finding Root Device Name for AMI (${ami}): not found`,
+            );
         // EC2 takes the snapshot from the AMI's own mapping of that device; moto requires it
         // spelled out ("The request must contain the parameter size or snapshotId"). Same result.
-        const amiSnapshot = image?.BlockDeviceMappings?.find((m) => m.DeviceName === deviceName)?.Ebs?.SnapshotId;
-        request.BlockDeviceMappings = [{
-            DeviceName: deviceName,
-            Ebs: {
-                SnapshotId: amiSnapshot,
-                DeleteOnTermination: root.deleteOnTermination ?? true,
-                Encrypted: root.encrypted,
-                KmsKeyId: root.kmsKeyId,
-                Iops: root.iops,
-                Throughput: root.throughput,
-                VolumeSize: root.volumeSize,
-                VolumeType: root.volumeType as "gp3" | undefined,
+        const amiSnapshot = image?.BlockDeviceMappings?.find((m) => m.DeviceName === deviceName)
+            ?.Ebs?.SnapshotId;
+        request.BlockDeviceMappings = [
+            {
+                DeviceName: deviceName,
+                Ebs: {
+                    SnapshotId: amiSnapshot,
+                    DeleteOnTermination: root.deleteOnTermination ?? true,
+                    Encrypted: root.encrypted,
+                    KmsKeyId: root.kmsKeyId,
+                    Iops: root.iops,
+                    Throughput: root.throughput,
+                    VolumeSize: root.volumeSize,
+                    VolumeType: root.volumeType as "gp3" | undefined,
+                },
             },
-        }];
+        ];
     }
     return request;
 }
@@ -122,12 +160,19 @@ function tagSpecifications(inputs: Props): RunInstancesCommandInput["TagSpecific
     const specs: NonNullable<RunInstancesCommandInput["TagSpecifications"]> = [];
     const tags = awsTags(inputs.tags);
     if (tags.length) specs.push({ ResourceType: "instance", Tags: tags });
-    const volumeTags = awsTags(inputs.volumeTags ?? (inputs.rootBlockDevice as RootBlockDeviceInput | undefined)?.tags);
+    const volumeTags = awsTags(
+        inputs.volumeTags ?? (inputs.rootBlockDevice as RootBlockDeviceInput | undefined)?.tags,
+    );
     if (volumeTags.length) specs.push({ ResourceType: "volume", Tags: volumeTags });
     return specs.length ? specs : undefined;
 }
 
-async function instanceOutputs(ec2: EC2Client, region: string, id: string, inputs: Props): Promise<Props> {
+async function instanceOutputs(
+    ec2: EC2Client,
+    region: string,
+    id: string,
+    inputs: Props,
+): Promise<Props> {
     const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     const instance = described.Reservations![0].Instances![0];
     const rootDevice = await rootBlockDevice(ec2, instance);
@@ -167,10 +212,13 @@ async function instanceOutputs(ec2: EC2Client, region: string, id: string, input
 
 /** The provider's `rootBlockDevice` output: one object (not a list), read from the volume. */
 async function rootBlockDevice(ec2: EC2Client, instance: Instance): Promise<Props | undefined> {
-    const mapping = instance.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
+    const mapping = instance.BlockDeviceMappings?.find(
+        (m) => m.DeviceName === instance.RootDeviceName,
+    );
     const volumeId = mapping?.Ebs?.VolumeId;
     if (!volumeId) return undefined;
-    const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes?.[0];
+    const volume = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })))
+        .Volumes?.[0];
     return {
         deviceName: mapping.DeviceName,
         volumeId,
@@ -189,7 +237,12 @@ async function rootBlockDevice(ec2: EC2Client, instance: Instance): Promise<Prop
  * The provider's Read: the instance as it is now (a stopped one has no public IP, so
  * associatePublicIpAddress reads false); gone or terminated: undefined.
  */
-export async function readInstance(ctx: EmulationContext, id: string, _outputs: Props, inputs: Props): Promise<Props | undefined> {
+export async function readInstance(
+    ctx: EmulationContext,
+    id: string,
+    _outputs: Props,
+    inputs: Props,
+): Promise<Props | undefined> {
     const ec2 = clients.ec2(ctx.region);
     try {
         const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));

@@ -40,9 +40,19 @@ export class Emulator {
 
     static async start(options: EmulatorOptions = {}): Promise<Emulator> {
         const port = await freePort();
-        const args = ["-m", "emulator", "--port", String(port), "--profile", options.profile ?? "instant"];
+        const args = [
+            "-m",
+            "emulator",
+            "--port",
+            String(port),
+            "--profile",
+            options.profile ?? "instant",
+        ];
         if (options.timeScale !== undefined) args.push("--time-scale", String(options.timeScale));
-        const child = spawn("python3", args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("python3", args, {
+            cwd: PROJECT_ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let stderr = "";
         child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-20_000)));
         const endpoint = await waitForReady(child, () => stderr);
@@ -71,9 +81,12 @@ export class Emulator {
             payload = JSON.parse(text);
         } catch {
             // A 500 HTML page: the emulator's traceback is on its stderr.
-            throw new Error(`emulator ${method} ${route}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}\n${this.stderr().slice(-4000)}`);
+            throw new Error(
+                `emulator ${method} ${route}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}\n${this.stderr().slice(-4000)}`,
+            );
         }
-        if (!response.ok) throw new Error(`emulator ${method} ${route}: ${payload.error ?? response.status}`);
+        if (!response.ok)
+            throw new Error(`emulator ${method} ${route}: ${payload.error ?? response.status}`);
         return payload;
     }
 
@@ -81,7 +94,9 @@ export class Emulator {
         return this.control("POST", "/reset");
     }
 
-    async calls(filter: { operation?: string; service?: string; since?: number } = {}): Promise<CallRecord[]> {
+    async calls(
+        filter: { operation?: string; service?: string; since?: number } = {},
+    ): Promise<CallRecord[]> {
         const query = new URLSearchParams(
             Object.entries(filter).map(([k, v]) => [k, String(v)] as [string, string]),
         );
@@ -105,7 +120,10 @@ export class Emulator {
 function waitForReady(child: ChildProcess, stderr: () => string): Promise<string> {
     return new Promise((resolve, reject) => {
         let stdout = "";
-        const timer = setTimeout(() => fail(`no "ready" line within ${START_DEADLINE_MS} ms`), START_DEADLINE_MS);
+        const timer = setTimeout(
+            () => fail(`no "ready" line within ${START_DEADLINE_MS} ms`),
+            START_DEADLINE_MS,
+        );
         const fail = (why: string) => {
             clearTimeout(timer);
             child.kill("SIGKILL");
@@ -135,4 +153,3 @@ function freePort(): Promise<number> {
         });
     });
 }
-

@@ -30,10 +30,23 @@ export async function inventory(): Promise<Inventory> {
     return {
         vpcs: vpcs.filter((v) => !v.IsDefault).map((v) => v.VpcId!),
         securityGroups: groups.filter((g) => g.GroupName !== "default").map((g) => g.GroupId!),
-        liveInstances: instances.filter((i) => !["terminated", "shutting-down"].includes(i.State?.Name ?? "")).map((i) => i.InstanceId!).sort(),
+        liveInstances: instances
+            .filter((i) => !["terminated", "shutting-down"].includes(i.State?.Name ?? ""))
+            .map((i) => i.InstanceId!)
+            .sort(),
         roles: ((await iam.send(new ListRolesCommand({}))).Roles ?? []).map((r) => r.RoleName!),
-        instanceProfiles: ((await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? []).map((p) => p.InstanceProfileName!),
-        documents: ((await ssm.send(new ListDocumentsCommand({ Filters: [{ Key: "Owner", Values: ["Self"] }] }))).DocumentIdentifiers ?? []).map((d) => d.Name!),
-        images: ((await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? []).map((i) => i.Name!),
+        instanceProfiles: (
+            (await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? []
+        ).map((p) => p.InstanceProfileName!),
+        documents: (
+            (
+                await ssm.send(
+                    new ListDocumentsCommand({ Filters: [{ Key: "Owner", Values: ["Self"] }] }),
+                )
+            ).DocumentIdentifiers ?? []
+        ).map((d) => d.Name!),
+        images: (
+            (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? []
+        ).map((i) => i.Name!),
     };
 }

@@ -33,7 +33,11 @@ export function loadDynamicProvider(serializedText: string): pulumi.dynamic.Reso
 }
 
 export function isDynamicType(type: string): boolean {
-    return type === DYNAMIC_TYPE_PREFIX + ":Resource" || type.startsWith(DYNAMIC_TYPE_PREFIX + "/") || type.startsWith(DYNAMIC_TYPE_PREFIX + ":");
+    return (
+        type === DYNAMIC_TYPE_PREFIX + ":Resource" ||
+        type.startsWith(DYNAMIC_TYPE_PREFIX + "/") ||
+        type.startsWith(DYNAMIC_TYPE_PREFIX + ":")
+    );
 }
 
 /** The diff the engine acts on: provider's answer, or the engine's own input comparison. */
@@ -65,7 +69,9 @@ export class DynamicProviderHost {
             loaded = (async () => {
                 const provider = loadDynamicProvider(text);
                 if (provider.configure) {
-                    await provider.configure({ config: new Config(this.stackConfig, this.project) });
+                    await provider.configure({
+                        config: new Config(this.stackConfig, this.project),
+                    });
                 }
                 return provider;
             })();
@@ -110,7 +116,7 @@ export class DynamicProviderHost {
 
     async update(id: string, oldOutputs: Props, news: Props): Promise<Props> {
         const provider = await this.provider(news);
-        const result = provider.update ? (await provider.update(id, oldOutputs, news)) ?? {} : {};
+        const result = provider.update ? ((await provider.update(id, oldOutputs, news)) ?? {}) : {};
         return overTheWire(includingProvider(result.outs, news));
     }
 
@@ -122,7 +128,10 @@ export class DynamicProviderHost {
         const provider = await this.provider(oldOutputs);
         if (!provider.read) return { id, outputs: oldOutputs };
         const result = await provider.read(id, oldOutputs);
-        return { id: result.id ?? id, outputs: overTheWire(includingProvider(result.props, oldOutputs)) };
+        return {
+            id: result.id ?? id,
+            outputs: overTheWire(includingProvider(result.props, oldOutputs)),
+        };
     }
 
     async delete(id: string, oldOutputs: Props): Promise<void> {
@@ -144,12 +153,20 @@ export function overTheWire(props: Props): Props {
 }
 
 function unconvertible(value: unknown, at: string): string | undefined {
-    if (value === undefined || typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") {
+    if (
+        value === undefined ||
+        typeof value === "function" ||
+        typeof value === "symbol" ||
+        typeof value === "bigint"
+    ) {
         return `${at || "(root)"} is ${typeof value}`;
     }
     if (value === null || typeof value !== "object") return undefined;
     for (const [key, member] of Object.entries(value)) {
-        const found = unconvertible(member, Array.isArray(value) ? `${at}[${key}]` : at ? `${at}.${key}` : key);
+        const found = unconvertible(
+            member,
+            Array.isArray(value) ? `${at}[${key}]` : at ? `${at}.${key}` : key,
+        );
         if (found) return found;
     }
     return undefined;

@@ -29,6 +29,8 @@ export async function serializedProviderText(construct: () => pulumi.Resource): 
     return text;
 }
 
-export async function hostedProvider(construct: () => pulumi.Resource): Promise<pulumi.dynamic.ResourceProvider> {
+export async function hostedProvider(
+    construct: () => pulumi.Resource,
+): Promise<pulumi.dynamic.ResourceProvider> {
     return loadDynamicProvider(await serializedProviderText(construct));
 }

@@ -15,7 +15,10 @@ export function awsErrorCode(err: unknown): string {
 export class NotFound extends Error {
     override readonly name = "NotFound";
 
-    constructor(readonly what: string, readonly id: string) {
+    constructor(
+        readonly what: string,
+        readonly id: string,
+    ) {
         super(`${what} ${id} not found`);
     }
 }

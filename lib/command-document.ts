@@ -12,7 +12,12 @@ export const MAX_DOCUMENT_BYTES = 64 * 1024;
 /** The script (text or a zipapp's bytes), gzipped, in base64 lines of 76 characters. */
 export function packScript(script: string | Buffer): string[] {
     const bytes = typeof script === "string" ? Buffer.from(script, "utf8") : script;
-    return zlib.gzipSync(bytes, { level: 9 }).toString("base64").match(/.{1,76}/g) ?? [];
+    return (
+        zlib
+            .gzipSync(bytes, { level: 9 })
+            .toString("base64")
+            .match(/.{1,76}/g) ?? []
+    );
 }
 
 /** A String parameter whose every value must match `pattern` (SSM checks it before running anything). */
@@ -29,7 +34,9 @@ export function documentParameter(description: string, pattern: string, defaultV
 export function documentJson(document: object, what: string): string {
     const content = JSON.stringify(document);
     if (Buffer.byteLength(content) > MAX_DOCUMENT_BYTES) {
-        throw new Error(`the ${what} document is ${Buffer.byteLength(content)} bytes; SSM accepts at most ${MAX_DOCUMENT_BYTES}`);
+        throw new Error(
+            `the ${what} document is ${Buffer.byteLength(content)} bytes; SSM accepts at most ${MAX_DOCUMENT_BYTES}`,
+        );
     }
     return content;
 }

@@ -12,7 +12,9 @@ export function argsFromConfig(config: pulumi.Config): ResetAccessArgs {
         users: usersFrom(config.get("users")),
         keyParameterName: config.get("keyParameterName"),
         keyParameterKmsKeyId: config.get("keyParameterKmsKeyId"),
-        keyType: config.get("keyType", { allowedValues: ["ed25519", "rsa"] }) as ResetAccessArgs["keyType"],
+        keyType: config.get("keyType", {
+            allowedValues: ["ed25519", "rsa"],
+        }) as ResetAccessArgs["keyType"],
         rotation: config.get("rotation"),
         retainBackup: config.getBoolean("retainBackup"),
         retainPasswordEnabledImage: config.getBoolean("retainPasswordEnabledImage"),
@@ -27,8 +29,12 @@ export function argsFromConfig(config: pulumi.Config): ResetAccessArgs {
 
 /** `users` is "auto", a comma-separated list ("ec2-user,deploy") or a JSON list. */
 function usersFrom(value: string | undefined): string[] | "auto" | undefined {
-    if (value === undefined || value.trim() === "auto") return value === undefined ? undefined : "auto";
+    if (value === undefined || value.trim() === "auto")
+        return value === undefined ? undefined : "auto";
     const trimmed = value.trim();
     if (trimmed.startsWith("[")) return JSON.parse(trimmed);
-    return trimmed.split(",").map((name) => name.trim()).filter(Boolean);
+    return trimmed
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
 }

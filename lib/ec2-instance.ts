@@ -35,7 +35,8 @@ export async function stopInstance(ec2: EC2Client, instanceId: string): Promise<
     const state = await instanceState(ec2, instanceId);
     if (state === "stopped") return;
     // Never a hibernation: the instance must boot from the changed root volume, not resume its memory.
-    if (state !== "stopping") await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], Hibernate: false }));
+    if (state !== "stopping")
+        await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId], Hibernate: false }));
     try {
         await waitForState(ec2, instanceId, "stopped", GRACEFUL_STOP_SECONDS);
     } catch (err) {
@@ -49,8 +50,10 @@ export async function stopInstance(ec2: EC2Client, instanceId: string): Promise<
 export async function startInstance(ec2: EC2Client, instanceId: string): Promise<void> {
     let state = await instanceState(ec2, instanceId);
     if (state === "running") return;
-    if (state === "stopping") state = await waitForState(ec2, instanceId, "stopped", FORCED_STOP_SECONDS);
-    if (state !== "pending") await ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
+    if (state === "stopping")
+        state = await waitForState(ec2, instanceId, "stopped", FORCED_STOP_SECONDS);
+    if (state !== "pending")
+        await ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
     await waitForState(ec2, instanceId, "running", START_SECONDS);
 }
 
@@ -59,27 +62,42 @@ export async function startInstance(ec2: EC2Client, instanceId: string): Promise
  * docs, troubleshooting launches: capacity after a stop is not guaranteed). Past the deadline
  * the error (name "InsufficientCapacityOnRestart") says what state the instance is in and what to try.
  */
-export async function startTargetInstance(ec2: EC2Client, instanceId: string, rootVolume: string): Promise<void> {
+export async function startTargetInstance(
+    ec2: EC2Client,
+    instanceId: string,
+    rootVolume: string,
+): Promise<void> {
     let attempts = 0;
     try {
-        await waitFor({ what: `capacity to start ${instanceId}`, deadlineSeconds: CAPACITY_RETRY_SECONDS, intervalSeconds: 15, maxIntervalSeconds: 120, reportEverySeconds: 120 }, async () => {
-            try {
-                await startInstance(ec2, instanceId);
-                return true;
-            } catch (err) {
-                if (awsErrorCode(err) !== "InsufficientInstanceCapacity") throw err;
-                attempts += 1;
-                pulumi.log.info(`no capacity to start ${instanceId} (InsufficientInstanceCapacity, attempt ${attempts}); retrying with backoff for up to ${CAPACITY_RETRY_SECONDS} s`);
-                return undefined;
-            }
-        });
+        await waitFor(
+            {
+                what: `capacity to start ${instanceId}`,
+                deadlineSeconds: CAPACITY_RETRY_SECONDS,
+                intervalSeconds: 15,
+                maxIntervalSeconds: 120,
+                reportEverySeconds: 120,
+            },
+            async () => {
+                try {
+                    await startInstance(ec2, instanceId);
+                    return true;
+                } catch (err) {
+                    if (awsErrorCode(err) !== "InsufficientInstanceCapacity") throw err;
+                    attempts += 1;
+                    pulumi.log.info(
+                        `no capacity to start ${instanceId} (InsufficientInstanceCapacity, attempt ${attempts}); retrying with backoff for up to ${CAPACITY_RETRY_SECONDS} s`,
+                    );
+                    return undefined;
+                }
+            },
+        );
     } catch (err) {
         if (!isWaitTimeout(err)) throw err;
         const out = new Error(
             `${instanceId} could not be started: EC2 had no capacity for it (InsufficientInstanceCapacity, ${attempts} attempts over ${CAPACITY_RETRY_SECONDS} s). ` +
-            `Its root volume ${rootVolume} is back and the instance is stopped and whole. Try another instance type ` +
-            `(aws ec2 modify-instance-attribute --instance-id ${instanceId} --instance-type <type>), a capacity reservation, or later ` +
-            `(aws ec2 start-instances --instance-ids ${instanceId}); \`pulumi destroy\` or a new \`pulumi up\` also starts it again.`,
+                `Its root volume ${rootVolume} is back and the instance is stopped and whole. Try another instance type ` +
+                `(aws ec2 modify-instance-attribute --instance-id ${instanceId} --instance-type <type>), a capacity reservation, or later ` +
+                `(aws ec2 start-instances --instance-ids ${instanceId}); \`pulumi destroy\` or a new \`pulumi up\` also starts it again.`,
         );
         out.name = "InsufficientCapacityOnRestart";
         throw out;
@@ -89,7 +107,8 @@ export async function startTargetInstance(ec2: EC2Client, instanceId: string, ro
 /** Asks for a stop and does not wait (the helper, once it is no longer needed). */
 export async function requestStop(ec2: EC2Client, instanceId: string): Promise<void> {
     const state = await instanceState(ec2, instanceId).catch(() => "gone");
-    if (state === "running") { // a pending instance that never ran cannot be stopped yet
+    if (state === "running") {
+        // a pending instance that never ran cannot be stopped yet
         await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
     }
 }
@@ -110,8 +129,15 @@ export async function waitForState(
     });
 }
 
-export async function setTag(ec2: EC2Client, instanceId: string, key: string, value: string): Promise<void> {
-    await ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
+export async function setTag(
+    ec2: EC2Client,
+    instanceId: string,
+    key: string,
+    value: string,
+): Promise<void> {
+    await ec2.send(
+        new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }),
+    );
 }
 
 export async function removeTag(ec2: EC2Client, instanceId: string, key: string): Promise<void> {

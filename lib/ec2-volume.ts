@@ -33,10 +33,14 @@ export async function detachVolume(ec2: EC2Client, volumeId: string): Promise<vo
     if (!attachment) return;
     if (attachment.State !== "detaching") {
         try {
-            await ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: attachment.InstanceId }));
+            await ec2.send(
+                new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: attachment.InstanceId }),
+            );
         } catch (err) {
             // Detached meanwhile (a helper terminating) is fine; any other refusal is not.
-            const detachedMeanwhile = awsErrorCode(err) === "IncorrectState" && !attachmentOf(await describeVolume(ec2, volumeId));
+            const detachedMeanwhile =
+                awsErrorCode(err) === "IncorrectState" &&
+                !attachmentOf(await describeVolume(ec2, volumeId));
             if (!detachedMeanwhile) throw err;
         }
     }
@@ -45,26 +49,54 @@ export async function detachVolume(ec2: EC2Client, volumeId: string): Promise<vo
     } catch (err) {
         if (!isWaitTimeout(err)) throw err;
         // A detach can hang while the helper still has the filesystem busy: force it.
-        await ec2.send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: attachment.InstanceId, Force: true }));
+        await ec2.send(
+            new DetachVolumeCommand({
+                VolumeId: volumeId,
+                InstanceId: attachment.InstanceId,
+                Force: true,
+            }),
+        );
         await waitForVolume(ec2, volumeId, "available", FORCED_DETACH_SECONDS);
     }
 }
 
 /** Attaches the volume at `device` of the instance and waits until it is attached. */
-export async function attachVolume(ec2: EC2Client, volumeId: string, instanceId: string, device: string): Promise<void> {
+export async function attachVolume(
+    ec2: EC2Client,
+    volumeId: string,
+    instanceId: string,
+    device: string,
+): Promise<void> {
     const attachment = attachmentOf(await describeVolume(ec2, volumeId));
-    if (attachment?.InstanceId === instanceId && attachment.Device === device && attachment.State !== "detaching") {
+    if (
+        attachment?.InstanceId === instanceId &&
+        attachment.Device === device &&
+        attachment.State !== "detaching"
+    ) {
         if (attachment.State === "attached") return;
     } else {
-        await ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }));
+        await ec2.send(
+            new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }),
+        );
     }
-    await waitFor({ what: `${volumeId} to attach to ${instanceId} at ${device}`, deadlineSeconds: ATTACH_SECONDS }, async () => {
-        const now = attachmentOf(await describeVolume(ec2, volumeId));
-        return now?.InstanceId === instanceId && now.State === "attached" ? true : undefined;
-    });
+    await waitFor(
+        {
+            what: `${volumeId} to attach to ${instanceId} at ${device}`,
+            deadlineSeconds: ATTACH_SECONDS,
+        },
+        async () => {
+            const now = attachmentOf(await describeVolume(ec2, volumeId));
+            return now?.InstanceId === instanceId && now.State === "attached" ? true : undefined;
+        },
+    );
 }
 
-export async function waitForVolume(ec2: EC2Client, volumeId: string, wanted: string, deadlineSeconds: number) {
+export async function waitForVolume(
+    ec2: EC2Client,
+    volumeId: string,
+    wanted: string,
+    deadlineSeconds: number,
+) {
     return waitFor({ what: `${volumeId} to be ${wanted}`, deadlineSeconds }, async () => {
         const volume = await describeVolume(ec2, volumeId);
         if (volume.State === "error") throw new Error(`${volumeId} is in the error state`);
@@ -80,13 +112,18 @@ export async function setDeleteOnTermination(
     volumeId: string,
     wanted: boolean,
 ): Promise<void> {
-    const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]?.Instances?.[0];
-    const mapping = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === device && m.Ebs?.VolumeId === volumeId);
+    const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })))
+        .Reservations?.[0]?.Instances?.[0];
+    const mapping = instance?.BlockDeviceMappings?.find(
+        (m) => m.DeviceName === device && m.Ebs?.VolumeId === volumeId,
+    );
     if (mapping?.Ebs?.DeleteOnTermination === wanted) return;
     await ec2.send(
         new ModifyInstanceAttributeCommand({
             InstanceId: instanceId,
-            BlockDeviceMappings: [{ DeviceName: device, Ebs: { VolumeId: volumeId, DeleteOnTermination: wanted } }],
+            BlockDeviceMappings: [
+                { DeviceName: device, Ebs: { VolumeId: volumeId, DeleteOnTermination: wanted } },
+            ],
         }),
     );
 }

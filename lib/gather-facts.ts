@@ -1,5 +1,8 @@
 /** Reads (never changes) everything the preflight rules need, with the SDK. */
-import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from "@aws-sdk/client-auto-scaling";
+import {
+    DescribeAutoScalingGroupsCommand,
+    DescribeAutoScalingInstancesCommand,
+} from "@aws-sdk/client-auto-scaling";
 import {
     DescribeAddressesCommand,
     DescribeImagesCommand,
@@ -34,7 +37,10 @@ export interface FactsRequest {
     newKeyName?: string;
 }
 
-export async function gatherTargetFacts(clients: Clients, request: FactsRequest): Promise<TargetFacts> {
+export async function gatherTargetFacts(
+    clients: Clients,
+    request: FactsRequest,
+): Promise<TargetFacts> {
     const { ec2 } = clients;
     const base = { instanceId: request.instanceId, region: request.region };
     let instance: Instance;
@@ -42,14 +48,22 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         instance = await describeInstance(ec2, request.instanceId);
     } catch (err) {
         const code = awsErrorCode(err);
-        if (code === "InvalidInstanceID.NotFound" || code === "InvalidInstanceID.Malformed" || isNotFound(err)) {
+        if (
+            code === "InvalidInstanceID.NotFound" ||
+            code === "InvalidInstanceID.Malformed" ||
+            isNotFound(err)
+        ) {
             return { ...base, found: false };
         }
         throw err;
     }
     const az = instance.Placement?.AvailabilityZone;
-    const root = instance.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
-    const rootVolume = root?.Ebs?.VolumeId ? await describeVolume(ec2, root.Ebs.VolumeId) : undefined;
+    const root = instance.BlockDeviceMappings?.find(
+        (m) => m.DeviceName === instance.RootDeviceName,
+    );
+    const rootVolume = root?.Ebs?.VolumeId
+        ? await describeVolume(ec2, root.Ebs.VolumeId)
+        : undefined;
     const platform: Platform = instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux";
     return {
         ...base,
@@ -59,7 +73,8 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
         hibernationConfigured: instance.HibernationOptions?.Configured ?? false,
         placement: await placementOf(ec2, instance),
         platform,
-        windowsVersion: platform === "windows" ? await windowsVersionOf(clients, instance) : undefined,
+        windowsVersion:
+            platform === "windows" ? await windowsVersionOf(clients, instance) : undefined,
         keyName: instance.KeyName,
         subnetId: instance.SubnetId,
         securityGroupIds: (instance.SecurityGroups ?? []).map((g) => g.GroupId!).filter(Boolean),
@@ -80,11 +95,20 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
             .filter((p) => p.ProductCodeType === "marketplace")
             .map((p) => p.ProductCodeId ?? "?"),
         publicIp: instance.PublicIpAddress,
-        hasElasticIp: instance.PublicIpAddress ? await hasElasticIp(ec2, request.instanceId) : false,
+        hasElasticIp: instance.PublicIpAddress
+            ? await hasElasticIp(ec2, request.instanceId)
+            : false,
         autoScaling: await autoScalingMembership(clients, request.instanceId),
-        subnet: request.subnetId ? await subnetFacts(ec2, request.subnetId, request.region) : undefined,
-        offeredHelperTypes: request.findHelperType && az ? await offeredHelperTypes(ec2, az, helperTypeCandidates(platform)) : undefined,
-        newKeyPair: request.newKeyName ? { name: request.newKeyName, found: await keyPairExists(ec2, request.newKeyName) } : undefined,
+        subnet: request.subnetId
+            ? await subnetFacts(ec2, request.subnetId, request.region)
+            : undefined,
+        offeredHelperTypes:
+            request.findHelperType && az
+                ? await offeredHelperTypes(ec2, az, helperTypeCandidates(platform))
+                : undefined,
+        newKeyPair: request.newKeyName
+            ? { name: request.newKeyName, found: await keyPairExists(ec2, request.newKeyName) }
+            : undefined,
     };
 }
 
@@ -92,19 +116,39 @@ export async function gatherTargetFacts(clients: Clients, request: FactsRequest)
 async function placementOf(ec2: EC2Client, instance: Instance): Promise<TargetFacts["placement"]> {
     const p = instance.Placement ?? {};
     const groupStrategy = p.GroupName
-        ? (await ec2.send(new DescribePlacementGroupsCommand({ GroupNames: [p.GroupName] })).catch(() => undefined))?.PlacementGroups?.[0]?.Strategy
+        ? (
+              await ec2
+                  .send(new DescribePlacementGroupsCommand({ GroupNames: [p.GroupName] }))
+                  .catch(() => undefined)
+          )?.PlacementGroups?.[0]?.Strategy
         : undefined;
-    return { tenancy: p.Tenancy, hostId: p.HostId, groupName: p.GroupName || undefined, groupStrategy };
+    return {
+        tenancy: p.Tenancy,
+        hostId: p.HostId,
+        groupName: p.GroupName || undefined,
+        groupStrategy,
+    };
 }
 
 /** From its AMI's name or description, else from what its SSM agent reported (if it ever ran). */
-async function windowsVersionOf({ ec2, ssm }: Clients, instance: Instance): Promise<string | undefined> {
+async function windowsVersionOf(
+    { ec2, ssm }: Clients,
+    instance: Instance,
+): Promise<string | undefined> {
     const images = instance.ImageId
-        ? (await ec2.send(new DescribeImagesCommand({ ImageIds: [instance.ImageId] })).catch(() => undefined))?.Images ?? []
+        ? ((
+              await ec2
+                  .send(new DescribeImagesCommand({ ImageIds: [instance.ImageId] }))
+                  .catch(() => undefined)
+          )?.Images ?? [])
         : [];
     const fromImage = windowsVersionIn(images[0]?.Name, images[0]?.Description);
     if (fromImage) return fromImage;
-    const info = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instance.InstanceId!] }] }));
+    const info = await ssm.send(
+        new DescribeInstanceInformationCommand({
+            Filters: [{ Key: "InstanceIds", Values: [instance.InstanceId!] }],
+        }),
+    );
     return windowsVersionIn(info.InstanceInformationList?.[0]?.PlatformName);
 }
 
@@ -120,33 +164,54 @@ async function keyPairExists(ec2: EC2Client, keyName: string): Promise<boolean> 
 
 async function instanceStoreGiB(ec2: EC2Client, type: string | undefined): Promise<number> {
     if (!type) return 0;
-    const out = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] }));
+    const out = await ec2.send(
+        new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] }),
+    );
     const info = out.InstanceTypes?.[0];
-    return info?.InstanceStorageSupported ? info.InstanceStorageInfo?.TotalSizeInGB ?? 1 : 0;
+    return info?.InstanceStorageSupported ? (info.InstanceStorageInfo?.TotalSizeInGB ?? 1) : 0;
 }
 
 async function stopProtection(ec2: EC2Client, instanceId: string): Promise<boolean> {
-    const out = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" }));
+    const out = await ec2.send(
+        new DescribeInstanceAttributeCommand({
+            InstanceId: instanceId,
+            Attribute: "disableApiStop",
+        }),
+    );
     return out.DisableApiStop?.Value ?? false;
 }
 
-async function spotRequestType(ec2: EC2Client, requestId: string | undefined): Promise<string | undefined> {
+async function spotRequestType(
+    ec2: EC2Client,
+    requestId: string | undefined,
+): Promise<string | undefined> {
     if (!requestId) return undefined;
-    const out = await ec2.send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [requestId] }));
+    const out = await ec2.send(
+        new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [requestId] }),
+    );
     return out.SpotInstanceRequests?.[0]?.Type;
 }
 
 async function hasElasticIp(ec2: EC2Client, instanceId: string): Promise<boolean> {
-    const out = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: "instance-id", Values: [instanceId] }] }));
+    const out = await ec2.send(
+        new DescribeAddressesCommand({ Filters: [{ Name: "instance-id", Values: [instanceId] }] }),
+    );
     return (out.Addresses ?? []).length > 0;
 }
 
-async function autoScalingMembership(clients: Clients, instanceId: string): Promise<TargetFacts["autoScaling"]> {
-    const out = await clients.autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+async function autoScalingMembership(
+    clients: Clients,
+    instanceId: string,
+): Promise<TargetFacts["autoScaling"]> {
+    const out = await clients.autoscaling.send(
+        new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+    );
     const member = out.AutoScalingInstances?.[0];
     if (!member?.AutoScalingGroupName) return undefined;
     const groups = await clients.autoscaling.send(
-        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [member.AutoScalingGroupName] }),
+        new DescribeAutoScalingGroupsCommand({
+            AutoScalingGroupNames: [member.AutoScalingGroupName],
+        }),
     );
     const suspended = groups.AutoScalingGroups?.[0]?.SuspendedProcesses ?? [];
     return {
@@ -156,12 +221,24 @@ async function autoScalingMembership(clients: Clients, instanceId: string): Prom
     };
 }
 
-async function subnetFacts(ec2: EC2Client, subnetId: string, region: string): Promise<TargetFacts["subnet"]> {
+async function subnetFacts(
+    ec2: EC2Client,
+    subnetId: string,
+    region: string,
+): Promise<TargetFacts["subnet"]> {
     try {
         const out = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
         const subnet = out.Subnets?.[0];
         const reach = subnet?.VpcId
-            ? await gatherSubnetReach(ec2, { id: subnetId, vpcId: subnet.VpcId, mapsPublicIp: subnet.MapPublicIpOnLaunch ?? false }, region)
+            ? await gatherSubnetReach(
+                  ec2,
+                  {
+                      id: subnetId,
+                      vpcId: subnet.VpcId,
+                      mapsPublicIp: subnet.MapPublicIpOnLaunch ?? false,
+                  },
+                  region,
+              )
             : undefined;
         return { id: subnetId, found: !!subnet, availabilityZone: subnet?.AvailabilityZone, reach };
     } catch (err) {
@@ -170,7 +247,11 @@ async function subnetFacts(ec2: EC2Client, subnetId: string, region: string): Pr
     }
 }
 
-async function offeredHelperTypes(ec2: EC2Client, az: string, candidates: string[]): Promise<string[]> {
+async function offeredHelperTypes(
+    ec2: EC2Client,
+    az: string,
+    candidates: string[],
+): Promise<string[]> {
     const out = await ec2.send(
         new DescribeInstanceTypeOfferingsCommand({
             LocationType: "availability-zone",

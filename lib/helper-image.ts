@@ -7,7 +7,8 @@
  */
 import type { Platform } from "./target-context";
 
-export const LINUX_HELPER_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+export const LINUX_HELPER_PARAMETER =
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
 
 /** Versions in order of preference: the most tested first, the oldest still supported last. */
 export const WINDOWS_HELPER_VERSIONS = ["2022", "2019", "2025", "2016"];
@@ -23,10 +24,17 @@ export interface HelperImageChoice {
     targetVersionKnown?: boolean;
 }
 
-export function chooseHelperImage(platform: Platform, targetWindowsVersion?: string): HelperImageChoice {
+export function chooseHelperImage(
+    platform: Platform,
+    targetWindowsVersion?: string,
+): HelperImageChoice {
     if (platform !== "windows") return { parameter: LINUX_HELPER_PARAMETER };
     const version = WINDOWS_HELPER_VERSIONS.find((v) => v !== targetWindowsVersion)!;
-    return { parameter: windowsHelperParameter(version), windowsVersion: version, targetVersionKnown: !!targetWindowsVersion };
+    return {
+        parameter: windowsHelperParameter(version),
+        windowsVersion: version,
+        targetVersionKnown: !!targetWindowsVersion,
+    };
 }
 
 /**

@@ -15,6 +15,11 @@ export const HELPER_IAM_PATH = "/ec2-reset-access/";
 export function helperPolicyDocument(): string {
     const candidates = [path.join(__dirname, "..", "iam"), path.join(__dirname, "..", "..", "iam")];
     const dir = candidates.find((d) => fs.existsSync(path.join(d, "helper-policy.json")));
-    if (!dir) throw new Error(`iam/helper-policy.json not found (looked in ${candidates.join(", ")}); reinstall the package`);
-    return JSON.stringify(JSON.parse(fs.readFileSync(path.join(dir, "helper-policy.json"), "utf8")));
+    if (!dir)
+        throw new Error(
+            `iam/helper-policy.json not found (looked in ${candidates.join(", ")}); reinstall the package`,
+        );
+    return JSON.stringify(
+        JSON.parse(fs.readFileSync(path.join(dir, "helper-policy.json"), "utf8")),
+    );
 }

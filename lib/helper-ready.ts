@@ -17,7 +17,10 @@ export const DEFAULT_HELPER_READY_SECONDS: Record<Platform, number> = { linux: 6
 const PROBE_SECONDS = 180;
 export const PROBE_MARKER = "ec2-reset-access: helper ready";
 /** AWS's own documents, in every region: the same plugins as the reset documents. */
-export const PROBE_DOCUMENT: Record<Platform, string> = { linux: "AWS-RunShellScript", windows: "AWS-RunPowerShellScript" };
+export const PROBE_DOCUMENT: Record<Platform, string> = {
+    linux: "AWS-RunShellScript",
+    windows: "AWS-RunPowerShellScript",
+};
 
 export interface HelperNetwork {
     /** "temporary" (the component's VPC: public subnet, internet gateway, public IP) or the subnetId given. */
@@ -35,16 +38,23 @@ export function helperNotReady(message: string): Error {
     return err;
 }
 
-export async function waitUntilHelperReady(ssm: SSMClient, a: {
-    helperId: string; platform: Platform; timeoutSeconds: number; network: HelperNetwork;
-}): Promise<{ waitedSeconds: number }> {
+export async function waitUntilHelperReady(
+    ssm: SSMClient,
+    a: {
+        helperId: string;
+        platform: Platform;
+        timeoutSeconds: number;
+        network: HelperNetwork;
+    },
+): Promise<{ waitedSeconds: number }> {
     const started = Date.now();
     try {
         await waitUntilManaged(ssm, a.helperId, a.timeoutSeconds);
     } catch (err) {
         // By name only: the serialized provider's copy of WaitTimeout may not pass instanceof Error.
         if ((err as { name?: string })?.name !== "WaitTimeout") throw err;
-        const status = (await managedStatus(ssm, a.helperId).catch(() => undefined)) ?? "not registered";
+        const status =
+            (await managedStatus(ssm, a.helperId).catch(() => undefined)) ?? "not registered";
         throw helperNotReady(notReadyMessage(a, status, Math.round((Date.now() - started) / 1000)));
     }
     await probe(ssm, a.helperId, a.platform);
@@ -53,21 +63,32 @@ export async function waitUntilHelperReady(ssm: SSMClient, a: {
 
 /** A command that changes nothing, through the helper's runtime; fails unless it answers with the marker. */
 export async function probe(ssm: SSMClient, helperId: string, platform: Platform): Promise<void> {
-    const command = platform === "windows" ? `Write-Output '${PROBE_MARKER}'` : `echo '${PROBE_MARKER}'`;
-    const sent = await ssm.send(new SendCommandCommand({
-        DocumentName: PROBE_DOCUMENT[platform],
-        InstanceIds: [helperId],
-        Parameters: { commands: [command], executionTimeout: ["60"] },
-        TimeoutSeconds: 60,
-        Comment: "ec2-reset-access: probe that the helper answers commands (changes nothing)",
-    }));
+    const command =
+        platform === "windows" ? `Write-Output '${PROBE_MARKER}'` : `echo '${PROBE_MARKER}'`;
+    const sent = await ssm.send(
+        new SendCommandCommand({
+            DocumentName: PROBE_DOCUMENT[platform],
+            InstanceIds: [helperId],
+            Parameters: { commands: [command], executionTimeout: ["60"] },
+            TimeoutSeconds: 60,
+            Comment: "ec2-reset-access: probe that the helper answers commands (changes nothing)",
+        }),
+    );
     const commandId = sent.Command?.CommandId;
     if (!commandId) throw new Error("SendCommand returned no CommandId for the probe");
-    const waiting = { what: `the probe command ${commandId} on helper ${helperId}`, deadlineSeconds: PROBE_SECONDS, realTimeDeadline: true };
+    const waiting = {
+        what: `the probe command ${commandId} on helper ${helperId}`,
+        deadlineSeconds: PROBE_SECONDS,
+        realTimeDeadline: true,
+    };
     const out = await waitFor(waiting, async () => {
         try {
-            const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: helperId }));
-            return ["Pending", "InProgress", "Delayed"].includes(inv.Status ?? "") ? undefined : inv;
+            const inv = await ssm.send(
+                new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: helperId }),
+            );
+            return ["Pending", "InProgress", "Delayed"].includes(inv.Status ?? "")
+                ? undefined
+                : inv;
         } catch (err) {
             if (awsErrorCode(err) === "InvocationDoesNotExist") return undefined;
             throw err;
@@ -76,16 +97,21 @@ export async function probe(ssm: SSMClient, helperId: string, platform: Platform
     if (out.Status !== "Success" || !(out.StandardOutputContent ?? "").includes(PROBE_MARKER)) {
         throw helperNotReady(
             `helper ${helperId} is Online in SSM but did not answer the probe command ${commandId} ` +
-            `(${out.Status}, ${out.StatusDetails}, exit code ${out.ResponseCode}): ${(out.StandardErrorContent ?? "").trim().slice(-400)}. ` +
-            "Nothing on the target was touched.",
+                `(${out.Status}, ${out.StatusDetails}, exit code ${out.ResponseCode}): ${(out.StandardErrorContent ?? "").trim().slice(-400)}. ` +
+                "Nothing on the target was touched.",
         );
     }
 }
 
-function notReadyMessage(a: { helperId: string; platform: Platform; timeoutSeconds: number; network: HelperNetwork }, status: string, waited: number): string {
-    const where = a.network.subnet === "temporary"
-        ? "the temporary VPC's public subnet (internet gateway, public IP)"
-        : `subnet ${a.network.subnet}`;
+function notReadyMessage(
+    a: { helperId: string; platform: Platform; timeoutSeconds: number; network: HelperNetwork },
+    status: string,
+    waited: number,
+): string {
+    const where =
+        a.network.subnet === "temporary"
+            ? "the temporary VPC's public subnet (internet gateway, public IP)"
+            : `subnet ${a.network.subnet}`;
     const causes = [
         a.network.subnet === "temporary"
             ? "outbound HTTPS blocked (a network firewall or an SCP-enforced egress rule)"

@@ -19,21 +19,38 @@ export const KEY_FOR_TAG = "ec2-reset-access:for";
 export const KEY_FINGERPRINT_TAG = "ec2-reset-access:fingerprint";
 
 /** undefined when the parameter does not exist; else its tags. */
-export async function keyParameterTags(ssm: SSMClient, name: string): Promise<Record<string, string> | undefined> {
-    const found = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: "Name", Option: "Equals", Values: [name] }] }));
+export async function keyParameterTags(
+    ssm: SSMClient,
+    name: string,
+): Promise<Record<string, string> | undefined> {
+    const found = await ssm.send(
+        new DescribeParametersCommand({
+            ParameterFilters: [{ Key: "Name", Option: "Equals", Values: [name] }],
+        }),
+    );
     if (!found.Parameters?.length) return undefined;
-    const tags = await ssm.send(new ListTagsForResourceCommand({ ResourceType: "Parameter", ResourceId: name }));
+    const tags = await ssm.send(
+        new ListTagsForResourceCommand({ ResourceType: "Parameter", ResourceId: name }),
+    );
     return Object.fromEntries((tags.TagList ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
 /** Why `name` cannot hold the key of `instanceId` (it exists and is not tagged for it), or undefined. */
-export async function keyParameterRefusal(ssm: SSMClient, name: string, instanceId: string): Promise<string | undefined> {
+export async function keyParameterRefusal(
+    ssm: SSMClient,
+    name: string,
+    instanceId: string,
+): Promise<string | undefined> {
     const tags = await keyParameterTags(ssm, name);
     if (!tags || tags[KEY_FOR_TAG] === instanceId) return undefined;
-    const owner = tags[KEY_FOR_TAG] ? `is tagged ${KEY_FOR_TAG}=${tags[KEY_FOR_TAG]}` : `has no ${KEY_FOR_TAG} tag`;
-    return `keyParameterName: the parameter ${name} exists and ${owner}, so it is not this tool's key for ${instanceId} `
-        + "(a mistyped name, or a key the runbook stored earlier); this tool never overwrites it. Choose another keyParameterName, "
-        + `or, if it is ${instanceId}'s earlier key and nobody needs it, delete it (aws ssm delete-parameter --name ${name}), then run again.`;
+    const owner = tags[KEY_FOR_TAG]
+        ? `is tagged ${KEY_FOR_TAG}=${tags[KEY_FOR_TAG]}`
+        : `has no ${KEY_FOR_TAG} tag`;
+    return (
+        `keyParameterName: the parameter ${name} exists and ${owner}, so it is not this tool's key for ${instanceId} ` +
+        "(a mistyped name, or a key the runbook stored earlier); this tool never overwrites it. Choose another keyParameterName, " +
+        `or, if it is ${instanceId}'s earlier key and nobody needs it, delete it (aws ssm delete-parameter --name ${name}), then run again.`
+    );
 }
 
 export interface NewKey {
@@ -49,16 +66,22 @@ export interface NewKey {
 export async function storeKeyParameter(ssm: SSMClient, key: NewKey): Promise<number> {
     const refusal = await keyParameterRefusal(ssm, key.name, key.instanceId);
     if (refusal) throw new Error(refusal);
-    if (await keyParameterTags(ssm, key.name)) await ssm.send(new DeleteParameterCommand({ Name: key.name }));
-    const put = await ssm.send(new PutParameterCommand({
-        Name: key.name,
-        Type: "SecureString",
-        KeyId: key.kmsKeyId || undefined,
-        Value: key.privateKey,
-        Overwrite: false, // created anew: no earlier version stays readable in its history
-        Description: key.description,
-        Tags: [{ Key: KEY_FOR_TAG, Value: key.instanceId }, { Key: KEY_FINGERPRINT_TAG, Value: key.fingerprint }],
-    }));
+    if (await keyParameterTags(ssm, key.name))
+        await ssm.send(new DeleteParameterCommand({ Name: key.name }));
+    const put = await ssm.send(
+        new PutParameterCommand({
+            Name: key.name,
+            Type: "SecureString",
+            KeyId: key.kmsKeyId || undefined,
+            Value: key.privateKey,
+            Overwrite: false, // created anew: no earlier version stays readable in its history
+            Description: key.description,
+            Tags: [
+                { Key: KEY_FOR_TAG, Value: key.instanceId },
+                { Key: KEY_FINGERPRINT_TAG, Value: key.fingerprint },
+            ],
+        }),
+    );
     return put.Version ?? 1;
 }
 
@@ -67,11 +90,18 @@ export async function storeKeyParameter(ssm: SSMClient, key: NewKey): Promise<nu
  * parameter without the fingerprint tag was written by an earlier version of this tool (with
  * Overwrite): it is deleted only while its version is the one that resource wrote.
  */
-export async function deleteKeyParameterIfCurrent(ssm: SSMClient, name: string, fingerprint: string, version?: number): Promise<boolean> {
+export async function deleteKeyParameterIfCurrent(
+    ssm: SSMClient,
+    name: string,
+    fingerprint: string,
+    version?: number,
+): Promise<boolean> {
     const tags = await keyParameterTags(ssm, name);
     if (!tags) return false;
     if (tags[KEY_FINGERPRINT_TAG] === undefined) {
-        const current = await ssm.send(new GetParameterCommand({ Name: name })).catch(() => undefined);
+        const current = await ssm
+            .send(new GetParameterCommand({ Name: name }))
+            .catch(() => undefined);
         if (!version || current?.Parameter?.Version !== version) return false;
     } else if (tags[KEY_FINGERPRINT_TAG] !== fingerprint) {
         return false;
@@ -81,4 +111,3 @@ export async function deleteKeyParameterIfCurrent(ssm: SSMClient, name: string, 
     });
     return true;
 }
-

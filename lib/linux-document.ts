@@ -23,7 +23,8 @@ export const EXECUTION_TIMEOUT_SECONDS = 600;
 export const PARAMETER_PATTERNS = {
     volumeId: "^vol-[0-9a-f]{8,17}$",
     deviceName: "^/dev/(sd|xvd)[f-p]$",
-    publicKey: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [A-Za-z0-9@._:+-]{1,100})?$",
+    publicKey:
+        "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( [A-Za-z0-9@._:+-]{1,100})?$",
     users: "^(auto|[a-z_][a-z0-9_.-]{0,31}(,[a-z_][a-z0-9_.-]{0,31}){0,19})$",
     /** Empty, or the comment this tool gives the keys it installs for one instance. */
     revokeComment: "^(ec2-reset-access@i-[0-9a-f]{8,17})?$",
@@ -62,7 +63,7 @@ export function verdictFirst(command: string): string[] {
     return [
         'out="$workdir/stdout"; code=0',
         `${command} > "$out" || code=$?`,
-        'verdict=$(grep -E \'^[[:space:]]*\\{\' "$out" | tail -n 1 || true)',
+        "verdict=$(grep -E '^[[:space:]]*\\{' \"$out\" | tail -n 1 || true)",
         'if [ -n "$verdict" ]; then printf \'%s\\n\' "$verdict"; fi',
         'size=$(wc -c < "$out")',
         `if [ "$size" -gt ${LOG_TAIL_BYTES} ]; then echo "[log: the first $((size - ${LOG_TAIL_BYTES})) of $size bytes cut; the verdict is the first line]"; fi`,
@@ -75,7 +76,7 @@ export function verdictFirst(command: string): string[] {
 export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
     const runCommand = [
         "set -euo pipefail",
-        'workdir=$(mktemp -d); trap \'rm -rf "$workdir"\' EXIT',
+        "workdir=$(mktemp -d); trap 'rm -rf \"$workdir\"' EXIT",
         ...LOCATE_DEVICE,
         "base64 -d > \"$workdir/reset-ssh-key.pyz.gz\" <<'EC2_RESET_ACCESS_SCRIPT'",
         ...packScript(zipapp),
@@ -90,23 +91,42 @@ export function resetDocumentContent(zipapp: Buffer = resetZipapp()): string {
                 '--device "$device" --public-key "{{ publicKey }}" --users "{{ users }}" ${revoke[@]+"${revoke[@]}"}',
         ),
     ];
-    return documentJson({
-        schemaVersion: "2.2",
-        description: "ec2-reset-access: put an SSH public key on an offline Linux root volume attached to this instance.",
-        parameters: {
-            volumeId: parameter("The target's root volume, attached to this helper.", PARAMETER_PATTERNS.volumeId),
-            deviceName: parameter("The device name it was attached at.", PARAMETER_PATTERNS.deviceName, "/dev/sdf"),
-            publicKey: parameter("One OpenSSH public key line.", PARAMETER_PATTERNS.publicKey),
-            users: parameter("auto, or a comma-separated list of user names.", PARAMETER_PATTERNS.users, "auto"),
-            revokeComment: parameter("Keys with this comment are removed first (a rotation): ec2-reset-access@<instanceId>, or empty.", PARAMETER_PATTERNS.revokeComment, ""),
-        },
-        mainSteps: [
-            {
-                action: "aws:runShellScript",
-                name: "resetSshKey",
-                precondition: { StringEquals: ["platformType", "Linux"] },
-                inputs: { timeoutSeconds: String(EXECUTION_TIMEOUT_SECONDS), runCommand },
+    return documentJson(
+        {
+            schemaVersion: "2.2",
+            description:
+                "ec2-reset-access: put an SSH public key on an offline Linux root volume attached to this instance.",
+            parameters: {
+                volumeId: parameter(
+                    "The target's root volume, attached to this helper.",
+                    PARAMETER_PATTERNS.volumeId,
+                ),
+                deviceName: parameter(
+                    "The device name it was attached at.",
+                    PARAMETER_PATTERNS.deviceName,
+                    "/dev/sdf",
+                ),
+                publicKey: parameter("One OpenSSH public key line.", PARAMETER_PATTERNS.publicKey),
+                users: parameter(
+                    "auto, or a comma-separated list of user names.",
+                    PARAMETER_PATTERNS.users,
+                    "auto",
+                ),
+                revokeComment: parameter(
+                    "Keys with this comment are removed first (a rotation): ec2-reset-access@<instanceId>, or empty.",
+                    PARAMETER_PATTERNS.revokeComment,
+                    "",
+                ),
             },
-        ],
-    }, "reset");
+            mainSteps: [
+                {
+                    action: "aws:runShellScript",
+                    name: "resetSshKey",
+                    precondition: { StringEquals: ["platformType", "Linux"] },
+                    inputs: { timeoutSeconds: String(EXECUTION_TIMEOUT_SECONDS), runCommand },
+                },
+            ],
+        },
+        "reset",
+    );
 }

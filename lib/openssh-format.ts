@@ -70,7 +70,8 @@ export function sshReader(data: Buffer): SshReader {
         text: () => reader.bytes().toString("latin1"),
         mpint: () => {
             const raw = reader.bytes();
-            if (raw.length > 0 && (raw[0] & 0x80) !== 0) throw new RangeError("SSH mpint is negative");
+            if (raw.length > 0 && (raw[0] & 0x80) !== 0)
+                throw new RangeError("SSH mpint is negative");
             let start = 0;
             while (start < raw.length && raw[start] === 0) start++;
             return raw.subarray(start);
@@ -109,12 +110,18 @@ export function publicKeyLine(type: string, publicBlob: Buffer, comment: string)
  * @param publicBlob The public key blob (`string type` then the type's public fields).
  * @param privateFields The private key's fields after its type string, already encoded.
  */
-export function encodeOpenSshPrivateKey(type: string, publicBlob: Buffer, privateFields: Buffer[], comment: string): string {
+export function encodeOpenSshPrivateKey(
+    type: string,
+    publicBlob: Buffer,
+    privateFields: Buffer[],
+    comment: string,
+): string {
     const checkInt = crypto.randomBytes(4);
     const section = [checkInt, checkInt, sshString(type), ...privateFields, sshString(comment)];
     let length = section.reduce((sum, part) => sum + part.length, 0);
     const padding: number[] = [];
-    while ((length + padding.length) % UNENCRYPTED_BLOCK_SIZE !== 0) padding.push(padding.length + 1);
+    while ((length + padding.length) % UNENCRYPTED_BLOCK_SIZE !== 0)
+        padding.push(padding.length + 1);
     section.push(Buffer.from(padding));
     length += padding.length;
 
@@ -129,6 +136,7 @@ export function encodeOpenSshPrivateKey(type: string, publicBlob: Buffer, privat
     ]);
     const base64 = body.toString("base64");
     const lines: string[] = [];
-    for (let i = 0; i < base64.length; i += PRIVATE_KEY_LINE_LENGTH) lines.push(base64.slice(i, i + PRIVATE_KEY_LINE_LENGTH));
+    for (let i = 0; i < base64.length; i += PRIVATE_KEY_LINE_LENGTH)
+        lines.push(base64.slice(i, i + PRIVATE_KEY_LINE_LENGTH));
     return [PRIVATE_KEY_BEGIN, ...lines, PRIVATE_KEY_END, ""].join("\n");
 }

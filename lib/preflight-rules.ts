@@ -4,46 +4,62 @@
  */
 import { chooseHelperImage } from "./helper-image";
 import { evaluateReach } from "./subnet-reach";
-import { helperTypeCandidates, PreflightOptions, PreflightVerdict, TargetFacts } from "./target-facts";
+import {
+    helperTypeCandidates,
+    PreflightOptions,
+    PreflightVerdict,
+    TargetFacts,
+} from "./target-facts";
 
 type Rule = (f: TargetFacts, o: PreflightOptions) => string | undefined;
 
 const refusalRules: Rule[] = [
     (f) =>
-        f.found ? undefined
+        f.found
+            ? undefined
             : `instanceId: instance ${f.instanceId} was not found in ${f.region}; check the id, and the region (config aws:region or the region argument).`,
     (f) =>
-        f.state === "running" || f.state === "stopped" ? undefined
+        f.state === "running" || f.state === "stopped"
+            ? undefined
             : `instanceId: ${f.instanceId} is ${f.state}; run again once it is running or stopped.`,
     (f) =>
-        f.state !== "stopped" || f.stateReasonCode !== "Client.UserInitiatedHibernate" ? undefined
+        f.state !== "stopped" || f.stateReasonCode !== "Client.UserInitiatedHibernate"
+            ? undefined
             : `instanceId: ${f.instanceId} is stopped by hibernation: on its next start it would resume its memory image on top of a root volume changed offline. Start it (aws ec2 start-instances --instance-ids ${f.instanceId}), then stop it normally, without --hibernate (aws ec2 stop-instances --instance-ids ${f.instanceId}), and run again.`,
     ...platformArgumentRules(),
     (f) =>
-        f.rootDeviceType === "ebs" && f.rootVolumeId ? undefined
+        f.rootDeviceType === "ebs" && f.rootVolumeId
+            ? undefined
             : `instanceId: ${f.instanceId} has an instance-store root device, which cannot be moved to a helper; such an instance cannot be reset offline.`,
     (f, o) =>
-        !f.instanceStoreGiB || o.allowInstanceStoreLoss ? undefined
+        !f.instanceStoreGiB || o.allowInstanceStoreLoss
+            ? undefined
             : `instanceId: ${f.instanceId} (${f.instanceType}) has ${f.instanceStoreGiB} GiB of instance-store volumes, whose data is lost when it stops; copy what you need, then set allowInstanceStoreLoss: true.`,
     (f) =>
-        !f.stopProtection ? undefined
+        !f.stopProtection
+            ? undefined
             : `instanceId: ${f.instanceId} has stop protection on; turn it off (aws ec2 modify-instance-attribute --instance-id ${f.instanceId} --no-disable-api-stop), then run again.`,
     (f) =>
-        f.lifecycle !== "spot" || f.spotRequestType === "persistent" ? undefined
+        f.lifecycle !== "spot" || f.spotRequestType === "persistent"
+            ? undefined
             : `instanceId: ${f.instanceId} is a one-time Spot instance, which cannot be stopped; it cannot be reset offline.`,
     (f) =>
-        !f.marketplaceProductCodes?.length ? undefined
+        !f.marketplaceProductCodes?.length
+            ? undefined
             : `instanceId: ${f.instanceId} has AWS Marketplace product codes (${f.marketplaceProductCodes.join(", ")}); its root volume can only be attached to a stopped instance, so it cannot be mounted on a helper.`,
     autoScalingRefusal,
     (f) => {
         if (!f.subnet) return undefined;
-        if (!f.subnet.found) return `subnetId: subnet ${f.subnet.id} was not found in ${f.region}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
-        return f.subnet.availabilityZone === f.availabilityZone ? undefined
+        if (!f.subnet.found)
+            return `subnetId: subnet ${f.subnet.id} was not found in ${f.region}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
+        return f.subnet.availabilityZone === f.availabilityZone
+            ? undefined
             : `subnetId: subnet ${f.subnet.id} is in ${f.subnet.availabilityZone} but ${f.instanceId} is in ${f.availabilityZone}; give a subnet in ${f.availabilityZone}, or omit subnetId for a temporary VPC.`;
     },
     (f) => (f.subnet?.reach ? evaluateReach(f.subnet.id, f.subnet.reach).refusal : undefined),
     (f, o) =>
-        o.helperInstanceType || f.offeredHelperTypes === undefined || f.offeredHelperTypes.length ? undefined
+        o.helperInstanceType || f.offeredHelperTypes === undefined || f.offeredHelperTypes.length
+            ? undefined
             : `helperInstanceType: none of ${helperTypeCandidates(f.platform).join(", ")} is offered in ${f.availabilityZone}; set helperInstanceType to a small x86_64 type offered there.`,
 ];
 
@@ -56,10 +72,12 @@ function platformArgumentRules(): Rule[] {
             return `${given.join(", ")}: ${f.instanceId} runs Windows, and ${given.length > 1 ? "these apply" : "this applies"} to Linux targets only (an SSH key); remove ${given.length > 1 ? "them" : "it"}. For Windows a new Administrator password is generated at next boot; set newKeyName for a replacement instance with a key pair you own.`;
         },
         (f, o) =>
-            !o.newKeyName || f.platform === "windows" ? undefined
+            !o.newKeyName || f.platform === "windows"
+                ? undefined
                 : `newKeyName: ${f.instanceId} runs Linux, and newKeyName applies to Windows targets only (a replacement launched from the password-enabled AMI); remove it: a Linux target gets a new SSH key in place.`,
         (f) =>
-            !f.newKeyPair || f.newKeyPair.found || f.platform !== "windows" ? undefined
+            !f.newKeyPair || f.newKeyPair.found || f.platform !== "windows"
+                ? undefined
                 : `newKeyName: key pair ${f.newKeyPair.name} was not found in ${f.region}; create or import it first (aws ec2 import-key-pair --key-name ${f.newKeyPair.name} --public-key-material fileb://key.pub), then run again.`,
     ];
 }
@@ -68,7 +86,8 @@ function autoScalingRefusal(f: TargetFacts, o: PreflightOptions): string | undef
     const asg = f.autoScaling;
     if (!asg || o.allowAutoScaling || asg.lifecycleState.startsWith("Standby")) return undefined;
     const suspended = asg.suspendedProcesses;
-    if (suspended.includes("HealthCheck") || suspended.includes("ReplaceUnhealthy")) return undefined;
+    if (suspended.includes("HealthCheck") || suspended.includes("ReplaceUnhealthy"))
+        return undefined;
     return (
         `instanceId: ${f.instanceId} is ${asg.lifecycleState} in Auto Scaling group ${asg.group}, which would replace it while it is stopped; ` +
         `put it in Standby (aws autoscaling enter-standby --should-decrement-desired-capacity --auto-scaling-group-name ${asg.group} --instance-ids ${f.instanceId}) ` +
@@ -105,8 +124,12 @@ const warningRules: Array<(f: TargetFacts, o: PreflightOptions) => string | unde
 /** Placements where a restart after the stop is likely to find no capacity (InsufficientInstanceCapacity). */
 function capacityWarning(f: TargetFacts): string | undefined {
     const p = f.placement;
-    const where = p?.hostId || p?.tenancy === "host" ? `on dedicated host ${p.hostId ?? "(host tenancy)"}`
-        : p?.groupStrategy === "cluster" ? `in cluster placement group ${p.groupName}` : undefined;
+    const where =
+        p?.hostId || p?.tenancy === "host"
+            ? `on dedicated host ${p.hostId ?? "(host tenancy)"}`
+            : p?.groupStrategy === "cluster"
+              ? `in cluster placement group ${p.groupName}`
+              : undefined;
     if (!where) return undefined;
     return `${f.instanceId}: it runs ${where}, where a restart after the stop may find no capacity (InsufficientInstanceCapacity); the reset retries the start for a while, and if it still fails the instance stays stopped and whole (try another instance type, a capacity reservation, or later).`;
 }
@@ -115,9 +138,13 @@ export function evaluateTarget(facts: TargetFacts, options: PreflightOptions): P
     // Once the instance is missing, the other rules have nothing to say.
     const rules = facts.found ? refusalRules : refusalRules.slice(0, 1);
     const refusals = rules.map((rule) => rule(facts, options)).filter((m): m is string => !!m);
-    const warnings = facts.found ? warningRules.map((rule) => rule(facts, options)).filter((m): m is string => !!m) : [];
+    const warnings = facts.found
+        ? warningRules.map((rule) => rule(facts, options)).filter((m): m is string => !!m)
+        : [];
     const helperInstanceType = options.helperInstanceType ?? facts.offeredHelperTypes?.[0];
-    const helperImageParameter = facts.found ? chooseHelperImage(facts.platform ?? "linux", facts.windowsVersion).parameter : undefined;
+    const helperImageParameter = facts.found
+        ? chooseHelperImage(facts.platform ?? "linux", facts.windowsVersion).parameter
+        : undefined;
     return { refusals, warnings, helperInstanceType, helperImageParameter };
 }
 

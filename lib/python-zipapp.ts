@@ -16,7 +16,10 @@ const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
 export function zipappEntries(dir: string = PACKAGE_DIR): Map<string, Buffer> {
     const entries = new Map<string, Buffer>();
     entries.set("__main__.py", fs.readFileSync(path.join(dir, "__main__.py")));
-    for (const name of fs.readdirSync(dir).filter((file) => file.endsWith(".py")).sort()) {
+    for (const name of fs
+        .readdirSync(dir)
+        .filter((file) => file.endsWith(".py"))
+        .sort()) {
         entries.set(`${PACKAGE_NAME}/${name}`, fs.readFileSync(path.join(dir, name)));
     }
     return entries;

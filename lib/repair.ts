@@ -4,11 +4,22 @@
  * the state it had. "Repair" is the one word for this, wherever it runs. Idempotent, so a failed step, `pulumi destroy` and a retry can all call it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CreateTagsCommand, DescribeInstancesCommand, DescribeVolumesCommand, Instance } from "@aws-sdk/client-ec2";
+import {
+    CreateTagsCommand,
+    DescribeInstancesCommand,
+    DescribeVolumesCommand,
+    Instance,
+} from "@aws-sdk/client-ec2";
 import { Clients, clientsFor } from "./aws-clients";
 import { awsErrorCode } from "./aws-errors";
 import { removeTag, startTargetInstance, tagValue, waitForState } from "./ec2-instance";
-import { attachmentOf, attachVolume, describeVolume, detachVolume, setDeleteOnTermination } from "./ec2-volume";
+import {
+    attachmentOf,
+    attachVolume,
+    describeVolume,
+    detachVolume,
+    setDeleteOnTermination,
+} from "./ec2-volume";
 import { IN_PROGRESS_TAG, TargetContext } from "./target-context";
 
 export async function repairTarget(clients: Clients, ctx: TargetContext): Promise<void> {
@@ -16,7 +27,8 @@ export async function repairTarget(clients: Clients, ctx: TargetContext): Promis
     const instance = await instanceIfPresent(clients, ctx.instanceId);
     // Terminated (or gone from the API): nothing to return the volume to; it is kept, and
     // `pulumi destroy` must end.
-    if (!instance || ["shutting-down", "terminated"].includes(instance.State?.Name ?? "")) return keepRootOfTerminated(clients, ctx);
+    if (!instance || ["shutting-down", "terminated"].includes(instance.State?.Name ?? ""))
+        return keepRootOfTerminated(clients, ctx);
     const journal = tagValue(instance, IN_PROGRESS_TAG);
     // No journal: no reset holds it. The steps tag the target before they touch it and untag it
     // last, so a root volume that is elsewhere without the tag was replaced outside this tool
@@ -24,7 +36,13 @@ export async function repairTarget(clients: Clients, ctx: TargetContext): Promis
     if (!journal) return;
     const moved = await returnRootVolume(clients, ctx);
     if (moved || journal) {
-        await setDeleteOnTermination(ec2, ctx.instanceId, ctx.rootDeviceName, ctx.rootVolumeId, ctx.rootDeleteOnTermination);
+        await setDeleteOnTermination(
+            ec2,
+            ctx.instanceId,
+            ctx.rootDeviceName,
+            ctx.rootVolumeId,
+            ctx.rootDeleteOnTermination,
+        );
     }
     if (journal) {
         // No capacity past the deadline: the journal stays, so that destroy or a new up starts it.
@@ -34,7 +52,10 @@ export async function repairTarget(clients: Clients, ctx: TargetContext): Promis
 }
 
 /** The instance, or undefined once EC2 no longer lists it (terminated a while ago). */
-async function instanceIfPresent({ ec2 }: Clients, instanceId: string): Promise<Instance | undefined> {
+async function instanceIfPresent(
+    { ec2 }: Clients,
+    instanceId: string,
+): Promise<Instance | undefined> {
     try {
         const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
         return out.Reservations?.[0]?.Instances?.[0];
@@ -50,22 +71,35 @@ async function instanceIfPresent({ ec2 }: Clients, instanceId: string): Promise<
  * removing the helper cannot take it, tagged, and kept; otherwise there is nothing to do.
  */
 async function keepRootOfTerminated({ ec2 }: Clients, ctx: TargetContext): Promise<void> {
-    const volume = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [ctx.rootVolumeId] })).then((o) => o.Volumes?.[0], (err) => {
-        if (awsErrorCode(err) === "InvalidVolume.NotFound") return undefined;
-        throw err;
-    });
+    const volume = await ec2
+        .send(new DescribeVolumesCommand({ VolumeIds: [ctx.rootVolumeId] }))
+        .then(
+            (o) => o.Volumes?.[0],
+            (err) => {
+                if (awsErrorCode(err) === "InvalidVolume.NotFound") return undefined;
+                throw err;
+            },
+        );
     if (!volume) return; // deleted with the instance: it was attached to it, DeleteOnTermination
     const attachment = attachmentOf(volume);
     if (!attachment || attachment.InstanceId === ctx.instanceId) return; // not held by a reset: nothing to do
     await detachVolume(ec2, ctx.rootVolumeId);
-    await ec2.send(new CreateTagsCommand({ Resources: [ctx.rootVolumeId], Tags: [{ Key: "ec2-reset-access:root-of-terminated", Value: ctx.instanceId }] }));
-    pulumi.log.warn(`${ctx.instanceId} was terminated while its root volume ${ctx.rootVolumeId} was away; the volume is kept, available, tagged ec2-reset-access:root-of-terminated.`);
+    await ec2.send(
+        new CreateTagsCommand({
+            Resources: [ctx.rootVolumeId],
+            Tags: [{ Key: "ec2-reset-access:root-of-terminated", Value: ctx.instanceId }],
+        }),
+    );
+    pulumi.log.warn(
+        `${ctx.instanceId} was terminated while its root volume ${ctx.rootVolumeId} was away; the volume is kept, available, tagged ec2-reset-access:root-of-terminated.`,
+    );
 }
 
 /** The root volume back at its device on the (stopped) target; true when it had to move. */
 export async function returnRootVolume({ ec2 }: Clients, ctx: TargetContext): Promise<boolean> {
     const attachment = attachmentOf(await describeVolume(ec2, ctx.rootVolumeId));
-    if (attachment?.InstanceId === ctx.instanceId && attachment.Device === ctx.rootDeviceName) return false;
+    if (attachment?.InstanceId === ctx.instanceId && attachment.Device === ctx.rootDeviceName)
+        return false;
     await detachVolume(ec2, ctx.rootVolumeId);
     await waitForState(ec2, ctx.instanceId, "stopped", 900); // a root volume attaches to a stopped instance only
     await attachVolume(ec2, ctx.rootVolumeId, ctx.instanceId, ctx.rootDeviceName);
@@ -76,14 +110,21 @@ export async function returnRootVolume({ ec2 }: Clients, ctx: TargetContext): Pr
  * Runs one step; on failure repairs the target before rethrowing, with the step, the instance
  * and the cause in the message (and the repair's own failure, if any: never swallowed).
  */
-export async function withRepair<T>(step: string, ctx: TargetContext, run: (clients: Clients) => Promise<T>): Promise<T> {
+export async function withRepair<T>(
+    step: string,
+    ctx: TargetContext,
+    run: (clients: Clients) => Promise<T>,
+): Promise<T> {
     const clients = await clientsFor(ctx);
     try {
         return await run(clients);
     } catch (err) {
         const cause = err instanceof Error ? err.message : String(err);
         // The repair has run already, up to the start that found no capacity: do not wait again.
-        if ((err as Error)?.name === "InsufficientCapacityOnRestart") throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}`, { cause: err });
+        if ((err as Error)?.name === "InsufficientCapacityOnRestart")
+            throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}`, {
+                cause: err,
+            });
         let outcome = `The instance is whole again: root volume ${ctx.rootVolumeId} at ${ctx.rootDeviceName}, ${ctx.priorState}.`;
         try {
             await repairTarget(clients, ctx);
@@ -91,6 +132,8 @@ export async function withRepair<T>(step: string, ctx: TargetContext, run: (clie
             const why = repairErr instanceof Error ? repairErr.message : String(repairErr);
             outcome = `Repairing the instance failed too (${why}): run \`pulumi destroy\` to retry the repair.`;
         }
-        throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}\n${outcome}`, { cause: err });
+        throw new Error(`step "${step}" failed for ${ctx.instanceId}: ${cause}\n${outcome}`, {
+            cause: err,
+        });
     }
 }

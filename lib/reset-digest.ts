@@ -20,6 +20,13 @@ export interface ResetInputs {
 }
 
 export function resetDigest(inputs: ResetInputs): string {
-    const canonical = JSON.stringify([inputs.instanceId, inputs.rotation, inputs.publicKey, inputs.users, inputs.keyType, inputs.platform]);
+    const canonical = JSON.stringify([
+        inputs.instanceId,
+        inputs.rotation,
+        inputs.publicKey,
+        inputs.users,
+        inputs.keyType,
+        inputs.platform,
+    ]);
     return `sha256:${createHash("sha256").update(canonical).digest("hex")}`;
 }

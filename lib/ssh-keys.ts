@@ -104,7 +104,9 @@ export class InvalidPublicKeyError extends Error {
  */
 export function generateSshKeyPair(type: SshKeyType, comment: string): SshKeyPair {
     if (typeof comment !== "string" || normalizeComment(comment) !== comment) {
-        throw new Error(`comment: ${JSON.stringify(comment)} cannot go into an authorized_keys line; use printable ASCII without quotes, backquote or backslash, single spaces, none at the ends.`);
+        throw new Error(
+            `comment: ${JSON.stringify(comment)} cannot go into an authorized_keys line; use printable ASCII without quotes, backquote or backslash, single spaces, none at the ends.`,
+        );
     }
     let sshType: string;
     let publicFields: Buffer[];
@@ -115,16 +117,25 @@ export function generateSshKeyPair(type: SshKeyType, comment: string): SshKeyPai
         sshType = "ssh-ed25519";
         publicFields = [sshString(publicKey)];
         // OpenSSH stores the 32-byte seed followed by the public key as the "secret key".
-        privateFields = [sshString(publicKey), sshString(Buffer.concat([Buffer.from(jwk.d!, "base64url"), publicKey]))];
+        privateFields = [
+            sshString(publicKey),
+            sshString(Buffer.concat([Buffer.from(jwk.d!, "base64url"), publicKey])),
+        ];
     } else if (type === "rsa") {
-        const jwk = crypto.generateKeyPairSync("rsa", { modulusLength: RSA_BITS }).privateKey.export({ format: "jwk" });
-        const [n, e, d, p, q, qi] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.qi].map((v) => Buffer.from(v!, "base64url"));
+        const jwk = crypto
+            .generateKeyPairSync("rsa", { modulusLength: RSA_BITS })
+            .privateKey.export({ format: "jwk" });
+        const [n, e, d, p, q, qi] = [jwk.n, jwk.e, jwk.d, jwk.p, jwk.q, jwk.qi].map((v) =>
+            Buffer.from(v!, "base64url"),
+        );
         sshType = "ssh-rsa";
         publicFields = [sshMpint(e), sshMpint(n)];
         // OpenSSH's order: n, e, d, iqmp (q⁻¹ mod p, JWK's qi), p, q.
         privateFields = [n, e, d, qi, p, q].map(sshMpint);
     } else {
-        throw new Error(`keyType: ${JSON.stringify(type)} is not supported; use "ed25519" or "rsa".`);
+        throw new Error(
+            `keyType: ${JSON.stringify(type)} is not supported; use "ed25519" or "rsa".`,
+        );
     }
     const publicBlob = Buffer.concat([sshString(sshType), ...publicFields]);
     return {
@@ -161,7 +172,13 @@ export function parsePublicKey(line: string): ParsedPublicKey {
     const blob = decodeKeyData(fields[1]);
     const bits = readPublicBlob(type, blob);
     const comment = normalizeComment(fields.slice(2).join(" "));
-    return { type, bits, comment, fingerprint: sha256Fingerprint(blob), line: publicKeyLine(type, blob, comment) };
+    return {
+        type,
+        bits,
+        comment,
+        fingerprint: sha256Fingerprint(blob),
+        line: publicKeyLine(type, blob, comment),
+    };
 }
 
 /**
@@ -186,25 +203,37 @@ function normalizeComment(comment: string): string {
 /** The whitespace-separated fields of the one line in `text`, after the checks on the whole text. */
 function splitKeyLine(text: string): string[] {
     const trimmed = typeof text === "string" ? text.trim() : "";
-    if (trimmed === "") throw invalid(`is empty; pass one OpenSSH public key line (${EXAMPLE}), the content of the .pub file`);
+    if (trimmed === "")
+        throw invalid(
+            `is empty; pass one OpenSSH public key line (${EXAMPLE}), the content of the .pub file`,
+        );
     if (/PRIVATE KEY-----|PuTTY-User-Key-File/.test(trimmed)) {
         throw invalid("this looks like a private key; pass the public key (the .pub file)");
     }
     if (trimmed.startsWith("---- BEGIN SSH2 PUBLIC KEY ----")) {
-        throw invalid("this is an RFC 4716 (SSH2) public key; convert it to an OpenSSH line with ssh-keygen -i -f <file>");
+        throw invalid(
+            "this is an RFC 4716 (SSH2) public key; convert it to an OpenSSH line with ssh-keygen -i -f <file>",
+        );
     }
     if (trimmed.startsWith("-----BEGIN")) {
-        throw invalid("this is a PEM public key; convert it to an OpenSSH line with ssh-keygen -i -m PKCS8 -f <file>");
+        throw invalid(
+            "this is a PEM public key; convert it to an OpenSSH line with ssh-keygen -i -m PKCS8 -f <file>",
+        );
     }
     const lines = trimmed.split(/\r\n|\r|\n/).filter((l) => l.trim() !== "").length;
-    if (lines > 1) throw invalid(`expected one OpenSSH public key line (${EXAMPLE}), got ${lines} lines`);
+    if (lines > 1)
+        throw invalid(`expected one OpenSSH public key line (${EXAMPLE}), got ${lines} lines`);
     if (trimmed.length > MAX_LINE_LENGTH) {
-        throw invalid(`is ${trimmed.length} characters long; an OpenSSH public key line has at most ${MAX_LINE_LENGTH}`);
+        throw invalid(
+            `is ${trimmed.length} characters long; an OpenSSH public key line has at most ${MAX_LINE_LENGTH}`,
+        );
     }
     const control = CONTROL_CHARACTER.exec(trimmed);
     if (control) {
         const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-        throw invalid(`contains the control character U+${code}; pass the line exactly as ssh-keygen wrote it`);
+        throw invalid(
+            `contains the control character U+${code}; pass the line exactly as ssh-keygen wrote it`,
+        );
     }
     return trimmed.split(/\s+/);
 }
@@ -213,35 +242,53 @@ function splitKeyLine(text: string): string[] {
 function checkKeyType(fields: string[]): string {
     const type = fields[0];
     if (!KEY_TYPE_LIKE.test(type)) {
-        if (BLOB_LIKE.test(type)) throw invalid(`the key type is missing; the line starts with it (${EXAMPLE})`);
+        if (BLOB_LIKE.test(type))
+            throw invalid(`the key type is missing; the line starts with it (${EXAMPLE})`);
         if (fields.slice(1).some((f) => KEY_TYPE_LIKE.test(f)) || /[="]/.test(type)) {
-            throw invalid(`authorized_keys options (command="…", from="…", no-pty…) are not accepted; pass the key alone, starting with its type (${EXAMPLE})`);
+            throw invalid(
+                `authorized_keys options (command="…", from="…", no-pty…) are not accepted; pass the key alone, starting with its type (${EXAMPLE})`,
+            );
         }
-        throw invalid(`${JSON.stringify(type.slice(0, 40))} is not an OpenSSH key type; use ${SUPPORTED_TYPES}`);
+        throw invalid(
+            `${JSON.stringify(type.slice(0, 40))} is not an OpenSSH key type; use ${SUPPORTED_TYPES}`,
+        );
     }
     if (type === "ssh-dss") {
-        throw invalid("ssh-dss (DSA) keys are disabled in OpenSSH since 7.0; make a new key with ssh-keygen -t ed25519");
+        throw invalid(
+            "ssh-dss (DSA) keys are disabled in OpenSSH since 7.0; make a new key with ssh-keygen -t ed25519",
+        );
     }
     if (type.includes("-cert-v0")) {
-        throw invalid(`${type} is a certificate; pass the plain public key (the .pub file, not the -cert.pub file)`);
+        throw invalid(
+            `${type} is a certificate; pass the plain public key (the .pub file, not the -cert.pub file)`,
+        );
     }
     if (type.startsWith("sk-")) {
-        throw invalid(`${type} is a security-key (FIDO) type, which this program does not install; use a key without a hardware token (ssh-keygen -t ed25519)`);
+        throw invalid(
+            `${type} is a security-key (FIDO) type, which this program does not install; use a key without a hardware token (ssh-keygen -t ed25519)`,
+        );
     }
     if (type !== "ssh-ed25519" && type !== "ssh-rsa" && !(type in ECDSA_CURVES)) {
         throw invalid(`${type} keys are not supported; use ${SUPPORTED_TYPES}`);
     }
-    if (fields.length < 2) throw invalid(`${type} is not followed by the key data; pass the whole line (${type} AAAA… comment)`);
+    if (fields.length < 2)
+        throw invalid(
+            `${type} is not followed by the key data; pass the whole line (${type} AAAA… comment)`,
+        );
     return type;
 }
 
 function decodeKeyData(base64: string): Buffer {
     if (!CANONICAL_BASE64.test(base64)) {
-        throw invalid(`the key data is not valid base64 (truncated or damaged when copied?); ${COPY_AGAIN}`);
+        throw invalid(
+            `the key data is not valid base64 (truncated or damaged when copied?); ${COPY_AGAIN}`,
+        );
     }
     const blob = Buffer.from(base64, "base64");
     if (blob.toString("base64") !== base64) {
-        throw invalid(`the key data is not valid base64 (truncated or damaged when copied?); ${COPY_AGAIN}`);
+        throw invalid(
+            `the key data is not valid base64 (truncated or damaged when copied?); ${COPY_AGAIN}`,
+        );
     }
     return blob;
 }
@@ -252,24 +299,37 @@ function readPublicBlob(type: string, blob: Buffer): number {
     try {
         const embedded = reader.text();
         if (embedded !== type) {
-            const what = /^[\x21-\x7e]{1,64}$/.test(embedded) ? `is ${embedded}` : "does not start with a key type";
+            const what = /^[\x21-\x7e]{1,64}$/.test(embedded)
+                ? `is ${embedded}`
+                : "does not start with a key type";
             throw invalid(`the line says ${type} but its key data ${what}; ${COPY_AGAIN}`);
         }
-        const bits = type === "ssh-ed25519" ? readEd25519(reader) : type === "ssh-rsa" ? readRsa(reader) : readEcdsa(type, reader);
+        const bits =
+            type === "ssh-ed25519"
+                ? readEd25519(reader)
+                : type === "ssh-rsa"
+                  ? readRsa(reader)
+                  : readEcdsa(type, reader);
         if (reader.remaining() > 0) {
-            throw invalid(`the ${type} key data has ${reader.remaining()} bytes after the key; ${COPY_AGAIN}`);
+            throw invalid(
+                `the ${type} key data has ${reader.remaining()} bytes after the key; ${COPY_AGAIN}`,
+            );
         }
         return bits;
     } catch (err) {
         if (!(err instanceof RangeError)) throw err;
-        throw invalid(`the ${type} key data ends too early (truncated when copied?); ${COPY_AGAIN}`);
+        throw invalid(
+            `the ${type} key data ends too early (truncated when copied?); ${COPY_AGAIN}`,
+        );
     }
 }
 
 function readEd25519(reader: SshReader): number {
     const key = reader.bytes();
     if (key.length !== ED25519_KEY_BYTES) {
-        throw invalid(`the ssh-ed25519 key is ${key.length} bytes long instead of ${ED25519_KEY_BYTES}; ${COPY_AGAIN}`);
+        throw invalid(
+            `the ssh-ed25519 key is ${key.length} bytes long instead of ${ED25519_KEY_BYTES}; ${COPY_AGAIN}`,
+        );
     }
     return 256;
 }
@@ -278,13 +338,20 @@ function readRsa(reader: SshReader): number {
     const exponent = reader.mpint();
     const modulus = reader.mpint();
     const bits = bitLength(modulus);
-    if (exponent.length === 0 || (exponent[exponent.length - 1] & 1) === 0 || bitLength(exponent) < 2) {
+    if (
+        exponent.length === 0 ||
+        (exponent[exponent.length - 1] & 1) === 0 ||
+        bitLength(exponent) < 2
+    ) {
         throw invalid(`the ssh-rsa key's public exponent is not valid; ${COPY_AGAIN}`);
     }
     if (bits < RSA_MIN_BITS) {
-        throw invalid(`ssh-rsa key has ${bits} bits; use at least ${RSA_MIN_BITS} bits (ssh-keygen -t ed25519 makes a suitable key)`);
+        throw invalid(
+            `ssh-rsa key has ${bits} bits; use at least ${RSA_MIN_BITS} bits (ssh-keygen -t ed25519 makes a suitable key)`,
+        );
     }
-    if (bits > RSA_MAX_BITS) throw invalid(`ssh-rsa key has ${bits} bits; OpenSSH accepts at most ${RSA_MAX_BITS}`);
+    if (bits > RSA_MAX_BITS)
+        throw invalid(`ssh-rsa key has ${bits} bits; OpenSSH accepts at most ${RSA_MAX_BITS}`);
     return bits;
 }
 
@@ -300,13 +367,19 @@ function readEcdsa(type: string, reader: SshReader): number {
     const size = curve.coordinateBytes;
     let onCurve = point.length === 1 + 2 * size && point[0] === 4;
     if (onCurve) {
-        const [x, y] = [point.subarray(1, 1 + size), point.subarray(1 + size)].map((c) => c.toString("base64url"));
+        const [x, y] = [point.subarray(1, 1 + size), point.subarray(1 + size)].map((c) =>
+            c.toString("base64url"),
+        );
         try {
-            crypto.createPublicKey({ key: { kty: "EC", crv: curve.jwkCurve, x, y }, format: "jwk" });
+            crypto.createPublicKey({
+                key: { kty: "EC", crv: curve.jwkCurve, x, y },
+                format: "jwk",
+            });
         } catch {
             onCurve = false;
         }
     }
-    if (!onCurve) throw invalid(`the ${type} key's point is not on the ${name} curve; ${COPY_AGAIN}`);
+    if (!onCurve)
+        throw invalid(`the ${type} key's point is not on the ${name} curve; ${COPY_AGAIN}`);
     return curve.bits;
 }

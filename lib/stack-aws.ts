@@ -65,12 +65,20 @@ function assumeRolesFrom(value: string | undefined): StackAssumeRole[] | undefin
     try {
         parsed = JSON.parse(value);
     } catch {
-        throw new Error(`aws:assumeRoles: not JSON (${value.slice(0, 60)}); set it as a list: pulumi config set --path 'aws:assumeRoles[0].roleArn' <arn>`);
+        throw new Error(
+            `aws:assumeRoles: not JSON (${value.slice(0, 60)}); set it as a list: pulumi config set --path 'aws:assumeRoles[0].roleArn' <arn>`,
+        );
     }
     const list = Array.isArray(parsed) ? parsed : [parsed];
     for (const [i, role] of list.entries()) {
-        if (!role || typeof role !== "object" || typeof (role as StackAssumeRole).roleArn !== "string") {
-            throw new Error(`aws:assumeRoles[${i}]: roleArn is missing; set it: pulumi config set --path 'aws:assumeRoles[${i}].roleArn' <arn>`);
+        if (
+            !role ||
+            typeof role !== "object" ||
+            typeof (role as StackAssumeRole).roleArn !== "string"
+        ) {
+            throw new Error(
+                `aws:assumeRoles[${i}]: roleArn is missing; set it: pulumi config set --path 'aws:assumeRoles[${i}].roleArn' <arn>`,
+            );
         }
     }
     return list as StackAssumeRole[];
@@ -86,6 +94,7 @@ export function durationSeconds(text: string | undefined): number | undefined {
     if (!text) return undefined;
     const units: Record<string, number> = { h: 3600, m: 60, s: 1 };
     let total = 0;
-    for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)) total += Number(amount) * units[unit];
+    for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g))
+        total += Number(amount) * units[unit];
     return total ? Math.round(total) : undefined;
 }

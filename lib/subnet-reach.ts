@@ -35,39 +35,83 @@ export interface ReachVerdict {
     helperNeedsPublicIp: boolean;
 }
 
-export async function gatherSubnetReach(ec2: EC2Client, subnet: { id: string; vpcId: string; mapsPublicIp: boolean }, region: string): Promise<SubnetReach> {
+export async function gatherSubnetReach(
+    ec2: EC2Client,
+    subnet: { id: string; vpcId: string; mapsPublicIp: boolean },
+    region: string,
+): Promise<SubnetReach> {
     const { id: subnetId, vpcId } = subnet;
-    const tables = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }))).RouteTables ?? [];
-    const table = tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId))
-        ?? tables.find((t) => t.Associations?.some((a) => a.Main));
-    const endpoints = (await ec2.send(new DescribeVpcEndpointsCommand({
-        Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: "vpc-endpoint-type", Values: ["Interface"] }],
-    }))).VpcEndpoints ?? [];
-    const endpointServices = SSM_ENDPOINT_SERVICES.filter((service) => endpoints.some((e) =>
-        e.ServiceName === `com.amazonaws.${region}.${service}` && e.PrivateDnsEnabled && (e.State ?? "available").toLowerCase() === "available"));
-    return { vpcId, defaultRoute: defaultRouteOf(table), endpointServices, customDnsServers: await customDnsServers(ec2, vpcId), mapsPublicIp: subnet.mapsPublicIp };
+    const tables =
+        (
+            await ec2.send(
+                new DescribeRouteTablesCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }),
+            )
+        ).RouteTables ?? [];
+    const table =
+        tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ??
+        tables.find((t) => t.Associations?.some((a) => a.Main));
+    const endpoints =
+        (
+            await ec2.send(
+                new DescribeVpcEndpointsCommand({
+                    Filters: [
+                        { Name: "vpc-id", Values: [vpcId] },
+                        { Name: "vpc-endpoint-type", Values: ["Interface"] },
+                    ],
+                }),
+            )
+        ).VpcEndpoints ?? [];
+    const endpointServices = SSM_ENDPOINT_SERVICES.filter((service) =>
+        endpoints.some(
+            (e) =>
+                e.ServiceName === `com.amazonaws.${region}.${service}` &&
+                e.PrivateDnsEnabled &&
+                (e.State ?? "available").toLowerCase() === "available",
+        ),
+    );
+    return {
+        vpcId,
+        defaultRoute: defaultRouteOf(table),
+        endpointServices,
+        customDnsServers: await customDnsServers(ec2, vpcId),
+        mapsPublicIp: subnet.mapsPublicIp,
+    };
 }
 
 function defaultRouteOf(table: RouteTable | undefined): SubnetReach["defaultRoute"] {
-    const route = table?.Routes?.find((r) => r.DestinationCidrBlock === "0.0.0.0/0" && r.State !== "blackhole");
+    const route = table?.Routes?.find(
+        (r) => r.DestinationCidrBlock === "0.0.0.0/0" && r.State !== "blackhole",
+    );
     if (!route) return { kind: "none" };
     if (route.NatGatewayId) return { kind: "nat-gateway", target: route.NatGatewayId };
-    if (route.GatewayId?.startsWith("igw-")) return { kind: "internet-gateway", target: route.GatewayId };
-    const target = route.TransitGatewayId ?? route.NetworkInterfaceId ?? route.InstanceId ?? route.VpcPeeringConnectionId ?? route.GatewayId;
+    if (route.GatewayId?.startsWith("igw-"))
+        return { kind: "internet-gateway", target: route.GatewayId };
+    const target =
+        route.TransitGatewayId ??
+        route.NetworkInterfaceId ??
+        route.InstanceId ??
+        route.VpcPeeringConnectionId ??
+        route.GatewayId;
     return { kind: "other", target };
 }
 
 async function customDnsServers(ec2: EC2Client, vpcId: string): Promise<string[]> {
     const vpc = (await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs?.[0];
     if (!vpc?.DhcpOptionsId || vpc.DhcpOptionsId === "default") return [];
-    const options = (await ec2.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [vpc.DhcpOptionsId] }))).DhcpOptions?.[0];
-    const servers = options?.DhcpConfigurations?.find((c) => c.Key === "domain-name-servers")?.Values?.map((v) => v.Value ?? "") ?? [];
+    const options = (
+        await ec2.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [vpc.DhcpOptionsId] }))
+    ).DhcpOptions?.[0];
+    const servers =
+        options?.DhcpConfigurations?.find((c) => c.Key === "domain-name-servers")?.Values?.map(
+            (v) => v.Value ?? "",
+        ) ?? [];
     return servers.filter((s) => s && s !== "AmazonProvidedDNS");
 }
 
 /** Refuses a subnet from which the helper could not reach SSM, with the fix. */
 export function evaluateReach(subnetId: string, reach: SubnetReach): ReachVerdict {
-    if (reach.endpointServices.length === SSM_ENDPOINT_SERVICES.length) return { helperNeedsPublicIp: false };
+    if (reach.endpointServices.length === SSM_ENDPOINT_SERVICES.length)
+        return { helperNeedsPublicIp: false };
     const route = reach.defaultRoute;
     if (route.kind === "nat-gateway") return { helperNeedsPublicIp: false };
     if (route.kind === "internet-gateway") return { helperNeedsPublicIp: true };
@@ -80,19 +124,46 @@ export function evaluateReach(subnetId: string, reach: SubnetReach): ReachVerdic
     const missing = SSM_ENDPOINT_SERVICES.filter((s) => !reach.endpointServices.includes(s));
     return {
         helperNeedsPublicIp: false,
-        refusal: `subnetId: a helper in subnet ${subnetId} could not reach SSM: its route table has no 0.0.0.0/0 route to an internet gateway or a NAT gateway, and ${reach.vpcId} has no interface endpoint with private DNS for ${missing.join(", ")}. ` +
+        refusal:
+            `subnetId: a helper in subnet ${subnetId} could not reach SSM: its route table has no 0.0.0.0/0 route to an internet gateway or a NAT gateway, and ${reach.vpcId} has no interface endpoint with private DNS for ${missing.join(", ")}. ` +
             `Add a NAT gateway route, or the interface endpoints (com.amazonaws.<region>.ssm, .ssmmessages, .ec2messages, private DNS on), or give a public subnet, or omit subnetId for a temporary VPC.`,
     };
 }
 
 /** The helper's egress: HTTPS to the endpoints, and DNS to the VPC's own servers when it names any. */
-export function helperEgress(customDnsServers: string[]): Array<{ protocol: string; fromPort: number; toPort: number; cidrBlocks: string[]; description: string }> {
-    const https = { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to the SSM endpoints" };
-    const ips = customDnsServers.filter((s) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s)).map((s) => `${s}/32`);
+export function helperEgress(customDnsServers: string[]): Array<{
+    protocol: string;
+    fromPort: number;
+    toPort: number;
+    cidrBlocks: string[];
+    description: string;
+}> {
+    const https = {
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: ["0.0.0.0/0"],
+        description: "HTTPS to the SSM endpoints",
+    };
+    const ips = customDnsServers
+        .filter((s) => /^\d{1,3}(\.\d{1,3}){3}$/.test(s))
+        .map((s) => `${s}/32`);
     if (!ips.length) return [https];
     return [
         https,
-        { protocol: "udp", fromPort: 53, toPort: 53, cidrBlocks: ips, description: "DNS to the VPC's DHCP-option servers" },
-        { protocol: "tcp", fromPort: 53, toPort: 53, cidrBlocks: ips, description: "DNS over TCP to the VPC's DHCP-option servers" },
+        {
+            protocol: "udp",
+            fromPort: 53,
+            toPort: 53,
+            cidrBlocks: ips,
+            description: "DNS to the VPC's DHCP-option servers",
+        },
+        {
+            protocol: "tcp",
+            fromPort: 53,
+            toPort: 53,
+            cidrBlocks: ips,
+            description: "DNS over TCP to the VPC's DHCP-option servers",
+        },
     ];
 }

@@ -69,9 +69,21 @@ export interface PreflightVerdict {
 }
 
 /** Small current-generation types, in order of preference, for a Linux helper. */
-export const HELPER_TYPE_CANDIDATES = ["t3.small", "t3a.small", "t2.small", "m5.large", "m6i.large"];
+export const HELPER_TYPE_CANDIDATES = [
+    "t3.small",
+    "t3a.small",
+    "t2.small",
+    "m5.large",
+    "m6i.large",
+];
 /** Windows Server wants 4 GiB to bring up its agent and disk services in reasonable time. */
-export const WINDOWS_HELPER_TYPE_CANDIDATES = ["t3.medium", "t3a.medium", "t2.medium", "m5.large", "m6i.large"];
+export const WINDOWS_HELPER_TYPE_CANDIDATES = [
+    "t3.medium",
+    "t3a.medium",
+    "t2.medium",
+    "m5.large",
+    "m6i.large",
+];
 
 export function helperTypeCandidates(platform: Platform | undefined): string[] {
     return platform === "windows" ? WINDOWS_HELPER_TYPE_CANDIDATES : HELPER_TYPE_CANDIDATES;

@@ -18,44 +18,58 @@ export class ArgumentError extends Error {}
 
 export function checkInstanceId(value: string): void {
     if (!INSTANCE_ID.test(value)) {
-        throw new ArgumentError(`instanceId: "${value}" is not an instance id; expected i- followed by 8 or 17 hex digits (pulumi config set instanceId i-0123456789abcdef0).`);
+        throw new ArgumentError(
+            `instanceId: "${value}" is not an instance id; expected i- followed by 8 or 17 hex digits (pulumi config set instanceId i-0123456789abcdef0).`,
+        );
     }
 }
 
 export function checkSubnetId(value: string): void {
     if (!SUBNET_ID.test(value)) {
-        throw new ArgumentError(`subnetId: "${value}" is not a subnet id; expected subnet- followed by hex digits, or omit it for a temporary VPC.`);
+        throw new ArgumentError(
+            `subnetId: "${value}" is not a subnet id; expected subnet- followed by hex digits, or omit it for a temporary VPC.`,
+        );
     }
 }
 
 /** helperReadyTimeout: whole seconds, from a minute (a helper cannot register sooner) to an hour. */
 export function checkHelperReadyTimeout(value: number): void {
     if (!Number.isInteger(value) || value < 60 || value > 3600) {
-        throw new ArgumentError(`helperReadyTimeout: ${value} is not a number of seconds from 60 to 3600; omit it for the default (600 for a Linux helper, 1200 for a Windows one).`);
+        throw new ArgumentError(
+            `helperReadyTimeout: ${value} is not a number of seconds from 60 to 3600; omit it for the default (600 for a Linux helper, 1200 for a Windows one).`,
+        );
     }
 }
 
 export function checkKeyType(value: string): void {
     if (value !== "ed25519" && value !== "rsa") {
-        throw new ArgumentError(`keyType: "${value}" is not supported; use "ed25519" (default) or "rsa".`);
+        throw new ArgumentError(
+            `keyType: "${value}" is not supported; use "ed25519" (default) or "rsa".`,
+        );
     }
 }
 
 export function checkKeyParameterName(value: string): void {
     if (!PARAMETER_NAME.test(value) || value.includes("//") || value.endsWith("/")) {
-        throw new ArgumentError(`keyParameterName: "${value}" is not a valid SSM parameter path; use a path such as /ec2rl/openssh/<instanceId>/key.`);
+        throw new ArgumentError(
+            `keyParameterName: "${value}" is not a valid SSM parameter path; use a path such as /ec2rl/openssh/<instanceId>/key.`,
+        );
     }
 }
 
 export function checkKeyPairName(value: string): void {
     if (!KEY_PAIR_NAME.test(value) || value.trim() !== value) {
-        throw new ArgumentError(`newKeyName: "${value}" is not an EC2 key pair name; give the name of a key pair in the instance's region (aws ec2 describe-key-pairs), 1 to 255 ASCII characters.`);
+        throw new ArgumentError(
+            `newKeyName: "${value}" is not an EC2 key pair name; give the name of a key pair in the instance's region (aws ec2 describe-key-pairs), 1 to 255 ASCII characters.`,
+        );
     }
 }
 
 export function checkAssumeRoleArn(value: string): void {
     if (!ROLE_ARN.test(value)) {
-        throw new ArgumentError(`assumeRoleArn: "${value}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`);
+        throw new ArgumentError(
+            `assumeRoleArn: "${value}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`,
+        );
     }
 }
 
@@ -63,11 +77,15 @@ export function checkAssumeRoleArn(value: string): void {
 export function normalizeUsers(value: string[] | "auto" | undefined): string {
     if (value === undefined || value === "auto") return "auto";
     if (!Array.isArray(value) || value.length === 0 || value.length > 20) {
-        throw new ArgumentError(`users: expected "auto" or a list of 1 to 20 user names, got ${JSON.stringify(value)}.`);
+        throw new ArgumentError(
+            `users: expected "auto" or a list of 1 to 20 user names, got ${JSON.stringify(value)}.`,
+        );
     }
     for (const name of value) {
         if (!USER_NAME.test(name)) {
-            throw new ArgumentError(`users: "${name}" is not a valid Linux user name (lower-case letters, digits, _ . -; at most 32 characters).`);
+            throw new ArgumentError(
+                `users: "${name}" is not a valid Linux user name (lower-case letters, digits, _ . -; at most 32 characters).`,
+            );
         }
     }
     return value.join(",");
@@ -81,7 +99,10 @@ export function checkPublicKey(value: string): string {
     try {
         const key = parsePublicKey(value);
         const [type, blob] = key.line.split(" ");
-        const comment = [...key.comment].map((c) => (COMMENT_CHAR.test(c) ? c : "_")).join("").slice(0, 100);
+        const comment = [...key.comment]
+            .map((c) => (COMMENT_CHAR.test(c) ? c : "_"))
+            .join("")
+            .slice(0, 100);
         return comment ? `${type} ${blob} ${comment}` : `${type} ${blob}`;
     } catch (err) {
         if (err instanceof InvalidPublicKeyError) throw new ArgumentError(err.message);
@@ -89,10 +110,16 @@ export function checkPublicKey(value: string): string {
     }
 }
 
-export function checkExclusive(given: Record<string, unknown>, first: string, others: string[]): void {
+export function checkExclusive(
+    given: Record<string, unknown>,
+    first: string,
+    others: string[],
+): void {
     if (given[first] === undefined) return;
     const clash = others.filter((name) => given[name] !== undefined);
     if (clash.length) {
-        throw new ArgumentError(`Only one of [${first}] and [${clash.join("], [")}] can be specified: ${first} installs your key, the others configure a generated one.`);
+        throw new ArgumentError(
+            `Only one of [${first}] and [${clash.join("], [")}] can be specified: ${first} installs your key, the others configure a generated one.`,
+        );
     }
 }

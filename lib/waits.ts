@@ -33,7 +33,10 @@ export interface WaitOptions {
 export class WaitTimeout extends Error {
     override name = "WaitTimeout";
 
-    constructor(readonly what: string, readonly seconds: number) {
+    constructor(
+        readonly what: string,
+        readonly seconds: number,
+    ) {
         super(`timed out after ${seconds} s waiting for ${what}`);
         // Set again in the body: in a dynamic provider's serialized copy of this class, the
         // Error constructor's message and the field initializer are lost (seen: the error
@@ -51,10 +54,14 @@ export function isWaitTimeout(err: unknown): boolean {
  * Calls `poll` until it returns a value other than undefined; throws when the deadline passes.
  * `poll` may throw to stop early (a terminal state is an error, with its evidence).
  */
-export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | undefined>): Promise<T> {
+export async function waitFor<T>(
+    options: WaitOptions,
+    poll: () => Promise<T | undefined>,
+): Promise<T> {
     const scale = timeScale();
     const started = Date.now();
-    const deadline = started + options.deadlineSeconds * 1000 * (options.realTimeDeadline ? 1 : scale);
+    const deadline =
+        started + options.deadlineSeconds * 1000 * (options.realTimeDeadline ? 1 : scale);
     const reportEvery = (options.reportEverySeconds ?? 30) * 1000 * scale;
     let interval = (options.intervalSeconds ?? 0.25) * 1000 * scale;
     let nextReport = started + reportEvery;
@@ -66,11 +73,16 @@ export async function waitFor<T>(options: WaitOptions, poll: () => Promise<T | u
             throw new WaitTimeout(options.what, options.deadlineSeconds);
         }
         if (now >= nextReport) {
-            pulumi.log.info(`still waiting for ${options.what} (${Math.round((now - started) / 1000)} s)`);
+            pulumi.log.info(
+                `still waiting for ${options.what} (${Math.round((now - started) / 1000)} s)`,
+            );
             nextReport = now + reportEvery;
         }
         await sleep(Math.min(interval, deadline - now));
-        interval = Math.min(interval * 2, (options.maxIntervalSeconds ?? MAX_POLL_SECONDS) * 1000 * scale);
+        interval = Math.min(
+            interval * 2,
+            (options.maxIntervalSeconds ?? MAX_POLL_SECONDS) * 1000 * scale,
+        );
     }
 }
 

@@ -17,7 +17,12 @@ export const PARTITION_TABLES = ["gpt", "dos"];
 /** What blkid finds at the start of the image: a partition table or a filesystem. */
 export function probeImage(file: string): { table?: string; filesystem?: string } {
     const out = spawnSync("blkid", ["-p", "-o", "export", file], { encoding: "utf8" });
-    const fields = Object.fromEntries((out.stdout ?? "").split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const fields = Object.fromEntries(
+        (out.stdout ?? "")
+            .split("\n")
+            .filter((l) => l.includes("="))
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     return { table: fields.PTTYPE, filesystem: fields.TYPE };
 }
 
@@ -29,7 +34,11 @@ export function rootImageProblem(file: string): string | null {
     const { table, filesystem } = probeImage(file);
     if (table && PARTITION_TABLES.includes(table)) return null;
     if (filesystem && ROOT_FILESYSTEMS.includes(filesystem)) return null;
-    const found = table ? `a ${table} partition table` : filesystem ? `a ${filesystem} filesystem` : "neither a partition table nor a filesystem";
+    const found = table
+        ? `a ${table} partition table`
+        : filesystem
+          ? `a ${filesystem} filesystem`
+          : "neither a partition table nor a filesystem";
     return `blkid finds ${found}; ${accepted}`;
 }
 
@@ -38,7 +47,10 @@ export class RootImageCopy {
     readonly imagePath: string;
     private readonly workspace: Workspace;
 
-    constructor(readonly source: string, dir: string) {
+    constructor(
+        readonly source: string,
+        dir: string,
+    ) {
         this.workspace = new Workspace(fs.mkdtempSync(path.join(dir, "root-image-")));
         this.imagePath = path.join(this.workspace.dir, "root.img");
         run("cp", ["--sparse=always", source, this.imagePath]);
@@ -78,18 +90,34 @@ function candidates(image: string): Candidate[] {
         .trim()
         .split("\n")
         .map((line) => line.split(" ").map(Number))
-        .map(([number, start, sectors]) => ({ number, range: { offset: start * 512, size: sectors * 512 } }));
+        .map(([number, start, sectors]) => ({
+            number,
+            range: { offset: start * 512, size: sectors * 512 },
+        }));
 }
 
 /** Mounts each candidate read-only in turn until `inspect` returns something. */
-function onRootFilesystem<T>(image: string, workspace: Workspace, inspect: (root: string, type: string, c: Candidate) => T | undefined): T | undefined {
+function onRootFilesystem<T>(
+    image: string,
+    workspace: Workspace,
+    inspect: (root: string, type: string, c: Candidate) => T | undefined,
+): T | undefined {
     for (const candidate of candidates(image)) {
         const loop = workspace.attach(image, candidate.range, true);
         try {
-            const type = spawnSync("blkid", ["-p", "-o", "value", "-s", "TYPE", loop], { encoding: "utf8" }).stdout.trim();
+            const type = spawnSync("blkid", ["-p", "-o", "value", "-s", "TYPE", loop], {
+                encoding: "utf8",
+            }).stdout.trim();
             if (!ROOT_FILESYSTEMS.includes(type)) continue;
-            const found = workspace.withMount(loop, type as FilesystemType, (root) =>
-                fs.existsSync(path.join(root, "etc/passwd")) ? inspect(root, type, candidate) : undefined, READ_ONLY[type]);
+            const found = workspace.withMount(
+                loop,
+                type as FilesystemType,
+                (root) =>
+                    fs.existsSync(path.join(root, "etc/passwd"))
+                        ? inspect(root, type, candidate)
+                        : undefined,
+                READ_ONLY[type],
+            );
             if (found !== undefined) return found;
         } finally {
             workspace.detach(loop);
@@ -112,15 +140,24 @@ function readRootFile(image: string, workspace: Workspace, relative: string): Fi
         const file = path.join(root, relative);
         if (!fs.existsSync(file)) return null;
         const stat = fs.lstatSync(file);
-        return { content: fs.readFileSync(file, "utf8"), uid: stat.uid, gid: stat.gid, mode: stat.mode & 0o7777 };
+        return {
+            content: fs.readFileSync(file, "utf8"),
+            uid: stat.uid,
+            gid: stat.gid,
+            mode: stat.mode & 0o7777,
+        };
     });
     return read ?? undefined;
 }
 
 function describeImage(image: string, workspace: Workspace): string {
     const { table } = probeImage(image);
-    const where = onRootFilesystem(image, workspace, (_root, type, c) => (c.number ? `root on partition ${c.number} (${type})` : `a bare ${type} filesystem`));
+    const where = onRootFilesystem(image, workspace, (_root, type, c) =>
+        c.number ? `root on partition ${c.number} (${type})` : `a bare ${type} filesystem`,
+    );
     if (!table) return where ?? "a filesystem without etc/passwd";
-    const numbers = candidates(image).map((c) => c.number).join(", ");
+    const numbers = candidates(image)
+        .map((c) => c.number)
+        .join(", ");
     return `a ${table === "dos" ? "MBR" : "GPT"} disk image (partitions ${numbers}), ${where ?? "no partition with etc/passwd"}`;
 }

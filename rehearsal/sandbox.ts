@@ -31,7 +31,8 @@ export function profileFile(name: string): string {
 export function realDiskUnavailableReason(): string | null {
     const loops = loopUnavailableReason();
     if (loops) return loops;
-    if (spawnSync("mkfs.xfs", ["-V"]).status !== 0) return "mkfs.xfs not installed (apt-get install xfsprogs)";
+    if (spawnSync("mkfs.xfs", ["-V"]).status !== 0)
+        return "mkfs.xfs not installed (apt-get install xfsprogs)";
     return null;
 }
 
@@ -78,7 +79,10 @@ export class Sandbox {
 
     /** Switches the emulator's latency profile; the program's time scale stays. */
     async useProfile(profile: string): Promise<void> {
-        await this.emulator.control("POST", "/profile", { name: profile, timeScale: this.timeScale });
+        await this.emulator.control("POST", "/profile", {
+            name: profile,
+            timeScale: this.timeScale,
+        });
     }
 
     /**
@@ -109,7 +113,10 @@ export class Sandbox {
         const ctx = contextOf(instance);
         const image = rootImage ?? this.volume?.imagePath;
         if (image) {
-            await this.emulator.control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: image });
+            await this.emulator.control("POST", "/disks", {
+                volumeId: ctx.rootVolumeId,
+                path: image,
+            });
         }
         return { instance, ctx };
     }
@@ -119,7 +126,11 @@ export class Sandbox {
      * script (an emulator command fault): for runs without a real disk. Forgotten by reset().
      */
     async cannedCommand(): Promise<void> {
-        await this.emulator.control("POST", "/command-faults", { exitCode: 0, stdout: CANNED_RESULT, times: 1 });
+        await this.emulator.control("POST", "/command-faults", {
+            exitCode: 0,
+            stdout: CANNED_RESULT,
+            times: 1,
+        });
     }
 
     /** Forgets everything in the emulator (resources, call log, faults, disks). */
@@ -148,7 +159,8 @@ export class Sandbox {
         } catch (err) {
             errors.push(err);
         }
-        if (errors.length) throw new AggregateError(errors, `cleanup failed: ${errors.map(String).join("; ")}`);
+        if (errors.length)
+            throw new AggregateError(errors, `cleanup failed: ${errors.map(String).join("; ")}`);
     }
 }
 
@@ -160,11 +172,20 @@ function restoreEnv(name: string, value: string | undefined): void {
 /** Unmounts what is mounted below `dir`, detaches loop devices over its files, removes it. */
 export function sweep(dir: string): void {
     const below = (p: string) => p.startsWith(dir + path.sep);
-    const mounts = fs.readFileSync("/proc/self/mounts", "utf8").split("\n")
-        .map((line) => line.split(" ")[1]?.replace(/\\(\d{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))))
+    const mounts = fs
+        .readFileSync("/proc/self/mounts", "utf8")
+        .split("\n")
+        .map((line) =>
+            line
+                .split(" ")[1]
+                ?.replace(/\\(\d{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8))),
+        )
         .filter((m): m is string => Boolean(m) && below(m!));
     for (const mountpoint of mounts.reverse()) spawnSync("umount", ["-l", mountpoint]);
-    const loops = spawnSync("losetup", ["--list", "--noheadings", "-O", "NAME,BACK-FILE"], { encoding: "utf8" }).stdout ?? "";
+    const loops =
+        spawnSync("losetup", ["--list", "--noheadings", "-O", "NAME,BACK-FILE"], {
+            encoding: "utf8",
+        }).stdout ?? "";
     for (const [name, file] of loops.split("\n").map((line) => line.trim().split(/\s+/, 2))) {
         if (name && file && below(file)) spawnSync("losetup", ["-d", name]);
     }
@@ -176,7 +197,10 @@ export function sweep(dir: string): void {
  * which the process exits 130/143 once cleaned up (an error `main` throws because of the
  * interruption, e.g. the emulator gone, is not reported). Returns the process exit code.
  */
-export async function withCleanup(main: () => Promise<number>, cleanup: () => Promise<void>): Promise<number> {
+export async function withCleanup(
+    main: () => Promise<number>,
+    cleanup: () => Promise<void>,
+): Promise<number> {
     let cleaning: Promise<void> | undefined;
     let interrupted: NodeJS.Signals | undefined;
     const cleanOnce = () => (cleaning ??= cleanup());

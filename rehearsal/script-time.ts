@@ -3,15 +3,27 @@
  * seconds of this machine's work, taken out of a run's wall-clock time so that the variance of
  * a real script on a busy machine does not pass for AWS time.
  */
-import { GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+    GetCommandInvocationCommand,
+    ListCommandInvocationsCommand,
+    ListCommandsCommand,
+    SSMClient,
+} from "@aws-sdk/client-ssm";
 
 /** Seconds the scripts of every command the emulator knows ran, summed over their invocations. */
 export async function scriptSeconds(ssm = new SSMClient({})): Promise<number> {
     let total = 0;
     for (const command of (await ssm.send(new ListCommandsCommand({}))).Commands ?? []) {
-        const invocations = (await ssm.send(new ListCommandInvocationsCommand({ CommandId: command.CommandId }))).CommandInvocations ?? [];
+        const invocations =
+            (await ssm.send(new ListCommandInvocationsCommand({ CommandId: command.CommandId })))
+                .CommandInvocations ?? [];
         for (const invocation of invocations) {
-            const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: command.CommandId, InstanceId: invocation.InstanceId }));
+            const out = await ssm.send(
+                new GetCommandInvocationCommand({
+                    CommandId: command.CommandId,
+                    InstanceId: invocation.InstanceId,
+                }),
+            );
             total += isoSeconds(out.ExecutionElapsedTime ?? "");
         }
     }
@@ -20,7 +32,9 @@ export async function scriptSeconds(ssm = new SSMClient({})): Promise<number> {
 
 /** ISO 8601 durations as SSM writes ExecutionElapsedTime: "PT1.234S", "PT2M3.5S" → seconds. */
 export function isoSeconds(duration: string): number {
-    const match = /^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(duration);
+    const match = /^PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$/.exec(
+        duration,
+    );
     if (!match) return 0;
     const [, h, m, s] = match;
     return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);

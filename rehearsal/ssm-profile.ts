@@ -25,17 +25,32 @@ export function uniqueName(prefix: string): string {
  * A role named `name` with AmazonSSMManagedInstanceCore (none with `managed: false`), in an
  * instance profile of the same name. Returns the profile's ARN.
  */
-export async function createSsmInstanceProfile(iam: IAMClient, name: string, { managed = true } = {}): Promise<string> {
-    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: EC2_TRUST_POLICY }));
-    if (managed) await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_CORE_POLICY_ARN }));
-    const { InstanceProfile } = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name }));
-    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+export async function createSsmInstanceProfile(
+    iam: IAMClient,
+    name: string,
+    { managed = true } = {},
+): Promise<string> {
+    await iam.send(
+        new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: EC2_TRUST_POLICY }),
+    );
+    if (managed)
+        await iam.send(
+            new AttachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_CORE_POLICY_ARN }),
+        );
+    const { InstanceProfile } = await iam.send(
+        new CreateInstanceProfileCommand({ InstanceProfileName: name }),
+    );
+    await iam.send(
+        new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }),
+    );
     return InstanceProfile!.Arn!;
 }
 
 /** Removes what createSsmInstanceProfile made (with the policy attached). */
 export async function deleteSsmInstanceProfile(iam: IAMClient, name: string): Promise<void> {
-    await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+    await iam.send(
+        new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }),
+    );
     await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
     await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: SSM_CORE_POLICY_ARN }));
     await iam.send(new DeleteRoleCommand({ RoleName: name }));

@@ -31,15 +31,27 @@ export class TargetVolume {
     }
 
     /** Reads a file of the target's volume (mounted read-only, nouuid, for the moment of the read). */
-    readFile(relative: string): { content: string; uid: number; gid: number; mode: number } | undefined {
+    readFile(
+        relative: string,
+    ): { content: string; uid: number; gid: number; mode: number } | undefined {
         const loop = this.workspace.attach(this.imagePath, undefined, true);
         try {
-            return this.workspace.withMount(loop, "xfs", (root) => {
-                const file = path.join(root, relative);
-                if (!fs.existsSync(file)) return undefined;
-                const stat = fs.lstatSync(file);
-                return { content: fs.readFileSync(file, "utf8"), uid: stat.uid, gid: stat.gid, mode: stat.mode & 0o7777 };
-            }, ["ro", "nouuid", "norecovery"]);
+            return this.workspace.withMount(
+                loop,
+                "xfs",
+                (root) => {
+                    const file = path.join(root, relative);
+                    if (!fs.existsSync(file)) return undefined;
+                    const stat = fs.lstatSync(file);
+                    return {
+                        content: fs.readFileSync(file, "utf8"),
+                        uid: stat.uid,
+                        gid: stat.gid,
+                        mode: stat.mode & 0o7777,
+                    };
+                },
+                ["ro", "nouuid", "norecovery"],
+            );
         } finally {
             this.workspace.detach(loop);
         }
@@ -61,7 +73,10 @@ export class TargetVolume {
         try {
             makeFilesystem(loop, "xfs", { uuid: SHARED_XFS_UUID });
             // nouuid: another XFS with this UUID may be mounted (the helper look-alike, a parallel run)
-            if (entries.length) this.workspace.withMount(loop, "xfs", (root) => writeTree(root, entries), ["nouuid"]);
+            if (entries.length)
+                this.workspace.withMount(loop, "xfs", (root) => writeTree(root, entries), [
+                    "nouuid",
+                ]);
         } finally {
             this.workspace.detach(loop);
         }

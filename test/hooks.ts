@@ -10,7 +10,8 @@ let shared: Emulator | undefined;
 
 /** The run's emulator; suites call this in a `before` hook. */
 export function emulator(): Emulator {
-    if (!shared) throw new Error("the emulator is not running: test/hooks.ts was not loaded by mocha");
+    if (!shared)
+        throw new Error("the emulator is not running: test/hooks.ts was not loaded by mocha");
     return shared;
 }
 
@@ -23,7 +24,10 @@ export const mochaHooks = {
     async afterAll(this: Mocha.Context) {
         this.timeout(30_000);
         const skipped = skipSummary(this.test!.parent!);
-        if (skipped.length > 0) console.log(`\n  Skipped, by reason:\n${skipped.map((line) => `    ${line}`).join("\n")}`);
+        if (skipped.length > 0)
+            console.log(
+                `\n  Skipped, by reason:\n${skipped.map((line) => `    ${line}`).join("\n")}`,
+            );
         await shared?.stop();
     },
 };

@@ -33,7 +33,13 @@ export function makeDebianImage(file: string): void {
     const building = path.join(workspace.dir, "disk.img");
     try {
         run("truncate", ["-s", `${DISK_MIB}M`, building]);
-        const script = ["label: gpt", ...LAYOUT.map((p) => `disk${p.number} : start=${(p.startMiB * MIB) / SECTOR}${p.mib ? `, size=${(p.mib * MIB) / SECTOR}` : ""}, type=${p.type}`)];
+        const script = [
+            "label: gpt",
+            ...LAYOUT.map(
+                (p) =>
+                    `disk${p.number} : start=${(p.startMiB * MIB) / SECTOR}${p.mib ? `, size=${(p.mib * MIB) / SECTOR}` : ""}, type=${p.type}`,
+            ),
+        ];
         run("sfdisk", ["-q", building], `${script.join("\n")}\n`);
         const ranges = partitionRanges(building);
         const rootUuid = randomUUID();
@@ -43,7 +49,9 @@ export function makeDebianImage(file: string): void {
         workspace.detach(efi);
         const root = workspace.attach(building, ranges.get(1));
         makeFilesystem(root, "ext4", { uuid: rootUuid });
-        workspace.withMount(root, "ext4", (dir) => writeTree(dir, debianTree(rootUuid, `${efiSerial.slice(0, 4)}-${efiSerial.slice(4)}`)));
+        workspace.withMount(root, "ext4", (dir) =>
+            writeTree(dir, debianTree(rootUuid, `${efiSerial.slice(0, 4)}-${efiSerial.slice(4)}`)),
+        );
         workspace.detach(root);
         run("cp", ["--sparse=always", building, file]);
     } finally {
@@ -52,8 +60,16 @@ export function makeDebianImage(file: string): void {
 }
 
 function partitionRanges(disk: string): Map<number, { offset: number; size: number }> {
-    const rows = run("partx", ["-r", "-g", "-o", "NR,START,SECTORS", disk]).trim().split("\n").map((l) => l.split(" ").map(Number));
-    return new Map(rows.map(([number, start, sectors]) => [number, { offset: start * SECTOR, size: sectors * SECTOR }]));
+    const rows = run("partx", ["-r", "-g", "-o", "NR,START,SECTORS", disk])
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ").map(Number));
+    return new Map(
+        rows.map(([number, start, sectors]) => [
+            number,
+            { offset: start * SECTOR, size: sectors * SECTOR },
+        ]),
+    );
 }
 
 const PASSWD = [
@@ -69,8 +85,18 @@ const PASSWD = [
 ];
 
 const GROUP = [
-    "root:x:0:", "daemon:x:1:", "bin:x:2:", "sys:x:3:", "adm:x:4:admin", "sudo:x:27:admin", "dip:x:30:admin",
-    "netdev:x:109:admin", "nogroup:x:65534:", "systemd-network:x:998:", "_chrony:x:102:", "admin:x:1000:",
+    "root:x:0:",
+    "daemon:x:1:",
+    "bin:x:2:",
+    "sys:x:3:",
+    "adm:x:4:admin",
+    "sudo:x:27:admin",
+    "dip:x:30:admin",
+    "netdev:x:109:admin",
+    "nogroup:x:65534:",
+    "systemd-network:x:998:",
+    "_chrony:x:102:",
+    "admin:x:1000:",
 ];
 
 /** Debian 12's /etc/ssh/sshd_config, as shipped (comments shortened). */
@@ -87,8 +113,13 @@ const SSHD_CONFIG = [
 ];
 
 const OS_RELEASE = [
-    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"', 'NAME="Debian GNU/Linux"', 'VERSION_ID="12"', 'VERSION="12 (bookworm)"',
-    "VERSION_CODENAME=bookworm", "ID=debian", 'HOME_URL="https://www.debian.org/"',
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+    'NAME="Debian GNU/Linux"',
+    'VERSION_ID="12"',
+    'VERSION="12 (bookworm)"',
+    "VERSION_CODENAME=bookworm",
+    "ID=debian",
+    'HOME_URL="https://www.debian.org/"',
 ];
 
 function lines(list: string[]): string {
@@ -105,17 +136,53 @@ function debianTree(rootUuid: string, efiUuid: string): Entry[] {
         { path: "etc/hostname", file: "localhost\n" },
         { path: "etc/passwd", file: lines(PASSWD) },
         { path: "etc/group", file: lines(GROUP) },
-        { path: "etc/shadow", file: lines(PASSWD.map((l) => `${l.split(":")[0]}:${l.startsWith("root:") || l.startsWith("admin:") ? "*" : "!*"}:19700:0:99999:7:::`)), mode: 0o640 },
-        { path: "etc/fstab", file: lines([`UUID=${rootUuid} / ext4 rw,discard,errors=remount-ro,x-systemd.growfs 0 1`, `UUID=${efiUuid} /boot/efi vfat defaults 0 0`]) },
+        {
+            path: "etc/shadow",
+            file: lines(
+                PASSWD.map(
+                    (l) =>
+                        `${l.split(":")[0]}:${l.startsWith("root:") || l.startsWith("admin:") ? "*" : "!*"}:19700:0:99999:7:::`,
+                ),
+            ),
+            mode: 0o640,
+        },
+        {
+            path: "etc/fstab",
+            file: lines([
+                `UUID=${rootUuid} / ext4 rw,discard,errors=remount-ro,x-systemd.growfs 0 1`,
+                `UUID=${efiUuid} /boot/efi vfat defaults 0 0`,
+            ]),
+        },
         { path: "etc/ssh/sshd_config", file: lines(SSHD_CONFIG), mode: 0o644 },
         { path: "etc/ssh/sshd_config.d", dir: true },
-        { path: "etc/cloud/cloud.cfg.d/01_debian_cloud.cfg", file: lines(["system_info:", "  default_user:", "    name: admin", "    sudo: ALL=(ALL) NOPASSWD:ALL", "    shell: /bin/bash", "    lock_passwd: True", "    gecos: Debian", "    groups: [adm, dip, netdev]"]) },
-        { path: "etc/sudoers.d/90-cloud-init-users", file: "admin ALL=(ALL) NOPASSWD:ALL\n", mode: 0o440 },
+        {
+            path: "etc/cloud/cloud.cfg.d/01_debian_cloud.cfg",
+            file: lines([
+                "system_info:",
+                "  default_user:",
+                "    name: admin",
+                "    sudo: ALL=(ALL) NOPASSWD:ALL",
+                "    shell: /bin/bash",
+                "    lock_passwd: True",
+                "    gecos: Debian",
+                "    groups: [adm, dip, netdev]",
+            ]),
+        },
+        {
+            path: "etc/sudoers.d/90-cloud-init-users",
+            file: "admin ALL=(ALL) NOPASSWD:ALL\n",
+            mode: 0o440,
+        },
         { path: "boot/efi", dir: true },
         { path: "root", dir: true, mode: 0o700 },
         { path: "home", dir: true },
         { path: "home/admin", dir: true, mode: 0o700, ...admin },
-        { path: "home/admin/.bashrc", file: "# ~/.bashrc: executed by bash(1) for non-login shells.\n", mode: 0o644, ...admin },
+        {
+            path: "home/admin/.bashrc",
+            file: "# ~/.bashrc: executed by bash(1) for non-login shells.\n",
+            mode: 0o644,
+            ...admin,
+        },
         { path: "var/lib/cloud", dir: true },
     ];
 }

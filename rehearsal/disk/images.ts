@@ -61,7 +61,12 @@ export class Workspace {
     }
 
     /** Mounts, runs `inspect`, unmounts (also when `inspect` throws). */
-    withMount<T>(device: string, type: FilesystemType, inspect: (root: string) => T, options: string[] = []): T {
+    withMount<T>(
+        device: string,
+        type: FilesystemType,
+        inspect: (root: string) => T,
+        options: string[] = [],
+    ): T {
         const mountpoint = this.mount(device, type, options);
         try {
             return inspect(mountpoint);
@@ -97,7 +102,11 @@ export class Workspace {
     }
 }
 
-export function makeFilesystem(device: string, type: FilesystemType, options: FilesystemOptions = {}): void {
+export function makeFilesystem(
+    device: string,
+    type: FilesystemType,
+    options: FilesystemOptions = {},
+): void {
     const args: string[] = [];
     switch (type) {
         case "ext4":
@@ -154,8 +163,15 @@ export const GPT_LINUX = "0FC63DAF-8483-4772-8E79-3D69C8477DE4";
 export const GPT_LVM = "E6D6D379-F507-44C2-A23C-238F2A3DF928";
 
 /** Writes a partition table with sfdisk and returns each partition's byte range. */
-export function partition(disk: string, label: "gpt" | "dos", partitions: PartitionSpec[]): PartitionRange[] {
-    const script = [`label: ${label}`, ...partitions.map((p) => `${p.mib ? `size=${p.mib}MiB, ` : ""}type=${p.type}`)].join("\n");
+export function partition(
+    disk: string,
+    label: "gpt" | "dos",
+    partitions: PartitionSpec[],
+): PartitionRange[] {
+    const script = [
+        `label: ${label}`,
+        ...partitions.map((p) => `${p.mib ? `size=${p.mib}MiB, ` : ""}type=${p.type}`),
+    ].join("\n");
     run("sfdisk", ["-q", disk], `${script}\n`);
     return run("partx", ["-r", "-g", "-o", "NR,START,SECTORS", disk])
         .trim()

@@ -23,7 +23,13 @@ export const PASSWD = [
     "svc:x:1400:1400::/home/svc:/bin/bash",
 ].join("\n");
 
-export const GROUP = ["root:x:0:", "wheel:x:10:ec2-user", "ec2-user:x:2345:", "deploy:x:1301:", "svc:x:1400:"].join("\n");
+export const GROUP = [
+    "root:x:0:",
+    "wheel:x:10:ec2-user",
+    "ec2-user:x:2345:",
+    "deploy:x:1301:",
+    "svc:x:1400:",
+].join("\n");
 
 export const SHADOW = [
     "root:*:19000:0:99999:7:::",
@@ -75,15 +81,23 @@ export function rootTree(options: RootOptions = {}): Entry[] {
         },
         { path: "home/svc", dir: true, mode: 0o700, uid: SVC.uid, gid: SVC.gid },
     ];
-    if (options.passwd !== null) entries.push({ path: "etc/passwd", file: `${options.passwd ?? PASSWD}\n` });
+    if (options.passwd !== null)
+        entries.push({ path: "etc/passwd", file: `${options.passwd ?? PASSWD}\n` });
     if (options.sshdConfig !== null) {
-        entries.push({ path: "etc/ssh/sshd_config", file: `${options.sshdConfig ?? SSHD_CONFIG}\n`, mode: 0o600 });
+        entries.push({
+            path: "etc/ssh/sshd_config",
+            file: `${options.sshdConfig ?? SSHD_CONFIG}\n`,
+            mode: 0o600,
+        });
     }
     for (const [name, content] of Object.entries(options.sshdDropIns ?? {})) {
         entries.push({ path: `etc/ssh/sshd_config.d/${name}`, file: `${content}\n`, mode: 0o600 });
     }
     if (options.selinux) {
-        entries.push({ path: "etc/selinux/config", file: `SELINUX=${options.selinux}\nSELINUXTYPE=targeted\n` });
+        entries.push({
+            path: "etc/selinux/config",
+            file: `SELINUX=${options.selinux}\nSELINUXTYPE=targeted\n`,
+        });
     }
     return [...entries, ...(options.extra ?? [])];
 }

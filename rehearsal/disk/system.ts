@@ -11,17 +11,27 @@ import { loopDevicesReason } from "../../tools/deps/probes";
 /** Runs a command and returns its stdout; throws with the command line and its stderr. */
 export function run(command: string, args: string[], input?: string): string {
     try {
-        return execFileSync(command, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+        return execFileSync(command, args, {
+            encoding: "utf8",
+            input,
+            stdio: ["pipe", "pipe", "pipe"],
+        });
     } catch (error) {
         const failure = error as { stderr?: string; status?: number };
-        throw new Error(`${command} ${args.join(" ")} failed (${failure.status}): ${failure.stderr ?? error}`, { cause: error });
+        throw new Error(
+            `${command} ${args.join(" ")} failed (${failure.status}): ${failure.stderr ?? error}`,
+            { cause: error },
+        );
     }
 }
 
 /** Runs a command and reports success instead of throwing. */
 export function succeeds(command: string, args: string[]): { ok: boolean; output: string } {
     const result = spawnSync(command, args, { encoding: "utf8" });
-    return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim() };
+    return {
+        ok: result.status === 0,
+        output: `${result.stdout ?? ""}${result.stderr ?? ""}`.trim(),
+    };
 }
 
 export function makeTempDir(prefix: string): string {

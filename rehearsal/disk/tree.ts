@@ -28,7 +28,8 @@ export function writeTree(root: string, entries: Entry[]): void {
     for (const entry of entries) {
         const target = path.join(root, entry.path);
         fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-        if ("symlink" in entry || "hardlink" in entry || "fifo" in entry) fs.rmSync(target, { recursive: true, force: true });
+        if ("symlink" in entry || "hardlink" in entry || "fifo" in entry)
+            fs.rmSync(target, { recursive: true, force: true });
         if ("symlink" in entry) {
             fs.symlinkSync(entry.symlink, target);
         } else if ("hardlink" in entry) {
@@ -51,7 +52,14 @@ export function setLabel(file: string, label: string): void {
 
 /** The SELinux label stored on a file, or null when it has none. */
 export function labelOf(file: string): string | null {
-    const result = run("getfattr", ["-h", "--absolute-names", "-d", "-m", "security.selinux", file]);
+    const result = run("getfattr", [
+        "-h",
+        "--absolute-names",
+        "-d",
+        "-m",
+        "security.selinux",
+        file,
+    ]);
     const match = /security\.selinux="([^"]*)"/.exec(result);
     return match ? match[1].replace(/\0$/, "") : null;
 }

@@ -6,13 +6,26 @@ import { ResetAccess, ResetAccessArgs } from "../../components/reset-access";
 
 export const STEP = (type: string) => `pulumi-nodejs:dynamic/ec2-reset-access:${type}`;
 
-export async function build(args: Partial<ResetAccessArgs> = {}, options: Parameters<typeof installMocks>[0] = {}) {
+export async function build(
+    args: Partial<ResetAccessArgs> = {},
+    options: Parameters<typeof installMocks>[0] = {},
+) {
     const recorded = installMocks(options);
     const parents = new Map<string, pulumi.Resource | undefined>();
     const resourceOptions = new Map<string, pulumi.ResourceOptions>();
-    const component = new ResetAccess("reset", { instanceId: TARGET.instanceId, ...args }, {
-        transformations: [({ name, opts }) => (parents.set(name, opts.parent), resourceOptions.set(name, opts), undefined)],
-    });
+    const component = new ResetAccess(
+        "reset",
+        { instanceId: TARGET.instanceId, ...args },
+        {
+            transformations: [
+                ({ name, opts }) => (
+                    parents.set(name, opts.parent),
+                    resourceOptions.set(name, opts),
+                    undefined
+                ),
+            ],
+        },
+    );
     await promiseOf(component.targetState);
     await settle();
     return { component, recorded, parents, resourceOptions };

@@ -19,7 +19,10 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         const types = recorded.map((r) => `${r.type}::${r.name}`);
         assert.ok(types.includes(`${STEP("OfflineReset")}::reset-reset`));
         assert.ok(types.includes(`${STEP("ReleaseTarget")}::reset-release`));
-        assert.equal(types.some((t) => t.endsWith("::reset-replacement")), false);
+        assert.equal(
+            types.some((t) => t.endsWith("::reset-replacement")),
+            false,
+        );
     });
 
     it("launches the helper from the Windows image the preflight chose, on a 4 GiB type", async () => {
@@ -39,7 +42,10 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         assert.equal(step.action, "aws:runPowerShellScript");
         const lines: string[] = step.inputs.runCommand;
         const packed = lines.slice(lines.indexOf("$packed = @'") + 1, lines.indexOf("'@")).join("");
-        assert.equal(zlib.gunzipSync(Buffer.from(packed, "base64")).toString("utf8"), fs.readFileSync(SCRIPT_PATH, "utf8"));
+        assert.equal(
+            zlib.gunzipSync(Buffer.from(packed, "base64")).toString("utf8"),
+            fs.readFileSync(SCRIPT_PATH, "utf8"),
+        );
         const reset = byName(recorded, "reset-reset").inputs;
         assert.equal(reset.publicKey, "", "no SSH key goes to a Windows target");
     });
@@ -54,15 +60,35 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         assert.deepEqual(await promiseOf(component.usersUpdated), []);
         assert.equal(await promiseOf(component.replacementInstanceId), undefined);
         const instructions = await promiseOf(component.passwordInstructions);
-        assert.match(instructions!, /aws ec2 get-password-data --instance-id i-0123456789abcdef0 --priv-launch-key ops\.pem/);
-        assert.match(instructions!, /launch an instance from the password-enabled AMI ami-0passwordenabled with a key pair you own/);
-        assert.match(instructions!, /ami-0passwordenabled is a standing credential: anyone who may launch it gets the Administrator account/);
-        assert.equal(byName(recorded, "reset-release").inputs.retainPasswordEnabledImage, true, "kept by default, as the runbook does");
+        assert.match(
+            instructions!,
+            /aws ec2 get-password-data --instance-id i-0123456789abcdef0 --priv-launch-key ops\.pem/,
+        );
+        assert.match(
+            instructions!,
+            /launch an instance from the password-enabled AMI ami-0passwordenabled with a key pair you own/,
+        );
+        assert.match(
+            instructions!,
+            /ami-0passwordenabled is a standing credential: anyone who may launch it gets the Administrator account/,
+        );
+        assert.equal(
+            byName(recorded, "reset-release").inputs.retainPasswordEnabledImage,
+            true,
+            "kept by default, as the runbook does",
+        );
     });
 
     it("with newKeyName, launches a replacement from the password-enabled AMI, placed as the target, kept by destroy", async () => {
-        const { recorded, resourceOptions, component } = await build({ newKeyName: "my-new-key" }, windows);
-        const replacement = byName(recorded, "reset-replacement", "aws:ec2/instance:Instance").inputs;
+        const { recorded, resourceOptions, component } = await build(
+            { newKeyName: "my-new-key" },
+            windows,
+        );
+        const replacement = byName(
+            recorded,
+            "reset-replacement",
+            "aws:ec2/instance:Instance",
+        ).inputs;
         assert.equal(replacement.ami, "ami-0passwordenabled");
         assert.equal(replacement.keyName, "my-new-key");
         assert.equal(replacement.instanceType, "m5.large");
@@ -70,22 +96,44 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         assert.deepEqual(replacement.vpcSecurityGroupIds, ["sg-0target"]);
         assert.equal(replacement.iamInstanceProfile, "web-role");
         assert.equal(resourceOptions.get("reset-replacement")?.retainOnDelete, true);
-        assert.equal(byName(recorded, "reset-release").inputs.waitForPasswordEnabledImage, true, "the AMI must be available to launch from");
-        assert.equal(byName(recorded, "reset-preflight").inputs.newKeyName, "my-new-key", "the preflight checks the key pair exists");
+        assert.equal(
+            byName(recorded, "reset-release").inputs.waitForPasswordEnabledImage,
+            true,
+            "the AMI must be available to launch from",
+        );
+        assert.equal(
+            byName(recorded, "reset-preflight").inputs.newKeyName,
+            "my-new-key",
+            "the preflight checks the key pair exists",
+        );
         assert.equal(await promiseOf(component.replacementInstanceId), "reset-replacement-id");
-        assert.match((await promiseOf(component.passwordInstructions))!, /reset-replacement-id was launched from the password-enabled AMI ami-0passwordenabled with your key pair my-new-key/);
+        assert.match(
+            (await promiseOf(component.passwordInstructions))!,
+            /reset-replacement-id was launched from the password-enabled AMI ami-0passwordenabled with your key pair my-new-key/,
+        );
     });
 
     it("tells the preflight which Linux-only arguments were set, so that a Windows target refuses them", async () => {
         const { recorded } = await build({ users: ["ec2-user"], keyType: "rsa" }, windows);
-        assert.deepEqual(byName(recorded, "reset-preflight").inputs.linuxOnlyArguments, ["users", "keyType"]);
+        assert.deepEqual(byName(recorded, "reset-preflight").inputs.linuxOnlyArguments, [
+            "users",
+            "keyType",
+        ]);
     });
 
     it("refuses a malformed newKeyName before creating anything", () => {
         const recorded = installMocks(windows);
-        assert.throws(() => new ResetAccess("reset", { instanceId: TARGET.instanceId, newKeyName: " spaced " }), {
-            message: 'newKeyName: " spaced " is not an EC2 key pair name; give the name of a key pair in the instance\'s region (aws ec2 describe-key-pairs), 1 to 255 ASCII characters.',
-        });
-        assert.deepEqual(recorded.filter((r) => r.type !== "ec2-reset-access:index:ResetAccess"), []);
+        assert.throws(
+            () =>
+                new ResetAccess("reset", { instanceId: TARGET.instanceId, newKeyName: " spaced " }),
+            {
+                message:
+                    'newKeyName: " spaced " is not an EC2 key pair name; give the name of a key pair in the instance\'s region (aws ec2 describe-key-pairs), 1 to 255 ASCII characters.',
+            },
+        );
+        assert.deepEqual(
+            recorded.filter((r) => r.type !== "ec2-reset-access:index:ResetAccess"),
+            [],
+        );
     });
 });

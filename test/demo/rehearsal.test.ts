@@ -22,7 +22,12 @@ function demo(args: string[]): { status: number | null; stdout: string; stderr: 
     const env = { ...process.env };
     delete env.AWS_ENDPOINT_URL;
     delete env.EC2_RESET_ACCESS_TIME_SCALE;
-    return spawnSync(TS_NODE, ["--transpile-only", "demo/demo.ts", ...args], { cwd: REPO, encoding: "utf8", env, timeout: 600_000 });
+    return spawnSync(TS_NODE, ["--transpile-only", "demo/demo.ts", ...args], {
+        cwd: REPO,
+        encoding: "utf8",
+        env,
+        timeout: 600_000,
+    });
 }
 
 function stepsOf(dir: string): StepRecord[] {
@@ -37,7 +42,11 @@ function inOrder(list: string[], needles: string[]): boolean {
 }
 
 function publicKeyOfPrivate(file: string): string {
-    return execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" }).trim().split(" ").slice(0, 2).join(" ");
+    return execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" })
+        .trim()
+        .split(" ")
+        .slice(0, 2)
+        .join(" ");
 }
 
 function twoFields(key: string | null): string {
@@ -58,28 +67,76 @@ describe("demo: a rehearsal on one stack (npm run demo --steps, real disk images
     let dir: string;
 
     before(function () {
-        requireCapability(this, "root", "loop-devices", "xfsprogs", "e2fsprogs", "fdisk", "dosfstools", "openssh-client");
+        requireCapability(
+            this,
+            "root",
+            "loop-devices",
+            "xfsprogs",
+            "e2fsprogs",
+            "fdisk",
+            "dosfstools",
+            "openssh-client",
+        );
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "demo-rehearsal-"));
     });
     after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
     it("up, preview, refresh, rotate, destroy on the demo's image: steps.json, the key at the end, the volume", () => {
         const keep = path.join(dir, "own");
-        const run = demo(["--steps", "up,preview,refresh,rotate,destroy", "--time-scale", "0.02", "--keep", keep]);
+        const run = demo([
+            "--steps",
+            "up,preview,refresh,rotate,destroy",
+            "--time-scale",
+            "0.02",
+            "--keep",
+            keep,
+        ]);
         assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
         const steps = stepsOf(keep);
-        assert.deepEqual(steps.map((s) => s.step), ["up", "preview", "refresh", "rotate", "destroy"]);
+        assert.deepEqual(
+            steps.map((s) => s.step),
+            ["up", "preview", "refresh", "rotate", "destroy"],
+        );
         for (const s of steps) {
             assert.deepEqual(Object.keys(s).sort(), ["publicKey", "step", "writes"]);
-            assert.ok(s.writes.every((op) => typeof op === "string" && !/^(Describe|Get|List)/.test(op)), `${s.step}: ${s.writes}`);
+            assert.ok(
+                s.writes.every((op) => typeof op === "string" && !/^(Describe|Get|List)/.test(op)),
+                `${s.step}: ${s.writes}`,
+            );
         }
         const [up, preview, refresh, rotate, destroy] = steps;
-        assert.ok(inOrder(up.writes, ["PutParameter", "RunInstances", "StopInstances", "CreateImage", "DetachVolume", "AttachVolume", "SendCommand", "DetachVolume", "AttachVolume", "StartInstances"]), `up: ${up.writes}`);
+        assert.ok(
+            inOrder(up.writes, [
+                "PutParameter",
+                "RunInstances",
+                "StopInstances",
+                "CreateImage",
+                "DetachVolume",
+                "AttachVolume",
+                "SendCommand",
+                "DetachVolume",
+                "AttachVolume",
+                "StartInstances",
+            ]),
+            `up: ${up.writes}`,
+        );
         assert.deepEqual(preview.writes, [], "a preview writes nothing");
         assert.deepEqual(refresh.writes, [], "a refresh only reads");
-        assert.ok(inOrder(rotate.writes, ["PutParameter", "StopInstances", "CreateImage", "SendCommand", "StartInstances"]), `rotate: ${rotate.writes}`);
+        assert.ok(
+            inOrder(rotate.writes, [
+                "PutParameter",
+                "StopInstances",
+                "CreateImage",
+                "SendCommand",
+                "StartInstances",
+            ]),
+            `rotate: ${rotate.writes}`,
+        );
         assert.ok(!rotate.writes.includes("RunInstances"), "rotation reuses the stopped helper");
-        assert.ok(inOrder(destroy.writes, ["TerminateInstances", "DeleteVpc"]), `destroy: ${destroy.writes}`);
+        assert.ok(
+            inOrder(destroy.writes, ["TerminateInstances", "DeleteVpc"]),
+            `destroy: ${destroy.writes}`,
+        );
         assert.match(up.publicKey ?? "", KEY_LINE);
         assert.equal(preview.publicKey, up.publicKey);
         assert.equal(refresh.publicKey, up.publicKey);
@@ -91,7 +148,10 @@ describe("demo: a rehearsal on one stack (npm run demo --steps, real disk images
         assert.equal(fs.statSync(key).mode & 0o777, 0o600);
         assert.equal(publicKeyOfPrivate(key), twoFields(rotate.publicKey));
         const keys = keysOn(path.join(keep, "root.img"), "home/ec2-user/.ssh/authorized_keys", dir);
-        assert.ok(keys.includes(twoFields(rotate.publicKey)), `the rotated key is on the kept volume:\n${keys}`);
+        assert.ok(
+            keys.includes(twoFields(rotate.publicKey)),
+            `the rotated key is on the kept volume:\n${keys}`,
+        );
         assert.match(run.stdout, /── step 2 of 5: preview ──\n\n\$ pulumi preview\n/);
         assert.match(run.stdout, /\$ pulumi config set rotation \S+\n\$ pulumi up\n/);
         assert.match(run.stdout, / \+- ec2-reset-access:GeneratedSshKey +reset-key +replaced/);
@@ -103,23 +163,52 @@ describe("demo: a rehearsal on one stack (npm run demo --steps, real disk images
         assert.equal(made.status, 0, `${made.stdout}\n${made.stderr}`);
         const table = execFileSync("sfdisk", ["-d", image], { encoding: "utf8" });
         assert.match(table, /^label: gpt$/m);
-        for (const [n, type] of [[1, "0FC63DAF-8483-4772-8E79-3D69C8477DE4"], [14, "21686148-6449-6E6F-744E-656564454649"], [15, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"]]) {
+        for (const [n, type] of [
+            [1, "0FC63DAF-8483-4772-8E79-3D69C8477DE4"],
+            [14, "21686148-6449-6E6F-744E-656564454649"],
+            [15, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"],
+        ]) {
             assert.match(table, new RegExp(`debian\\.img${n} : .*type=${type}`), `partition ${n}`);
         }
         const before = crypto.createHash("sha256").update(fs.readFileSync(image)).digest("hex");
         const keep = path.join(dir, "debian");
-        const run = demo(["--root-image", image, "--steps", "up,preview,destroy", "--config", "deleteKeyParameterOnDestroy=true", "--time-scale", "0.02", "--keep", keep]);
+        const run = demo([
+            "--root-image",
+            image,
+            "--steps",
+            "up,preview,destroy",
+            "--config",
+            "deleteKeyParameterOnDestroy=true",
+            "--time-scale",
+            "0.02",
+            "--keep",
+            keep,
+        ]);
         assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
-        assert.match(run.stdout, /a GPT disk image \(partitions 1, 14, 15\), root on partition 1 \(ext4\)/);
+        assert.match(
+            run.stdout,
+            /a GPT disk image \(partitions 1, 14, 15\), root on partition 1 \(ext4\)/,
+        );
         assert.match(run.stdout, /\$ pulumi config set deleteKeyParameterOnDestroy true\n/);
-        assert.equal(crypto.createHash("sha256").update(fs.readFileSync(image)).digest("hex"), before, "the image given is never changed");
+        assert.equal(
+            crypto.createHash("sha256").update(fs.readFileSync(image)).digest("hex"),
+            before,
+            "the image given is never changed",
+        );
         const [up, preview, destroy] = stepsOf(keep);
         assert.ok(up.writes.includes("SendCommand"), `up: ${up.writes}`);
         assert.deepEqual(preview.writes, []);
         assert.ok(destroy.writes.includes("DeleteParameter"), `destroy: ${destroy.writes}`);
         assert.equal(destroy.publicKey, null);
-        assert.equal(fs.existsSync(path.join(keep, "id_reset")), false, "no parameter remains: no id_reset");
+        assert.equal(
+            fs.existsSync(path.join(keep, "id_reset")),
+            false,
+            "no parameter remains: no id_reset",
+        );
         const keys = keysOn(path.join(keep, "root.img"), "home/admin/.ssh/authorized_keys", dir);
-        assert.ok(keys.includes(twoFields(up.publicKey)), `the key is in admin's authorized_keys on the kept volume:\n${keys}`);
+        assert.ok(
+            keys.includes(twoFields(up.publicKey)),
+            `the key is in admin's authorized_keys on the kept volume:\n${keys}`,
+        );
     });
 });

@@ -20,7 +20,14 @@ import { OfflineReset } from "../../dynamic-providers/offline-reset";
 import { resetDocumentContent } from "../../lib/linux-document";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
-import { contextOf, createHelper, createTarget, REGION, targetShape, wholeShape } from "../../rehearsal/targets";
+import {
+    contextOf,
+    createHelper,
+    createTarget,
+    REGION,
+    targetShape,
+    wholeShape,
+} from "../../rehearsal/targets";
 import { hostedProvider } from "../../harness/serialized-provider";
 import { EC2_USER, TargetVolume } from "../../rehearsal/target-volume";
 import { requireCapability } from "../support/requirements";
@@ -41,10 +48,28 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         const context = {} as TargetContext;
         const step = { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" };
         providers = {
-            key: await hostedProvider(() => new GeneratedSshKey("key", { instanceId: "i-0", parameterName: "/x", keyType: "ed25519", rotation: "1", region: REGION, platform: "linux" })),
+            key: await hostedProvider(
+                () =>
+                    new GeneratedSshKey("key", {
+                        instanceId: "i-0",
+                        parameterName: "/x",
+                        keyType: "ed25519",
+                        rotation: "1",
+                        region: REGION,
+                        platform: "linux",
+                    }),
+            ),
             hold: await hostedProvider(() => new StopTarget("hold", step)),
             move: await hostedProvider(() => new RootVolumeToHelper("move", step)),
-            reset: await hostedProvider(() => new OfflineReset("reset", { ...step, documentName: "d", publicKey: "k", users: "auto" })),
+            reset: await hostedProvider(
+                () =>
+                    new OfflineReset("reset", {
+                        ...step,
+                        documentName: "d",
+                        publicKey: "k",
+                        users: "auto",
+                    }),
+            ),
             release: await hostedProvider(() => new ReleaseTarget("release", step)),
         };
     });
@@ -55,8 +80,18 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         volume.mountHelperLookalike();
         ctx = contextOf(await createTarget(ec2));
         helperId = (await createHelper(ec2, new IAMClient({}))).InstanceId!;
-        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
-        await ssm.send(new CreateDocumentCommand({ Name: DOCUMENT, DocumentType: "Command", DocumentFormat: "JSON", Content: resetDocumentContent() }));
+        await emulator().control("POST", "/disks", {
+            volumeId: ctx.rootVolumeId,
+            path: volume.imagePath,
+        });
+        await ssm.send(
+            new CreateDocumentCommand({
+                Name: DOCUMENT,
+                DocumentType: "Command",
+                DocumentFormat: "JSON",
+                Content: resetDocumentContent(),
+            }),
+        );
     });
 
     afterEach(async () => {
@@ -68,15 +103,30 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         const step = { context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId };
         await providers.hold.create!(step);
         await providers.move.create!(step);
-        const { outs } = await providers.reset.create!({ ...step, documentName: DOCUMENT, publicKey, users: "auto" });
+        const { outs } = await providers.reset.create!({
+            ...step,
+            documentName: DOCUMENT,
+            publicKey,
+            users: "auto",
+        });
         await providers.release.create!(step);
         return outs;
     }
 
     it("installs a generated key whose private half is only in Parameter Store", async () => {
         const parameterName = `/ec2rl/openssh/${ctx.instanceId}/key`;
-        const { outs: key } = await providers.key.create!({ instanceId: ctx.instanceId, parameterName, keyType: "ed25519", rotation: "1", region: REGION });
-        assert.doesNotMatch(JSON.stringify(key), /PRIVATE KEY/, "the private key is not in the outputs (Pulumi state)");
+        const { outs: key } = await providers.key.create!({
+            instanceId: ctx.instanceId,
+            parameterName,
+            keyType: "ed25519",
+            rotation: "1",
+            region: REGION,
+        });
+        assert.doesNotMatch(
+            JSON.stringify(key),
+            /PRIVATE KEY/,
+            "the private key is not in the outputs (Pulumi state)",
+        );
         const outs = await resetWith(key.publicKey);
         // deploy already has authorized_keys on the fixture volume: it gets the key too
         assert.deepEqual(outs.usersUpdated, [EC2_USER.name, "deploy"]);
@@ -84,11 +134,19 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
 
         const keys = volume.readFile(`home/${EC2_USER.name}/.ssh/authorized_keys`);
         assert.ok(keys, "authorized_keys was created");
-        assert.deepEqual({ uid: keys.uid, gid: keys.gid, mode: keys.mode }, { uid: EC2_USER.uid, gid: EC2_USER.gid, mode: 0o600 });
-        const stored = await ssm.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
+        assert.deepEqual(
+            { uid: keys.uid, gid: keys.gid, mode: keys.mode },
+            { uid: EC2_USER.uid, gid: EC2_USER.gid, mode: 0o600 },
+        );
+        const stored = await ssm.send(
+            new GetParameterCommand({ Name: parameterName, WithDecryption: true }),
+        );
         assert.equal(stored.Parameter!.Type, "SecureString");
         const derived = publicKeyOf(stored.Parameter!.Value!);
-        assert.equal(keys.content.trim().split("\n").pop()!.split(" ").slice(0, 2).join(" "), derived);
+        assert.equal(
+            keys.content.trim().split("\n").pop()!.split(" ").slice(0, 2).join(" "),
+            derived,
+        );
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 
@@ -96,14 +154,29 @@ describe("SSH key reset (host-loaded providers, real XFS volume)", function () {
         const step = { context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId };
         await providers.hold.create!(step);
         await providers.move.create!(step);
-        const own = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk me@laptop";
-        await assert.rejects(providers.reset.create!({ ...step, documentName: DOCUMENT, publicKey: own, users: "nosuchuser" }), (err: Error) => {
-            assert.match(err.message, /^step "reset access offline" failed for i-\w+: the reset script ended Failed \(exit code [1-9]\d*, command [\w-]+\)/);
-            assert.match(err.message, /result: \{.*"status":"error".*"reason":"no such user in the volume's \/etc\/passwd"/);
-            assert.match(err.message, /last output lines:/);
-            assert.match(err.message, /The instance is whole again/);
-            return true;
-        });
+        const own =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHqLQ8lN6pLTn3YjzGhIhGgYkE1bGfO5rWbX3cA1zZxk me@laptop";
+        await assert.rejects(
+            providers.reset.create!({
+                ...step,
+                documentName: DOCUMENT,
+                publicKey: own,
+                users: "nosuchuser",
+            }),
+            (err: Error) => {
+                assert.match(
+                    err.message,
+                    /^step "reset access offline" failed for i-\w+: the reset script ended Failed \(exit code [1-9]\d*, command [\w-]+\)/,
+                );
+                assert.match(
+                    err.message,
+                    /result: \{.*"status":"error".*"reason":"no such user in the volume's \/etc\/passwd"/,
+                );
+                assert.match(err.message, /last output lines:/);
+                assert.match(err.message, /The instance is whole again/);
+                return true;
+            },
+        );
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 });
@@ -114,7 +187,11 @@ function publicKeyOf(privateKey: string): string {
     try {
         const file = path.join(dir, "id");
         fs.writeFileSync(file, privateKey, { mode: 0o600 });
-        return execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" }).trim().split(" ").slice(0, 2).join(" ");
+        return execFileSync("ssh-keygen", ["-y", "-f", file], { encoding: "utf8" })
+            .trim()
+            .split(" ")
+            .slice(0, 2)
+            .join(" ");
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

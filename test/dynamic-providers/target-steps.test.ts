@@ -16,7 +16,13 @@ import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helpe
 import { TargetBackup } from "../../dynamic-providers/target-backup";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
-import { contextOf, createHelper, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
+import {
+    contextOf,
+    createHelper,
+    createTarget,
+    targetShape,
+    wholeShape,
+} from "../../rehearsal/targets";
 import { hostedProvider } from "../../harness/serialized-provider";
 
 type Provider = pulumi.dynamic.ResourceProvider;
@@ -30,10 +36,36 @@ describe("target steps (host-loaded providers)", () => {
 
     before(async () => {
         const context = {} as TargetContext;
-        hold = await hostedProvider(() => new StopTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
-        backup = await hostedProvider(() => new TargetBackup("backup", { context, rotation: "1", resetDigest: "d1", retainBackup: true }));
-        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
-        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
+        hold = await hostedProvider(
+            () => new StopTarget("hold", { context, rotation: "1", resetDigest: "d1" }),
+        );
+        backup = await hostedProvider(
+            () =>
+                new TargetBackup("backup", {
+                    context,
+                    rotation: "1",
+                    resetDigest: "d1",
+                    retainBackup: true,
+                }),
+        );
+        move = await hostedProvider(
+            () =>
+                new RootVolumeToHelper("move", {
+                    context,
+                    rotation: "1",
+                    resetDigest: "d1",
+                    helperInstanceId: "i-0",
+                }),
+        );
+        release = await hostedProvider(
+            () =>
+                new ReleaseTarget("release", {
+                    context,
+                    rotation: "1",
+                    resetDigest: "d1",
+                    helperInstanceId: "i-0",
+                }),
+        );
     });
 
     beforeEach(async () => {
@@ -46,7 +78,11 @@ describe("target steps (host-loaded providers)", () => {
 
     it("hold stops the target and journals its prior state on it", async () => {
         await hold.create!(base());
-        assert.deepEqual(await targetShape(ec2, ctx), { ...wholeShape(ctx), state: "stopped", inProgressTag: true });
+        assert.deepEqual(await targetShape(ec2, ctx), {
+            ...wholeShape(ctx),
+            state: "stopped",
+            inProgressTag: true,
+        });
     });
 
     it("backup starts an AMI named as the runbook does, tagged, and waits for its snapshots to start, not to complete", async () => {
@@ -55,13 +91,22 @@ describe("target steps (host-loaded providers)", () => {
             await hold.create!(base());
             const started = Date.now();
             const { outs } = await backup.create!({ ...base(), retainBackup: true });
-            assert.ok(Date.now() - started >= 550, `returned after ${Date.now() - started} ms, before the snapshot ids were there`);
+            assert.ok(
+                Date.now() - started >= 550,
+                `returned after ${Date.now() - started} ms, before the snapshot ids were there`,
+            );
             assert.equal(outs.imageName, `AWSSupport-EC2Rescue_${ctx.instanceId}`);
             assert.match(outs.imageId, /^ami-/);
-            const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [outs.imageId] }))).Images![0];
+            const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [outs.imageId] })))
+                .Images![0];
             assert.equal(image.State, "pending", "the image is not awaited");
             assert.ok(image.BlockDeviceMappings!.length > 0);
-            for (const m of image.BlockDeviceMappings!) assert.match(m.Ebs?.SnapshotId ?? "", /^snap-/, `${m.DeviceName} has no snapshot yet`);
+            for (const m of image.BlockDeviceMappings!)
+                assert.match(
+                    m.Ebs?.SnapshotId ?? "",
+                    /^snap-/,
+                    `${m.DeviceName} has no snapshot yet`,
+                );
         } finally {
             await emulator().control("POST", "/profile", { name: "instant", timeScale: 1 });
         }
@@ -79,7 +124,11 @@ describe("target steps (host-loaded providers)", () => {
     });
 
     it("release leaves a target that was stopped before, stopped", async () => {
-        await ec2.send(new (await import("@aws-sdk/client-ec2")).StopInstancesCommand({ InstanceIds: [ctx.instanceId] }));
+        await ec2.send(
+            new (await import("@aws-sdk/client-ec2")).StopInstancesCommand({
+                InstanceIds: [ctx.instanceId],
+            }),
+        );
         ctx = { ...ctx, priorState: "stopped" };
         await hold.create!(base());
         await move.create!({ ...base(), helperInstanceId: helperId });
@@ -94,7 +143,9 @@ describe("target steps (host-loaded providers)", () => {
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
         const before = (await emulator().calls()).length;
         await move.delete!("move", { ...base(), helperInstanceId: helperId });
-        const writes = (await emulator().calls()).slice(before).filter((c) => !c.operation.startsWith("Describe"));
+        const writes = (await emulator().calls())
+            .slice(before)
+            .filter((c) => !c.operation.startsWith("Describe"));
         assert.deepEqual(writes, [], "repairing a whole target changes nothing");
     });
 
@@ -114,9 +165,17 @@ describe("target steps (host-loaded providers)", () => {
                 await release.create!({ ...base(), helperInstanceId: helperId });
             };
             // release's AttachVolume is the second one of the run
-            await emulator().control("POST", "/faults", { operation, code, message: "injected", nth: step.startsWith("release") ? 2 : 1 });
+            await emulator().control("POST", "/faults", {
+                operation,
+                code,
+                message: "injected",
+                nth: step.startsWith("release") ? 2 : 1,
+            });
             await assert.rejects(run(), (err: Error) => {
-                assert.match(err.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: .*injected`));
+                assert.match(
+                    err.message,
+                    new RegExp(`^step ".+" failed for ${ctx.instanceId}: .*injected`),
+                );
                 assert.match(err.message, /The instance is whole again/);
                 return true;
             });
@@ -128,16 +187,23 @@ describe("target steps (host-loaded providers)", () => {
         async function backedUp(): Promise<{ imageId: string; snapshotIds: string[] }> {
             await hold.create!(base());
             const { outs } = await backup.create!({ ...base(), retainBackup: false });
-            const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [outs.imageId] }))).Images![0];
-            const snapshotIds = (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id);
+            const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [outs.imageId] })))
+                .Images![0];
+            const snapshotIds = (image.BlockDeviceMappings ?? [])
+                .map((m) => m.Ebs?.SnapshotId)
+                .filter((id): id is string => !!id);
             assert.ok(snapshotIds.length, "the backup has a snapshot");
             return { imageId: outs.imageId, snapshotIds };
         }
 
         const snapshotsLeft = async (ids: string[]) =>
-            (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots!.filter((s) => ids.includes(s.SnapshotId!)).length;
+            (
+                await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))
+            ).Snapshots!.filter((s) => ids.includes(s.SnapshotId!)).length;
         const imageLeft = async (imageId: string) =>
-            (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images!.some((i) => i.ImageId === imageId);
+            (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images!.some(
+                (i) => i.ImageId === imageId,
+            );
 
         it("deregisters the AMI and deletes its snapshots", async () => {
             const { imageId, snapshotIds } = await backedUp();
@@ -146,25 +212,48 @@ describe("target steps (host-loaded providers)", () => {
             assert.equal(await snapshotsLeft(snapshotIds), 0);
         });
 
-        for (const [operation, code] of [["DescribeImages", "AccessDenied"], ["DeregisterImage", "UnauthorizedOperation"], ["DeleteSnapshot", "AccessDenied"]]) {
+        for (const [operation, code] of [
+            ["DescribeImages", "AccessDenied"],
+            ["DeregisterImage", "UnauthorizedOperation"],
+            ["DeleteSnapshot", "AccessDenied"],
+        ]) {
             it(`fails with the reason when ${operation} answers ${code}, and does not call the AMI gone`, async () => {
                 const { imageId } = await backedUp();
-                await emulator().control("POST", "/faults", { operation, code, message: "injected refusal" });
-                await assert.rejects(backup.delete!("backup", { ...base(), retainBackup: false, imageId }), (err: Error) => {
-                    assert.match(err.message, new RegExp(`^retainBackup is false, but the backup ${imageId} and its snapshots could not be removed \\(${code}: injected refusal\\)`));
-                    return true;
+                await emulator().control("POST", "/faults", {
+                    operation,
+                    code,
+                    message: "injected refusal",
                 });
-                if (operation !== "DeleteSnapshot") assert.equal(await imageLeft(imageId), true, "the AMI is still there");
+                await assert.rejects(
+                    backup.delete!("backup", { ...base(), retainBackup: false, imageId }),
+                    (err: Error) => {
+                        assert.match(
+                            err.message,
+                            new RegExp(
+                                `^retainBackup is false, but the backup ${imageId} and its snapshots could not be removed \\(${code}: injected refusal\\)`,
+                            ),
+                        );
+                        return true;
+                    },
+                );
+                if (operation !== "DeleteSnapshot")
+                    assert.equal(await imageLeft(imageId), true, "the AMI is still there");
             });
         }
 
         for (const code of ["InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"]) {
             it(`succeeds when DescribeImages answers ${code}: the AMI is gone already`, async () => {
                 const { imageId } = await backedUp();
-                await emulator().control("POST", "/faults", { operation: "DescribeImages", code, message: "gone" });
+                await emulator().control("POST", "/faults", {
+                    operation: "DescribeImages",
+                    code,
+                    message: "gone",
+                });
                 const before = (await emulator().calls()).length;
                 await backup.delete!("backup", { ...base(), retainBackup: false, imageId });
-                const deregisters = (await emulator().calls()).slice(before).filter((c) => c.operation === "DeregisterImage");
+                const deregisters = (await emulator().calls())
+                    .slice(before)
+                    .filter((c) => c.operation === "DeregisterImage");
                 assert.deepEqual(deregisters, [], "nothing to deregister");
             });
         }

@@ -5,14 +5,26 @@
  */
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { DescribeImagesCommand, DescribeSnapshotsCommand, EC2Client, StopInstancesCommand, waitUntilInstanceStopped } from "@aws-sdk/client-ec2";
+import {
+    DescribeImagesCommand,
+    DescribeSnapshotsCommand,
+    EC2Client,
+    StopInstancesCommand,
+    waitUntilInstanceStopped,
+} from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { StopTarget } from "../../dynamic-providers/stop-target";
 import { ReleaseTarget } from "../../dynamic-providers/release-target";
 import { RootVolumeToHelper } from "../../dynamic-providers/root-volume-to-helper";
 import { TargetContext } from "../../lib/target-context";
 import { emulator } from "../hooks";
-import { contextOf, createHelper, createWindowsTarget, targetShape, wholeShape } from "../../rehearsal/targets";
+import {
+    contextOf,
+    createHelper,
+    createWindowsTarget,
+    targetShape,
+    wholeShape,
+} from "../../rehearsal/targets";
 import { hostedProvider } from "../../harness/serialized-provider";
 
 type Provider = pulumi.dynamic.ResourceProvider;
@@ -26,9 +38,27 @@ describe("release of a Windows target (host-loaded provider)", () => {
 
     before(async () => {
         const context = {} as TargetContext;
-        hold = await hostedProvider(() => new StopTarget("hold", { context, rotation: "1", resetDigest: "d1" }));
-        move = await hostedProvider(() => new RootVolumeToHelper("move", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
-        release = await hostedProvider(() => new ReleaseTarget("release", { context, rotation: "1", resetDigest: "d1", helperInstanceId: "i-0" }));
+        hold = await hostedProvider(
+            () => new StopTarget("hold", { context, rotation: "1", resetDigest: "d1" }),
+        );
+        move = await hostedProvider(
+            () =>
+                new RootVolumeToHelper("move", {
+                    context,
+                    rotation: "1",
+                    resetDigest: "d1",
+                    helperInstanceId: "i-0",
+                }),
+        );
+        release = await hostedProvider(
+            () =>
+                new ReleaseTarget("release", {
+                    context,
+                    rotation: "1",
+                    resetDigest: "d1",
+                    helperInstanceId: "i-0",
+                }),
+        );
     });
 
     beforeEach(async () => {
@@ -37,9 +67,26 @@ describe("release of a Windows target (host-loaded provider)", () => {
         helperId = (await createHelper(ec2, iam)).InstanceId!;
     });
 
-    const step = () => ({ context: ctx, rotation: "1", resetDigest: "d1", helperInstanceId: helperId });
+    const step = () => ({
+        context: ctx,
+        rotation: "1",
+        resetDigest: "d1",
+        helperInstanceId: helperId,
+    });
     const passwordImages = async () =>
-        (await ec2.send(new DescribeImagesCommand({ Owners: ["self"], Filters: [{ Name: "tag:ec2-reset-access:password-enabled-from", Values: [ctx.instanceId] }] }))).Images ?? [];
+        (
+            await ec2.send(
+                new DescribeImagesCommand({
+                    Owners: ["self"],
+                    Filters: [
+                        {
+                            Name: "tag:ec2-reset-access:password-enabled-from",
+                            Values: [ctx.instanceId],
+                        },
+                    ],
+                }),
+            )
+        ).Images ?? [];
 
     it("moves the volume to the helper at xvdf", async () => {
         await hold.create!(step());
@@ -57,7 +104,9 @@ describe("release of a Windows target (host-loaded provider)", () => {
         const [image] = await passwordImages();
         assert.equal(outs.passwordEnabledImageId, image.ImageId);
         assert.equal(image.Tags?.find((t) => t.Key === "ec2-reset-access:rotation")?.Value, "1");
-        const calls = (await emulator().calls({ since })).map((c) => c.operation).filter((op) => ["AttachVolume", "CreateImage", "StartInstances"].includes(op));
+        const calls = (await emulator().calls({ since }))
+            .map((c) => c.operation)
+            .filter((op) => ["AttachVolume", "CreateImage", "StartInstances"].includes(op));
         assert.deepEqual(calls, ["AttachVolume", "CreateImage", "StartInstances"]);
         assert.equal(outs.targetState, "running");
     });
@@ -66,10 +115,27 @@ describe("release of a Windows target (host-loaded provider)", () => {
         await hold.create!(step());
         await move.create!(step());
         const { id, outs } = await release.create!(step());
-        const snapshots = async () => (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters: [{ Name: "tag:ec2-reset-access:password-enabled-from", Values: [ctx.instanceId] }] }))).Snapshots ?? [];
+        const snapshots = async () =>
+            (
+                await ec2.send(
+                    new DescribeSnapshotsCommand({
+                        OwnerIds: ["self"],
+                        Filters: [
+                            {
+                                Name: "tag:ec2-reset-access:password-enabled-from",
+                                Values: [ctx.instanceId],
+                            },
+                        ],
+                    }),
+                )
+            ).Snapshots ?? [];
         assert.ok((await snapshots()).length > 0, "the AMI has tagged snapshots");
         await release.delete!(id, outs);
-        assert.deepEqual((await passwordImages()).map((i) => i.ImageId), [outs.passwordEnabledImageId], "kept, as the runbook keeps it");
+        assert.deepEqual(
+            (await passwordImages()).map((i) => i.ImageId),
+            [outs.passwordEnabledImageId],
+            "kept, as the runbook keeps it",
+        );
         await release.delete!(id, { ...outs, retainPasswordEnabledImage: false });
         assert.deepEqual(await passwordImages(), []);
         assert.deepEqual(await snapshots(), []);
@@ -88,17 +154,27 @@ describe("release of a Windows target (host-loaded provider)", () => {
 
     it("a target that was stopped is imaged on a retry too, and stays stopped", async () => {
         await ec2.send(new StopInstancesCommand({ InstanceIds: [ctx.instanceId] }));
-        await waitUntilInstanceStopped({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [ctx.instanceId] });
+        await waitUntilInstanceStopped(
+            { client: ec2, maxWaitTime: 60, minDelay: 1 },
+            { InstanceIds: [ctx.instanceId] },
+        );
         ctx = { ...ctx, priorState: "stopped" };
         const { outs } = await release.create!(step());
-        assert.match(outs.passwordEnabledImageId, /^ami-/, "never booted since the reset: still password-enabled");
+        assert.match(
+            outs.passwordEnabledImageId,
+            /^ami-/,
+            "never booted since the reset: still password-enabled",
+        );
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 
     it("refuses to image a target that was running and has booted since, naming the fix", async () => {
         // What a failed release's repair leaves: the volume back, the target started, no journal.
         await assert.rejects(release.create!(step()), (err: Error) => {
-            assert.match(err.message, /^step "return the root volume to the target" failed for i-\w+: i-\w+ was started again before its password-enabled AMI was taken/);
+            assert.match(
+                err.message,
+                /^step "return the root volume to the target" failed for i-\w+: i-\w+ was started again before its password-enabled AMI was taken/,
+            );
             assert.match(err.message, /set rotation to a new value and run again/);
             assert.match(err.message, /The instance is whole again/);
             return true;

@@ -22,24 +22,84 @@ import { TargetContext } from "../../lib/target-context";
 type LinuxFault = Fault & { commandFails?: boolean };
 
 const FAULTS: LinuxFault[] = [
-    { step: "preflight", kind: "API error", error: { operation: "DescribeInstanceAttribute", code: "UnauthorizedOperation" }, touches: false },
-    { step: "helper launch", kind: "API error", error: { operation: "RunInstances", code: "InsufficientInstanceCapacity" }, touches: false },
-    { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, touches: true },
-    { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, touches: true },
-    { step: "move root", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, touches: true },
+    {
+        step: "preflight",
+        kind: "API error",
+        error: { operation: "DescribeInstanceAttribute", code: "UnauthorizedOperation" },
+        touches: false,
+    },
+    {
+        step: "helper launch",
+        kind: "API error",
+        error: { operation: "RunInstances", code: "InsufficientInstanceCapacity" },
+        touches: false,
+    },
+    {
+        step: "stop",
+        kind: "API error",
+        error: { operation: "StopInstances", code: "IncorrectInstanceState" },
+        touches: true,
+    },
+    {
+        step: "backup",
+        kind: "API error",
+        error: { operation: "CreateImage", code: "InvalidParameterValue" },
+        touches: true,
+    },
+    {
+        step: "move root",
+        kind: "API error",
+        error: { operation: "AttachVolume", code: "VolumeInUse" },
+        touches: true,
+    },
     // SendCommand #1 is the helper-ready probe (before the target is touched), #2 the reset's.
-    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 }, touches: true },
+    {
+        step: "run command",
+        kind: "API error",
+        error: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 },
+        touches: true,
+    },
     { step: "run command", kind: "API error", commandFails: true, touches: true },
-    { step: "release", kind: "API error", error: { operation: "AttachVolume", code: "InvalidParameterValue", nth: 2 }, touches: true },
-    { step: "stop", kind: "killed during", killOnCall: { operation: "StopInstances" }, touches: true },
+    {
+        step: "release",
+        kind: "API error",
+        error: { operation: "AttachVolume", code: "InvalidParameterValue", nth: 2 },
+        touches: true,
+    },
+    {
+        step: "stop",
+        kind: "killed during",
+        killOnCall: { operation: "StopInstances" },
+        touches: true,
+    },
     { step: "stop", kind: "killed after", killAfter: "reset-stop", touches: true },
-    { step: "backup", kind: "killed during", killOnCall: { operation: "CreateImage" }, touches: true },
+    {
+        step: "backup",
+        kind: "killed during",
+        killOnCall: { operation: "CreateImage" },
+        touches: true,
+    },
     { step: "backup", kind: "killed after", killAfter: "reset-backup", touches: true },
-    { step: "move root", kind: "killed during", killOnCall: { operation: "AttachVolume", nth: 1 }, touches: true },
+    {
+        step: "move root",
+        kind: "killed during",
+        killOnCall: { operation: "AttachVolume", nth: 1 },
+        touches: true,
+    },
     { step: "move root", kind: "killed after", killAfter: "reset-move-root", touches: true },
-    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand", nth: 2 }, touches: true },
+    {
+        step: "run command",
+        kind: "killed during",
+        killOnCall: { operation: "SendCommand", nth: 2 },
+        touches: true,
+    },
     { step: "run command", kind: "killed after", killAfter: "reset-reset", touches: true },
-    { step: "release", kind: "killed during", killOnCall: { operation: "AttachVolume", nth: 2 }, touches: true },
+    {
+        step: "release",
+        kind: "killed during",
+        killOnCall: { operation: "AttachVolume", nth: 2 },
+        touches: true,
+    },
 ];
 
 describe("a fault at every step, then destroy", function () {
@@ -70,11 +130,24 @@ describe("a fault at every step, then destroy", function () {
             let ok = false;
             try {
                 const { ctx, before } = await prepareTarget();
-                if (fault.commandFails) await emulator().control("POST", "/command-faults", { exitCode: 1, stdout: "injected failure\n", stderr: "disk on fire\n" });
+                if (fault.commandFails)
+                    await emulator().control("POST", "/command-faults", {
+                        exitCode: 1,
+                        stdout: "injected failure\n",
+                        stderr: "disk on fire\n",
+                    });
                 const state = await faultyUp(fault, ctx, dir);
                 await destroy(state);
-                assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");
-                assert.deepEqual(temporary(await inventory()), temporary(before), "nothing temporary is left");
+                assert.deepEqual(
+                    await targetShape(ec2, ctx),
+                    wholeShape(ctx),
+                    "the target is whole after destroy",
+                );
+                assert.deepEqual(
+                    temporary(await inventory()),
+                    temporary(before),
+                    "nothing temporary is left",
+                );
                 ok = true;
             } finally {
                 results.push({ fault, ok });
@@ -84,7 +157,10 @@ describe("a fault at every step, then destroy", function () {
 
     async function prepareTarget(): Promise<{ ctx: TargetContext; before: Inventory }> {
         const ctx = contextOf(await createTarget(ec2));
-        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
+        await emulator().control("POST", "/disks", {
+            volumeId: ctx.rootVolumeId,
+            path: volume.imagePath,
+        });
         return { ctx, before: await inventory() };
     }
 });

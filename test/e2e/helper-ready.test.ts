@@ -23,22 +23,40 @@ describe("the helper is ready before the target is touched", function () {
         const ctx = contextOf(await createTarget(ec2));
         const before = await inventory();
         // Stands in for a role still propagating or a proxy: the network itself reaches SSM.
-        await emulator().control("POST", "/ssm-agent-faults", { tagKey: "ec2-reset-access:helper-for" });
+        await emulator().control("POST", "/ssm-agent-faults", {
+            tagKey: "ec2-reset-access:helper-for",
+        });
         const since = Date.now() / 1000;
-        const config = { "ec2-reset-access:instanceId": ctx.instanceId, "ec2-reset-access:helperReadyTimeout": "120" };
+        const config = {
+            "ec2-reset-access:instanceId": ctx.instanceId,
+            "ec2-reset-access:helperReadyTimeout": "120",
+        };
 
         const up = await deploy(resetAccessProgram, { config });
 
         assert.ok(up.error, "up fails");
-        assert.match(up.error.message, /helper i-[0-9a-f]+ did not become ready: its SSM agent was not Online \(not registered\) after \d+ s \(helperReadyTimeout 120 s\) in the temporary VPC's public subnet/);
+        assert.match(
+            up.error.message,
+            /helper i-[0-9a-f]+ did not become ready: its SSM agent was not Online \(not registered\) after \d+ s \(helperReadyTimeout 120 s\) in the temporary VPC's public subnet/,
+        );
         assert.match(up.error.message, /Nothing on the target was touched/);
         assert.match(up.error.message, /DNS: custom DNS servers/);
         assert.match(up.error.message, /the role: a new instance profile still propagating/);
         // The helper's launch names the target only in its tags (helper-for); any other write that names it acts on it.
         const namesTarget = (params: Record<string, unknown>) =>
-            Object.entries(params).some(([key, value]) => !key.startsWith("TagSpecification") && JSON.stringify(value).includes(ctx.instanceId));
-        const onTarget = (await emulator().calls({ since, service: "ec2" })).filter((c) => namesTarget(c.params ?? {}) && !/^Describe/.test(c.operation));
-        assert.deepEqual(onTarget.map((c) => c.operation), [], "no write on the target");
+            Object.entries(params).some(
+                ([key, value]) =>
+                    !key.startsWith("TagSpecification") &&
+                    JSON.stringify(value).includes(ctx.instanceId),
+            );
+        const onTarget = (await emulator().calls({ since, service: "ec2" })).filter(
+            (c) => namesTarget(c.params ?? {}) && !/^Describe/.test(c.operation),
+        );
+        assert.deepEqual(
+            onTarget.map((c) => c.operation),
+            [],
+            "no write on the target",
+        );
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
 
         await emulator().control("DELETE", "/ssm-agent-faults");
@@ -49,15 +67,31 @@ describe("the helper is ready before the target is touched", function () {
 
     it("a ready helper answers the probe through AWS-RunShellScript before the stop", async () => {
         const ctx = contextOf(await createTarget(ec2));
-        await emulator().control("POST", "/command-faults", { exitCode: 1, stdout: "stands in for the reset script\n" });
+        await emulator().control("POST", "/command-faults", {
+            exitCode: 1,
+            stdout: "stands in for the reset script\n",
+        });
         const since = Date.now() / 1000;
-        const up = await deploy(resetAccessProgram, { config: { "ec2-reset-access:instanceId": ctx.instanceId } });
+        const up = await deploy(resetAccessProgram, {
+            config: { "ec2-reset-access:instanceId": ctx.instanceId },
+        });
         assert.ok(up.error, "the script's stand-in fails the reset, after the probe");
         const calls = await emulator().calls({ since });
-        const probe = calls.findIndex((c) => c.operation === "SendCommand" && JSON.stringify(c.params).includes(PROBE_DOCUMENT.linux));
-        const stop = calls.findIndex((c) => c.operation === "StopInstances" && JSON.stringify(c.params).includes(ctx.instanceId));
+        const probe = calls.findIndex(
+            (c) =>
+                c.operation === "SendCommand" &&
+                JSON.stringify(c.params).includes(PROBE_DOCUMENT.linux),
+        );
+        const stop = calls.findIndex(
+            (c) =>
+                c.operation === "StopInstances" &&
+                JSON.stringify(c.params).includes(ctx.instanceId),
+        );
         assert.ok(probe >= 0, "no probe was sent");
-        assert.ok(stop > probe, `the target was stopped (call ${stop}) before the probe (call ${probe})`);
+        assert.ok(
+            stop > probe,
+            `the target was stopped (call ${stop}) before the probe (call ${probe})`,
+        );
         await destroy(up.state);
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });

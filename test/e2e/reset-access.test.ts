@@ -13,7 +13,15 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { deploy, destroy, update } from "../../harness/deployment";
 import { CallRecord } from "../../harness/emulator";
-import { callsIn, deniedRequests, ec2TagsNow, PolicyStatement, readPolicy, timed, worldAfter } from "../support/iam-evaluation";
+import {
+    callsIn,
+    deniedRequests,
+    ec2TagsNow,
+    PolicyStatement,
+    readPolicy,
+    timed,
+    worldAfter,
+} from "../support/iam-evaluation";
 import { emulator } from "../hooks";
 import { describeInstance } from "../../lib/ec2-instance";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
@@ -39,70 +47,139 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
     it("up installs a key only Parameter Store holds; a second up changes nothing; destroy leaves only the backup and the key", async () => {
         const target = await createTarget(ec2, { tags: { Name: "target", [ALLOWED_TAG]: "true" } });
         const ctx = contextOf(target);
-        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
+        await emulator().control("POST", "/disks", {
+            volumeId: ctx.rootVolumeId,
+            path: volume.imagePath,
+        });
         const config = { "ec2-reset-access:instanceId": ctx.instanceId };
         const before = await inventory();
 
-        const { result: up, window: upWindow } = await timed(() => deploy(resetAccessProgram, { config }));
+        const { result: up, window: upWindow } = await timed(() =>
+            deploy(resetAccessProgram, { config }),
+        );
         assert.equal(up.error, undefined, up.error?.stack);
         assert.equal(up.outputs.keyParameterName, `/ec2rl/openssh/${ctx.instanceId}/key`);
         assert.deepEqual(up.outputs.usersUpdated, [EC2_USER.name, "deploy"]);
         assert.equal(up.outputs.targetState, "running");
-        const stored = await new SSMClient({}).send(new GetParameterCommand({ Name: String(up.outputs.keyParameterName), WithDecryption: true }));
-        const privateKeyBody = stored.Parameter!.Value!.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+        const stored = await new SSMClient({}).send(
+            new GetParameterCommand({
+                Name: String(up.outputs.keyParameterName),
+                WithDecryption: true,
+            }),
+        );
+        const privateKeyBody = stored
+            .Parameter!.Value!.split("\n")
+            .filter((l) => l && !l.startsWith("-----"))
+            .join("");
         const state = JSON.stringify(up.state);
-        for (const piece of privateKeyBody.match(/.{1,40}/g)!) assert.ok(!state.includes(piece), "a piece of the private key is in the state");
-        const withoutCode = JSON.stringify(up.state.resources.map((r) => ({ ...r.inputs, ...r.outputs, __provider: undefined })));
+        for (const piece of privateKeyBody.match(/.{1,40}/g)!)
+            assert.ok(!state.includes(piece), "a piece of the private key is in the state");
+        const withoutCode = JSON.stringify(
+            up.state.resources.map((r) => ({ ...r.inputs, ...r.outputs, __provider: undefined })),
+        );
         assert.doesNotMatch(withoutCode, /PRIVATE KEY/, "no private key in any input or output");
-        assert.doesNotMatch(up.diagnostics.map((d) => d.message).join("\n"), /PRIVATE KEY/, "nor in the log");
+        assert.doesNotMatch(
+            up.diagnostics.map((d) => d.message).join("\n"),
+            /PRIVATE KEY/,
+            "nor in the log",
+        );
         const keys = volume.readFile(`home/${EC2_USER.name}/.ssh/authorized_keys`);
         assert.ok(keys);
         assert.equal(keys.uid, EC2_USER.uid);
         assert.equal(keys.gid, EC2_USER.gid);
-        assert.ok(keys.content.split("\n").some((line) => line.startsWith(publicKeyOf(stored.Parameter!.Value!))), keys.content);
+        assert.ok(
+            keys.content
+                .split("\n")
+                .some((line) => line.startsWith(publicKeyOf(stored.Parameter!.Value!))),
+            keys.content,
+        );
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
         const helper = await describeInstance(ec2, String(up.outputs.helperInstanceId));
-        assert.ok(["stopping", "stopped"].includes(helper.State!.Name!), `the helper is ${helper.State!.Name}: it should be stopped once done`);
+        assert.ok(
+            ["stopping", "stopped"].includes(helper.State!.Name!),
+            `the helper is ${helper.State!.Name}: it should be stopped once done`,
+        );
 
         const since = Date.now() / 1000;
-        const { result: again, window: updateWindow } = await timed(() => update(resetAccessProgram, up.state, { config }));
+        const { result: again, window: updateWindow } = await timed(() =>
+            update(resetAccessProgram, up.state, { config }),
+        );
         assert.equal(again.error, undefined, again.error?.stack);
-        const writes = (await emulator().calls({ since })).filter((c) => !/^(Describe|Get|List)/.test(c.operation));
-        assert.deepEqual(writes.map((c) => c.operation), [], "the second up makes no AWS change");
+        const writes = (await emulator().calls({ since })).filter(
+            (c) => !/^(Describe|Get|List)/.test(c.operation),
+        );
+        assert.deepEqual(
+            writes.map((c) => c.operation),
+            [],
+            "the second up makes no AWS change",
+        );
 
         const aliveTags = await ec2TagsNow("us-east-1");
         const { result: left, window: destroyWindow } = await timed(() => destroy(again.state));
         assert.deepEqual(left.resources, []);
-        await assertOperatorPolicyAllows(callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]), aliveTags);
+        await assertOperatorPolicyAllows(
+            callsIn(await emulator().calls(), [upWindow, updateWindow, destroyWindow]),
+            aliveTags,
+        );
         const after = await inventory();
-        assert.deepEqual({ ...after, images: [] }, { ...before, images: [] }, "no temporary resource left");
-        assert.deepEqual(after.images, [`AWSSupport-EC2Rescue_${ctx.instanceId}`], "the backup is kept");
+        assert.deepEqual(
+            { ...after, images: [] },
+            { ...before, images: [] },
+            "no temporary resource left",
+        );
+        assert.deepEqual(
+            after.images,
+            [`AWSSupport-EC2Rescue_${ctx.instanceId}`],
+            "the backup is kept",
+        );
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
     });
 
     it("a new rotation, on a fresh helper, revokes the key installed before and keeps every other line in order", async () => {
-        const ctx = contextOf(await createTarget(ec2, { tags: { Name: "target", [ALLOWED_TAG]: "true" } }));
-        await emulator().control("POST", "/disks", { volumeId: ctx.rootVolumeId, path: volume.imagePath });
+        const ctx = contextOf(
+            await createTarget(ec2, { tags: { Name: "target", [ALLOWED_TAG]: "true" } }),
+        );
+        await emulator().control("POST", "/disks", {
+            volumeId: ctx.rootVolumeId,
+            path: volume.imagePath,
+        });
         const config = { "ec2-reset-access:instanceId": ctx.instanceId };
         const file = `home/${EC2_USER.name}/.ssh/authorized_keys`;
         const comment = `ec2-reset-access@${ctx.instanceId}`;
-        const others = (content: string) => content.split("\n").filter((l) => l && !l.endsWith(` ${comment}`));
-        const ours = (content: string) => content.split("\n").filter((l) => l.endsWith(` ${comment}`));
+        const others = (content: string) =>
+            content.split("\n").filter((l) => l && !l.endsWith(` ${comment}`));
+        const ours = (content: string) =>
+            content.split("\n").filter((l) => l.endsWith(` ${comment}`));
 
         const first = await deploy(resetAccessProgram, { config });
         assert.equal(first.error, undefined, first.error?.stack);
         const before = volume.readFile(file)!.content;
         assert.deepEqual(ours(before), [first.outputs.publicKey]);
 
-        const rotated = await update(resetAccessProgram, first.state, { config: { ...config, "ec2-reset-access:rotation": "2" } });
+        const rotated = await update(resetAccessProgram, first.state, {
+            config: { ...config, "ec2-reset-access:rotation": "2" },
+        });
         assert.equal(rotated.error, undefined, rotated.error?.stack);
         const after = volume.readFile(file)!.content;
         assert.notEqual(rotated.outputs.publicKey, first.outputs.publicKey);
-        assert.deepEqual(ours(after), [rotated.outputs.publicKey], "the earlier key of this tool is gone, the new one is there once");
+        assert.deepEqual(
+            ours(after),
+            [rotated.outputs.publicKey],
+            "the earlier key of this tool is gone, the new one is there once",
+        );
         assert.deepEqual(others(after), others(before), "every other line stays, in order");
-        assert.notEqual(rotated.outputs.helperInstanceId, first.outputs.helperInstanceId, "a fresh helper for the new rotation");
-        const oldHelper = await describeInstance(ec2, String(first.outputs.helperInstanceId)).catch(() => undefined);
-        assert.ok(!oldHelper || ["shutting-down", "terminated"].includes(oldHelper.State!.Name!), "the helper that mounted the volume before is gone");
+        assert.notEqual(
+            rotated.outputs.helperInstanceId,
+            first.outputs.helperInstanceId,
+            "a fresh helper for the new rotation",
+        );
+        const oldHelper = await describeInstance(ec2, String(first.outputs.helperInstanceId)).catch(
+            () => undefined,
+        );
+        assert.ok(
+            !oldHelper || ["shutting-down", "terminated"].includes(oldHelper.State!.Name!),
+            "the helper that mounted the volume before is gone",
+        );
 
         await destroy(rotated.state);
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));
@@ -121,12 +198,30 @@ export async function assertOperatorPolicyAllows(
     aliveTags: Map<string, Record<string, string>>,
     optIns: PolicyStatement[] = [],
 ): Promise<void> {
-    for (const operation of ["CreateVpc", "DeleteVpc", "RunInstances", "CreateImage", "DetachVolume", "AttachVolume", "SendCommand", "StartInstances", "TerminateInstances", "PutRolePolicy"]) {
-        assert.ok(calls.some((c) => c.operation === operation), `no ${operation} in the run's calls: is the log window right?`);
+    for (const operation of [
+        "CreateVpc",
+        "DeleteVpc",
+        "RunInstances",
+        "CreateImage",
+        "DetachVolume",
+        "AttachVolume",
+        "SendCommand",
+        "StartInstances",
+        "TerminateInstances",
+        "PutRolePolicy",
+    ]) {
+        assert.ok(
+            calls.some((c) => c.operation === operation),
+            `no ${operation} in the run's calls: is the log window right?`,
+        );
     }
     const policy = readPolicy("iam/operator-policy.json");
     const withOptIns = { ...policy, Statement: [...policy.Statement, ...optIns] };
-    assert.deepEqual(await deniedRequests([withOptIns], calls, await worldAfter(calls, "us-east-1", aliveTags)), [], "iam/operator-policy.json denies these calls of the run");
+    assert.deepEqual(
+        await deniedRequests([withOptIns], calls, await worldAfter(calls, "us-east-1", aliveTags)),
+        [],
+        "iam/operator-policy.json denies these calls of the run",
+    );
 }
 
 /** `ssh-keygen -y` on the private key: "type base64". */
@@ -134,7 +229,11 @@ function publicKeyOf(privateKey: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key-"));
     try {
         fs.writeFileSync(path.join(dir, "id"), privateKey, { mode: 0o600 });
-        return execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "id")], { encoding: "utf8" }).trim().split(" ").slice(0, 2).join(" ");
+        return execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "id")], { encoding: "utf8" })
+            .trim()
+            .split(" ")
+            .slice(0, 2)
+            .join(" ");
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

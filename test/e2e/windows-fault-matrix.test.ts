@@ -28,19 +28,69 @@ type WindowsFault = Fault & {
 
 // CreateImage #1 is the backup, #2 the password-enabled AMI; AttachVolume #1 to the helper, #2 back.
 const FAULTS: WindowsFault[] = [
-    { step: "stop", kind: "API error", error: { operation: "StopInstances", code: "IncorrectInstanceState" }, passwordImageMayExist: false },
-    { step: "backup", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue" }, passwordImageMayExist: false },
-    { step: "move root (xvdf)", kind: "API error", error: { operation: "AttachVolume", code: "VolumeInUse" }, passwordImageMayExist: false },
+    {
+        step: "stop",
+        kind: "API error",
+        error: { operation: "StopInstances", code: "IncorrectInstanceState" },
+        passwordImageMayExist: false,
+    },
+    {
+        step: "backup",
+        kind: "API error",
+        error: { operation: "CreateImage", code: "InvalidParameterValue" },
+        passwordImageMayExist: false,
+    },
+    {
+        step: "move root (xvdf)",
+        kind: "API error",
+        error: { operation: "AttachVolume", code: "VolumeInUse" },
+        passwordImageMayExist: false,
+    },
     // SendCommand #1 is the helper-ready probe (before the target is touched), #2 the reset's.
-    { step: "run command", kind: "API error", error: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 }, passwordImageMayExist: false },
+    {
+        step: "run command",
+        kind: "API error",
+        error: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 },
+        passwordImageMayExist: false,
+    },
     { step: "run command", kind: "API error", scriptRefuses: true, passwordImageMayExist: false },
-    { step: "password-enabled AMI", kind: "API error", error: { operation: "CreateImage", code: "InvalidParameterValue", nth: 2 }, passwordImageMayExist: false },
+    {
+        step: "password-enabled AMI",
+        kind: "API error",
+        error: { operation: "CreateImage", code: "InvalidParameterValue", nth: 2 },
+        passwordImageMayExist: false,
+    },
     // Not InsufficientInstanceCapacity: the target's start retries it (test/e2e/fault-matrix-real-aws.test.ts).
-    { step: "release", kind: "API error", error: { operation: "StartInstances", code: "UnauthorizedOperation" }, passwordImageMayExist: true },
-    { step: "run command", kind: "killed during", killOnCall: { operation: "SendCommand", nth: 2 }, passwordImageMayExist: false },
-    { step: "run command", kind: "killed after", killAfter: "reset-reset", passwordImageMayExist: false },
-    { step: "password-enabled AMI", kind: "killed during", killOnCall: { operation: "CreateImage", nth: 2 }, passwordImageMayExist: true },
-    { step: "release", kind: "killed after", killAfter: "reset-release", passwordImageMayExist: true },
+    {
+        step: "release",
+        kind: "API error",
+        error: { operation: "StartInstances", code: "UnauthorizedOperation" },
+        passwordImageMayExist: true,
+    },
+    {
+        step: "run command",
+        kind: "killed during",
+        killOnCall: { operation: "SendCommand", nth: 2 },
+        passwordImageMayExist: false,
+    },
+    {
+        step: "run command",
+        kind: "killed after",
+        killAfter: "reset-reset",
+        passwordImageMayExist: false,
+    },
+    {
+        step: "password-enabled AMI",
+        kind: "killed during",
+        killOnCall: { operation: "CreateImage", nth: 2 },
+        passwordImageMayExist: true,
+    },
+    {
+        step: "release",
+        kind: "killed after",
+        killAfter: "reset-release",
+        passwordImageMayExist: true,
+    },
 ];
 
 describe("Windows: a fault at every step, then destroy", function () {
@@ -66,16 +116,33 @@ describe("Windows: a fault at every step, then destroy", function () {
         it(`${fault.step}: ${fault.kind} (${what})`, async () => {
             let ok = false;
             try {
-                const ctx = contextOf(await createWindowsTarget(ec2, { version: "2019", keyName: undefined }));
+                const ctx = contextOf(
+                    await createWindowsTarget(ec2, { version: "2019", keyName: undefined }),
+                );
                 const before = await inventory();
-                await scriptOnTarget(ctx.rootVolumeId, fault.scriptRefuses ? "no Windows" : "EC2Config", dir);
+                await scriptOnTarget(
+                    ctx.rootVolumeId,
+                    fault.scriptRefuses ? "no Windows" : "EC2Config",
+                    dir,
+                );
                 const state = await faultyUp(fault, ctx, dir);
                 await destroy(state);
-                assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx), "the target is whole after destroy");
+                assert.deepEqual(
+                    await targetShape(ec2, ctx),
+                    wholeShape(ctx),
+                    "the target is whole after destroy",
+                );
                 const after = await inventory();
                 assert.deepEqual(temporary(after), temporary(before), "nothing temporary is left");
-                const passwordImages = after.images.filter((name) => name.includes("Password-enabled"));
-                if (!fault.passwordImageMayExist) assert.deepEqual(passwordImages, [], "no password-enabled AMI without a successful reset");
+                const passwordImages = after.images.filter((name) =>
+                    name.includes("Password-enabled"),
+                );
+                if (!fault.passwordImageMayExist)
+                    assert.deepEqual(
+                        passwordImages,
+                        [],
+                        "no password-enabled AMI without a successful reset",
+                    );
                 ok = true;
             } finally {
                 results.push({ fault, ok });

@@ -19,16 +19,28 @@ describe("hibernation", () => {
 
     it("a hibernated stop shows StateReason Client.UserInitiatedHibernate; the preflight refuses it with the fix", async () => {
         const target = await createTarget(ec2, { hibernation: true });
-        await ec2.send(new StopInstancesCommand({ InstanceIds: [target.InstanceId!], Hibernate: true }));
-        await waitUntilInstanceStopped({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [target.InstanceId!] });
+        await ec2.send(
+            new StopInstancesCommand({ InstanceIds: [target.InstanceId!], Hibernate: true }),
+        );
+        await waitUntilInstanceStopped(
+            { client: ec2, maxWaitTime: 60, minDelay: 1 },
+            { InstanceIds: [target.InstanceId!] },
+        );
         const stopped = await describeInstance(ec2, target.InstanceId!);
         assert.equal(stopped.StateReason?.Code, "Client.UserInitiatedHibernate");
         assert.equal(stopped.HibernationOptions?.Configured, true);
 
-        const facts = await gatherTargetFacts(await clientsFor({ region: REGION }), { instanceId: target.InstanceId!, region: REGION, findHelperType: false });
+        const facts = await gatherTargetFacts(await clientsFor({ region: REGION }), {
+            instanceId: target.InstanceId!,
+            region: REGION,
+            findHelperType: false,
+        });
         const { refusals } = evaluateTarget(facts, {});
         assert.equal(refusals.length, 1);
-        assert.match(refusals[0], /is stopped by hibernation: .* Start it .*then stop it normally, without --hibernate/);
+        assert.match(
+            refusals[0],
+            /is stopped by hibernation: .* Start it .*then stop it normally, without --hibernate/,
+        );
     });
 
     it("the stop step stops a running hibernation-enabled target without hibernating it", async () => {

@@ -13,12 +13,23 @@ import {
     waitUntilVolumeAvailable,
 } from "@aws-sdk/client-ec2";
 import { emulator } from "../hooks";
-import { describeInstance, ec2, instantProfile, launch, realisticProfile, rootVolume, stateOf, volume, waiter } from "./ec2-support.test";
+import {
+    describeInstance,
+    ec2,
+    instantProfile,
+    launch,
+    realisticProfile,
+    rootVolume,
+    stateOf,
+    volume,
+    waiter,
+} from "./ec2-support.test";
 
 const UNKNOWN = "i-0123456789abcdef0";
 
 async function newVolume(zone = "us-east-1a"): Promise<string> {
-    return (await ec2().send(new CreateVolumeCommand({ AvailabilityZone: zone, Size: 1 }))).VolumeId!;
+    return (await ec2().send(new CreateVolumeCommand({ AvailabilityZone: zone, Size: 1 })))
+        .VolumeId!;
 }
 
 async function stopped(): Promise<string> {
@@ -44,7 +55,10 @@ describe("EC2 rules: AttachVolume", () => {
     it("refuses a volume that is not available: VolumeInUse", async () => {
         const [first, second, volumeId] = [await launch(), await launch(), await newVolume()];
         await attach(volumeId, first);
-        await assert.rejects(attach(volumeId, second), { name: "VolumeInUse", message: `${volumeId} is already attached to an instance` });
+        await assert.rejects(attach(volumeId, second), {
+            name: "VolumeInUse",
+            message: `${volumeId} is already attached to an instance`,
+        });
         assert.equal((await volume(volumeId)).Attachments![0].InstanceId, first);
     });
 
@@ -54,9 +68,12 @@ describe("EC2 rules: AttachVolume", () => {
         await attach(one, instanceId);
         await assert.rejects(attach(two, instanceId), {
             name: "InvalidParameterValue",
-            message: "Invalid value '/dev/sdf' for unixDevice. Attachment point /dev/sdf is already in use",
+            message:
+                "Invalid value '/dev/sdf' for unixDevice. Attachment point /dev/sdf is already in use",
         });
-        await assert.rejects(attach(two, instanceId, "/dev/xvda"), { name: "InvalidParameterValue" });
+        await assert.rejects(attach(two, instanceId, "/dev/xvda"), {
+            name: "InvalidParameterValue",
+        });
         assert.equal((await volume(one)).Attachments![0].Device, "/dev/sdf");
     });
 
@@ -76,7 +93,10 @@ describe("EC2 rules: AttachVolume", () => {
 
         await realisticProfile(0.05); // instance.start 0.75 s, instance.stop 2 s
         const pending = await launch();
-        await assert.rejects(attach(await newVolume(), pending), { name: "IncorrectState", message: `Instance '${pending}' is not 'running'.` });
+        await assert.rejects(attach(await newVolume(), pending), {
+            name: "IncorrectState",
+            message: `Instance '${pending}' is not 'running'.`,
+        });
         await instantProfile();
         const stopping = await launch();
         await realisticProfile(0.05);
@@ -93,7 +113,10 @@ describe("EC2 rules: AttachVolume", () => {
 
     it("attaches a volume with Marketplace codes only to a stopped instance: IncorrectInstanceState", async () => {
         const [running, halted, volumeId] = [await launch(), await stopped(), await newVolume()];
-        await emulator().control("POST", "/volumes/product-codes", { volumeId, productCodes: ["abc123"] });
+        await emulator().control("POST", "/volumes/product-codes", {
+            volumeId,
+            productCodes: ["abc123"],
+        });
         await assert.rejects(attach(volumeId, running), {
             name: "IncorrectInstanceState",
             message: `Cannot attach volume '${volumeId}' with Marketplace codes as the instance '${running}' is not in the 'stopped' state.`,
@@ -108,10 +131,13 @@ describe("EC2 rules: DetachVolume", () => {
     it("refuses the root volume of an instance that is not stopped: IncorrectState", async () => {
         const instanceId = await launch();
         const root = await rootVolume(instanceId);
-        await assert.rejects(ec2().send(new DetachVolumeCommand({ VolumeId: root, InstanceId: instanceId })), {
-            name: "IncorrectState",
-            message: `Unable to detach root volume '${root}' from instance '${instanceId}'`,
-        });
+        await assert.rejects(
+            ec2().send(new DetachVolumeCommand({ VolumeId: root, InstanceId: instanceId })),
+            {
+                name: "IncorrectState",
+                message: `Unable to detach root volume '${root}' from instance '${instanceId}'`,
+            },
+        );
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
         await ec2().send(new DetachVolumeCommand({ VolumeId: root, InstanceId: instanceId }));
         assert.equal((await volume(root)).State, "available");
@@ -122,7 +148,10 @@ describe("EC2 rules: DetachVolume", () => {
         const volumeId = await newVolume();
         await attach(volumeId, instanceId);
         const out = await ec2().send(new DetachVolumeCommand({ VolumeId: volumeId }));
-        assert.deepEqual([out.InstanceId, out.Device, out.State], [instanceId, "/dev/sdf", "detaching"]);
+        assert.deepEqual(
+            [out.InstanceId, out.Device, out.State],
+            [instanceId, "/dev/sdf", "detaching"],
+        );
         await waitUntilVolumeAvailable(waiter(), { VolumeIds: [volumeId] });
     });
 
@@ -137,22 +166,34 @@ describe("EC2 rules: DetachVolume", () => {
     it("refuses an instance the volume is not attached to: InvalidAttachment.NotFound; unknown ids: NotFound", async () => {
         const [holder, other, volumeId] = [await launch(), await launch(), await newVolume()];
         await attach(volumeId, holder);
-        await assert.rejects(ec2().send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: other })), {
-            name: "InvalidAttachment.NotFound",
-        });
-        await assert.rejects(ec2().send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: UNKNOWN })), {
-            name: "InvalidInstanceID.NotFound",
-        });
-        await assert.rejects(ec2().send(new DetachVolumeCommand({ VolumeId: "vol-0123456789abcdef0" })), {
-            name: "InvalidVolume.NotFound",
-            message: "The volume 'vol-0123456789abcdef0' does not exist.",
-        });
+        await assert.rejects(
+            ec2().send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: other })),
+            {
+                name: "InvalidAttachment.NotFound",
+            },
+        );
+        await assert.rejects(
+            ec2().send(new DetachVolumeCommand({ VolumeId: volumeId, InstanceId: UNKNOWN })),
+            {
+                name: "InvalidInstanceID.NotFound",
+            },
+        );
+        await assert.rejects(
+            ec2().send(new DetachVolumeCommand({ VolumeId: "vol-0123456789abcdef0" })),
+            {
+                name: "InvalidVolume.NotFound",
+                message: "The volume 'vol-0123456789abcdef0' does not exist.",
+            },
+        );
     });
 
     it("refuses a volume with Marketplace codes while its instance is not stopped: IncorrectInstanceState", async () => {
         const instanceId = await stopped();
         const volumeId = await newVolume();
-        await emulator().control("POST", "/volumes/product-codes", { volumeId, productCodes: ["abc123"] });
+        await emulator().control("POST", "/volumes/product-codes", {
+            volumeId,
+            productCodes: ["abc123"],
+        });
         await attach(volumeId, instanceId);
         await ec2().send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
         await assert.rejects(ec2().send(new DetachVolumeCommand({ VolumeId: volumeId })), {
@@ -176,12 +217,16 @@ describe("EC2 rules: instance state changes", () => {
         const stopping = await launch();
         await realisticProfile(0.05);
         await ec2().send(new StopInstancesCommand({ InstanceIds: [stopping] }));
-        await assert.rejects(ec2().send(new StartInstancesCommand({ InstanceIds: [stopping] })), { name: "IncorrectInstanceState" });
+        await assert.rejects(ec2().send(new StartInstancesCommand({ InstanceIds: [stopping] })), {
+            name: "IncorrectInstanceState",
+        });
     });
 
     it("StopInstances of a stopped instance succeeds and changes nothing", async () => {
         const instanceId = await stopped();
-        const { StoppingInstances } = await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+        const { StoppingInstances } = await ec2().send(
+            new StopInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         assert.deepEqual(StoppingInstances![0].CurrentState, { Code: 80, Name: "stopped" });
         assert.deepEqual(StoppingInstances![0].PreviousState, { Code: 80, Name: "stopped" });
         assert.equal(await stateOf(instanceId), "stopped");
@@ -206,19 +251,49 @@ describe("EC2 rules: instance state changes", () => {
 
     it("StopInstances with stop protection (DisableApiStop): OperationNotPermitted, AWS's wording", async () => {
         const instanceId = await launch({ DisableApiStop: true });
-        const refusal = { name: "OperationNotPermitted", message: `The instance '${instanceId}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.` };
-        await assert.rejects(ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] })), refusal);
-        await assert.rejects(ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId], Force: true })), refusal);
-        await ec2().send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiStop: { Value: false } }));
+        const refusal = {
+            name: "OperationNotPermitted",
+            message: `The instance '${instanceId}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
+        };
+        await assert.rejects(
+            ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] })),
+            refusal,
+        );
+        await assert.rejects(
+            ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId], Force: true })),
+            refusal,
+        );
+        await ec2().send(
+            new ModifyInstanceAttributeCommand({
+                InstanceId: instanceId,
+                DisableApiStop: { Value: false },
+            }),
+        );
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
         await ec2().send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
-        await ec2().send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiStop: { Value: true } }));
-        await assert.rejects(ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] })), refusal);
+        await ec2().send(
+            new ModifyInstanceAttributeCommand({
+                InstanceId: instanceId,
+                DisableApiStop: { Value: true },
+            }),
+        );
+        await assert.rejects(
+            ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] })),
+            refusal,
+        );
     });
 
     it("StopInstances of a one-time Spot instance: UnsupportedOperation; a persistent one stops", async () => {
         const spot = (type: "one-time" | "persistent") =>
-            launch({ InstanceMarketOptions: { MarketType: "spot", SpotOptions: { SpotInstanceType: type, InstanceInterruptionBehavior: type === "persistent" ? "stop" : undefined } } });
+            launch({
+                InstanceMarketOptions: {
+                    MarketType: "spot",
+                    SpotOptions: {
+                        SpotInstanceType: type,
+                        InstanceInterruptionBehavior: type === "persistent" ? "stop" : undefined,
+                    },
+                },
+            });
         const oneTime = await spot("one-time");
         await assert.rejects(ec2().send(new StopInstancesCommand({ InstanceIds: [oneTime] })), {
             name: "UnsupportedOperation",
@@ -230,19 +305,41 @@ describe("EC2 rules: instance state changes", () => {
     });
 
     it("a call naming several instances fails as a whole when one is refused", async () => {
-        const [free, protectedOne] = [await launch(), await launch({ DisableApiTermination: true })];
-        await assert.rejects(ec2().send(new TerminateInstancesCommand({ InstanceIds: [free, protectedOne] })), {
-            name: "OperationNotPermitted",
-            message: `The instance '${protectedOne}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
-        });
-        assert.equal(await stateOf(free), "running", "moto terminated the first before refusing the second");
+        const [free, protectedOne] = [
+            await launch(),
+            await launch({ DisableApiTermination: true }),
+        ];
+        await assert.rejects(
+            ec2().send(new TerminateInstancesCommand({ InstanceIds: [free, protectedOne] })),
+            {
+                name: "OperationNotPermitted",
+                message: `The instance '${protectedOne}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+            },
+        );
+        assert.equal(
+            await stateOf(free),
+            "running",
+            "moto terminated the first before refusing the second",
+        );
     });
 
     it("Describe, Stop and Start of an unknown instance: InvalidInstanceID.NotFound", async () => {
-        const notFound = { name: "InvalidInstanceID.NotFound", message: `The instance ID '${UNKNOWN}' does not exist` };
-        await assert.rejects(ec2().send(new DescribeInstancesCommand({ InstanceIds: [UNKNOWN] })), notFound);
-        await assert.rejects(ec2().send(new StopInstancesCommand({ InstanceIds: [UNKNOWN] })), notFound);
-        await assert.rejects(ec2().send(new StartInstancesCommand({ InstanceIds: [UNKNOWN] })), notFound);
+        const notFound = {
+            name: "InvalidInstanceID.NotFound",
+            message: `The instance ID '${UNKNOWN}' does not exist`,
+        };
+        await assert.rejects(
+            ec2().send(new DescribeInstancesCommand({ InstanceIds: [UNKNOWN] })),
+            notFound,
+        );
+        await assert.rejects(
+            ec2().send(new StopInstancesCommand({ InstanceIds: [UNKNOWN] })),
+            notFound,
+        );
+        await assert.rejects(
+            ec2().send(new StartInstancesCommand({ InstanceIds: [UNKNOWN] })),
+            notFound,
+        );
     });
 });
 
@@ -252,23 +349,34 @@ describe("EC2 rules: CreateImage", () => {
 
     it("refuses a name already used by one of the account's images: InvalidAMIName.Duplicate", async () => {
         const instanceId = await stopped();
-        const { ImageId } = await ec2().send(new CreateImageCommand({ InstanceId: instanceId, Name: "backup-1" }));
-        await assert.rejects(ec2().send(new CreateImageCommand({ InstanceId: instanceId, Name: "backup-1" })), {
-            name: "InvalidAMIName.Duplicate",
-            message: `AMI name backup-1 is already in use by AMI ${ImageId}`,
-        });
+        const { ImageId } = await ec2().send(
+            new CreateImageCommand({ InstanceId: instanceId, Name: "backup-1" }),
+        );
+        await assert.rejects(
+            ec2().send(new CreateImageCommand({ InstanceId: instanceId, Name: "backup-1" })),
+            {
+                name: "InvalidAMIName.Duplicate",
+                message: `AMI name backup-1 is already in use by AMI ${ImageId}`,
+            },
+        );
     });
 
     it("refuses an instance that is not running, stopping or stopped: InvalidParameterValue; unknown: NotFound", async () => {
         await realisticProfile(0.1);
         const pending = await launch();
-        await assert.rejects(ec2().send(new CreateImageCommand({ InstanceId: pending, Name: "early" })), {
-            name: "InvalidParameterValue",
-            message: `Invalid value '${pending}' for instanceId. Instance is not in state 'running' or 'stopping' or 'stopped'`,
-        });
-        await assert.rejects(ec2().send(new CreateImageCommand({ InstanceId: UNKNOWN, Name: "ghost" })), {
-            name: "InvalidInstanceID.NotFound",
-        });
+        await assert.rejects(
+            ec2().send(new CreateImageCommand({ InstanceId: pending, Name: "early" })),
+            {
+                name: "InvalidParameterValue",
+                message: `Invalid value '${pending}' for instanceId. Instance is not in state 'running' or 'stopping' or 'stopped'`,
+            },
+        );
+        await assert.rejects(
+            ec2().send(new CreateImageCommand({ InstanceId: UNKNOWN, Name: "ghost" })),
+            {
+                name: "InvalidInstanceID.NotFound",
+            },
+        );
         assert.equal((await describeInstance(pending)).State!.Name, "pending");
     });
 });

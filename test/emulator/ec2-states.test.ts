@@ -48,7 +48,12 @@ describe("EC2 transitional states", () => {
     it("RunInstances answers pending; the instance runs instance.start later", async () => {
         await realisticProfile(0.02); // instance.start 15 s -> 0.3 s
         const { Instances } = await ec2().send(
-            new RunInstancesCommand({ ImageId: await linuxImage(), InstanceType: "t3.micro", MinCount: 1, MaxCount: 1 }),
+            new RunInstancesCommand({
+                ImageId: await linuxImage(),
+                InstanceType: "t3.micro",
+                MinCount: 1,
+                MaxCount: 1,
+            }),
         );
         const instanceId = Instances![0].InstanceId!;
         assert.deepEqual(Instances![0].State, { Code: 0, Name: "pending" });
@@ -62,9 +67,15 @@ describe("EC2 transitional states", () => {
     it("StopInstances answers running -> stopping; stopped instance.stop later", async () => {
         const instanceId = await launch();
         await realisticProfile(0.01); // instance.stop 40 s -> 0.4 s
-        const { StoppingInstances } = await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+        const { StoppingInstances } = await ec2().send(
+            new StopInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         assert.deepEqual(StoppingInstances, [
-            { InstanceId: instanceId, CurrentState: { Code: 64, Name: "stopping" }, PreviousState: { Code: 16, Name: "running" } },
+            {
+                InstanceId: instanceId,
+                CurrentState: { Code: 64, Name: "stopping" },
+                PreviousState: { Code: 16, Name: "running" },
+            },
         ]);
         assert.equal(await stateOf(instanceId), "stopping");
         await waitUntilInstanceStopped(waiter(), { InstanceIds: [instanceId] });
@@ -76,7 +87,9 @@ describe("EC2 transitional states", () => {
         await realisticProfile(0.05); // instance.stop 40 s -> 2 s, instance.forceStop 10 s -> 0.5 s
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
         const forced = Date.now();
-        const { StoppingInstances } = await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId], Force: true }));
+        const { StoppingInstances } = await ec2().send(
+            new StopInstancesCommand({ InstanceIds: [instanceId], Force: true }),
+        );
         assert.deepEqual(StoppingInstances![0].CurrentState, { Code: 64, Name: "stopping" });
         assert.deepEqual(StoppingInstances![0].PreviousState, { Code: 64, Name: "stopping" });
         await waitUntilInstanceStopped(waiter(), { InstanceIds: [instanceId] });
@@ -88,9 +101,15 @@ describe("EC2 transitional states", () => {
         const instanceId = await launch();
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
         await realisticProfile(0.02);
-        const { StartingInstances } = await ec2().send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
+        const { StartingInstances } = await ec2().send(
+            new StartInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         assert.deepEqual(StartingInstances, [
-            { InstanceId: instanceId, CurrentState: { Code: 0, Name: "pending" }, PreviousState: { Code: 80, Name: "stopped" } },
+            {
+                InstanceId: instanceId,
+                CurrentState: { Code: 0, Name: "pending" },
+                PreviousState: { Code: 80, Name: "stopped" },
+            },
         ]);
         assert.equal(await stateOf(instanceId), "pending");
         await waitUntilInstanceRunning(waiter(), { InstanceIds: [instanceId] });
@@ -104,53 +123,80 @@ describe("EC2 transitional states", () => {
             ],
         });
         const root = await rootVolume(instanceId);
-        const data = (await describeInstance(instanceId)).BlockDeviceMappings!.find((m) => m.DeviceName === "/dev/sdf")!.Ebs!.VolumeId!;
+        const data = (await describeInstance(instanceId)).BlockDeviceMappings!.find(
+            (m) => m.DeviceName === "/dev/sdf",
+        )!.Ebs!.VolumeId!;
         await realisticProfile(0.01); // instance.terminate 40 s -> 0.4 s
-        const { TerminatingInstances } = await ec2().send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-        assert.deepEqual(TerminatingInstances![0].CurrentState, { Code: 32, Name: "shutting-down" });
+        const { TerminatingInstances } = await ec2().send(
+            new TerminateInstancesCommand({ InstanceIds: [instanceId] }),
+        );
+        assert.deepEqual(TerminatingInstances![0].CurrentState, {
+            Code: 32,
+            Name: "shutting-down",
+        });
         assert.deepEqual(TerminatingInstances![0].PreviousState, { Code: 16, Name: "running" });
         assert.equal(await stateOf(instanceId), "shutting-down");
         assert.equal((await volume(data)).State, "in-use");
         assert.equal((await volume(root)).State, "in-use");
 
         await waitUntilInstanceTerminated(waiter(), { InstanceIds: [instanceId] });
-        assert.equal((await volume(data)).State, "available", "a volume without DeleteOnTermination is kept");
+        assert.equal(
+            (await volume(data)).State,
+            "available",
+            "a volume without DeleteOnTermination is kept",
+        );
         await assert.rejects(volume(root), { name: "InvalidVolume.NotFound" });
         assert.deepEqual((await describeInstance(instanceId)).BlockDeviceMappings, []);
     });
 
     it("AttachVolume: attaching, then attached volume.attach later; DetachVolume: detaching, then available", async () => {
         const instanceId = await launch();
-        const { VolumeId } = await ec2().send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1 }));
+        const { VolumeId } = await ec2().send(
+            new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 1 }),
+        );
         await realisticProfile(0.05); // volume.attach 5 s -> 0.25 s, volume.detach 10 s -> 0.5 s
-        const attached = await ec2().send(new AttachVolumeCommand({ VolumeId, InstanceId: instanceId, Device: "/dev/sdf" }));
+        const attached = await ec2().send(
+            new AttachVolumeCommand({ VolumeId, InstanceId: instanceId, Device: "/dev/sdf" }),
+        );
         assert.equal(attached.State, "attaching");
         const during = await volume(VolumeId!);
         assert.equal(during.State, "in-use");
         assert.equal(during.Attachments![0].State, "attaching");
-        const mapping = (await describeInstance(instanceId)).BlockDeviceMappings!.find((m) => m.DeviceName === "/dev/sdf");
+        const mapping = (await describeInstance(instanceId)).BlockDeviceMappings!.find(
+            (m) => m.DeviceName === "/dev/sdf",
+        );
         assert.equal(mapping?.Ebs?.Status, "attaching");
-        await poll("attached", async () => ((await volume(VolumeId!)).Attachments?.[0]?.State === "attached" ? true : undefined));
+        await poll("attached", async () =>
+            (await volume(VolumeId!)).Attachments?.[0]?.State === "attached" ? true : undefined,
+        );
 
         const detached = await ec2().send(new DetachVolumeCommand({ VolumeId }));
         assert.equal(detached.State, "detaching");
         assert.equal((await volume(VolumeId!)).Attachments![0].State, "detaching");
         await waitUntilVolumeAvailable(waiter(), { VolumeIds: [VolumeId!] });
         assert.deepEqual((await volume(VolumeId!)).Attachments, []);
-        const devices = (await describeInstance(instanceId)).BlockDeviceMappings!.map((m) => m.DeviceName);
+        const devices = (await describeInstance(instanceId)).BlockDeviceMappings!.map(
+            (m) => m.DeviceName,
+        );
         assert.deepEqual(devices, ["/dev/xvda"]);
     });
 
     it("CreateSnapshot answers pending with a progress; completed snapshot.create later", async () => {
-        const { VolumeId } = await ec2().send(new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8 }));
+        const { VolumeId } = await ec2().send(
+            new CreateVolumeCommand({ AvailabilityZone: "us-east-1a", Size: 8 }),
+        );
         await realisticProfile(0.005); // snapshot.create 120 s -> 0.6 s
         const snapshot = await ec2().send(new CreateSnapshotCommand({ VolumeId }));
         assert.equal(snapshot.State, "pending");
-        const { Snapshots } = await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshot.SnapshotId!] }));
+        const { Snapshots } = await ec2().send(
+            new DescribeSnapshotsCommand({ SnapshotIds: [snapshot.SnapshotId!] }),
+        );
         assert.equal(Snapshots![0].State, "pending");
         assert.match(Snapshots![0].Progress!, /^\d{1,2}%$/);
         await waitUntilSnapshotCompleted(waiter(), { SnapshotIds: [snapshot.SnapshotId!] });
-        const done = await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshot.SnapshotId!] }));
+        const done = await ec2().send(
+            new DescribeSnapshotsCommand({ SnapshotIds: [snapshot.SnapshotId!] }),
+        );
         assert.equal(done.Snapshots![0].Progress, "100%");
     });
 
@@ -158,43 +204,64 @@ describe("EC2 transitional states", () => {
         const instanceId = await launch();
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
         await realisticProfile(0.004); // image.create 180 s -> 0.72 s
-        const { ImageId } = await ec2().send(new CreateImageCommand({ InstanceId: instanceId, Name: "backup-states" }));
-        const image = (await ec2().send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images![0];
+        const { ImageId } = await ec2().send(
+            new CreateImageCommand({ InstanceId: instanceId, Name: "backup-states" }),
+        );
+        const image = (await ec2().send(new DescribeImagesCommand({ ImageIds: [ImageId!] })))
+            .Images![0];
         assert.equal(image.State, "pending");
         const snapshotId = image.BlockDeviceMappings![0].Ebs!.SnapshotId!;
-        const pending = await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+        const pending = await ec2().send(
+            new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
+        );
         assert.equal(pending.Snapshots![0].State, "pending");
         await waitUntilImageAvailable(waiter(), { ImageIds: [ImageId!] });
-        const completed = await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
+        const completed = await ec2().send(
+            new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
+        );
         assert.equal(completed.Snapshots![0].State, "completed");
     });
 
     it("the SSM agent is Online ssm.register after running (emulator_running_since), and reconnects after a reboot", async () => {
-        const profile = await createSsmInstanceProfile(new IAMClient({ maxAttempts: 1 }), "ec2-test-managed");
+        const profile = await createSsmInstanceProfile(
+            new IAMClient({ maxAttempts: 1 }),
+            "ec2-test-managed",
+        );
         await realisticProfile(0.01); // instance.start 0.15 s, ssm.register 0.45 s
         // Timed from before the launch request: the moment the waiter sees `running` can lag by a
         // poll or more on a busy machine, so it gives no lower bound.
         const launched = Date.now();
         const instanceId = await launch({ IamInstanceProfile: { Arn: profile } });
         await waitUntilInstanceRunning(waiter(), { InstanceIds: [instanceId] });
-        await poll("Online", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
+        await poll("Online", async () =>
+            (await pingStatus(instanceId)) === "Online" ? true : undefined,
+        );
         const took = Date.now() - launched;
         // Never before instance.start (0.15 s) + ssm.register (0.45 s): had it registered at once, ~150 ms.
-        assert.ok(took >= 600 && took < 3_000, `Online ${took} ms after the launch request, not about 600 ms`);
+        assert.ok(
+            took >= 600 && took < 3_000,
+            `Online ${took} ms after the launch request, not about 600 ms`,
+        );
 
         await ec2().send(new RebootInstancesCommand({ InstanceIds: [instanceId] }));
         assert.equal(await stateOf(instanceId), "running");
         assert.equal(await pingStatus(instanceId), "ConnectionLost");
-        await poll("Online again", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
+        await poll("Online again", async () =>
+            (await pingStatus(instanceId)) === "Online" ? true : undefined,
+        );
     });
 
     it("under the instant profile every transition has ended by the next call, answers keep AWS's states", async () => {
         const instanceId = await launch();
         assert.equal(await stateOf(instanceId), "running");
-        const { StoppingInstances } = await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+        const { StoppingInstances } = await ec2().send(
+            new StopInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         assert.equal(StoppingInstances![0].CurrentState!.Name, "stopping");
         assert.equal(await stateOf(instanceId), "stopped");
-        const { StartingInstances } = await ec2().send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
+        const { StartingInstances } = await ec2().send(
+            new StartInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         assert.equal(StartingInstances![0].CurrentState!.Name, "pending");
         assert.equal(await stateOf(instanceId), "running");
     });

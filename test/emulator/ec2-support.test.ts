@@ -17,7 +17,12 @@ import { instantProfile, launch, linuxImage, pingStatus } from "../support/insta
 export const ec2 = () => new EC2Client({ maxAttempts: 1 });
 
 /** Waiter settings for the realistic profile scaled down: poll fast, give up after `seconds`. */
-export const waiter = (seconds = 5) => ({ client: ec2(), maxWaitTime: seconds, minDelay: 0.02, maxDelay: 0.1 });
+export const waiter = (seconds = 5) => ({
+    client: ec2(),
+    maxWaitTime: seconds,
+    minDelay: 0.02,
+    maxDelay: 0.1,
+});
 
 /** The realistic profile (AWS durations) at this time scale: 0.01 turns a 40 s stop into 0.4 s. */
 export async function realisticProfile(timeScale: number): Promise<void> {
@@ -27,7 +32,9 @@ export async function realisticProfile(timeScale: number): Promise<void> {
 export { instantProfile, launch, linuxImage, pingStatus };
 
 export async function describeInstance(instanceId: string): Promise<Instance> {
-    const { Reservations } = await ec2().send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const { Reservations } = await ec2().send(
+        new DescribeInstancesCommand({ InstanceIds: [instanceId] }),
+    );
     return Reservations![0].Instances![0];
 }
 
@@ -43,7 +50,9 @@ export async function volume(volumeId: string): Promise<Volume> {
 /** The volume attached at the instance's root device. */
 export async function rootVolume(instanceId: string): Promise<string> {
     const instance = await describeInstance(instanceId);
-    const root = instance.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
+    const root = instance.BlockDeviceMappings?.find(
+        (m) => m.DeviceName === instance.RootDeviceName,
+    );
     assert.ok(root?.Ebs?.VolumeId, `${instanceId} has nothing at ${instance.RootDeviceName}`);
     return root.Ebs.VolumeId;
 }

@@ -19,7 +19,9 @@ const iam = () => new IAMClient({ maxAttempts: 1 });
 const POLICY = SSM_CORE_POLICY_ARN;
 
 async function attachedRole(name: string): Promise<void> {
-    await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: EC2_TRUST_POLICY }));
+    await iam().send(
+        new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: EC2_TRUST_POLICY }),
+    );
     await iam().send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: POLICY }));
 }
 
@@ -27,7 +29,9 @@ async function awsPolicyCount(): Promise<number> {
     let count = 0;
     let marker: string | undefined;
     do {
-        const page = await iam().send(new ListPoliciesCommand({ Scope: "AWS", Marker: marker, MaxItems: 1000 }));
+        const page = await iam().send(
+            new ListPoliciesCommand({ Scope: "AWS", Marker: marker, MaxItems: 1000 }),
+        );
         count += page.Policies?.length ?? 0;
         marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
@@ -46,8 +50,13 @@ describe("emulator: AWS managed policies across resets", () => {
 
     it("forgets attachments and tags at reset", async () => {
         await attachedRole("before-reset");
-        await iam().send(new TagPolicyCommand({ PolicyArn: POLICY, Tags: [{ Key: "k", Value: "v" }] }));
-        assert.equal((await iam().send(new GetPolicyCommand({ PolicyArn: POLICY }))).Policy?.AttachmentCount, 1);
+        await iam().send(
+            new TagPolicyCommand({ PolicyArn: POLICY, Tags: [{ Key: "k", Value: "v" }] }),
+        );
+        assert.equal(
+            (await iam().send(new GetPolicyCommand({ PolicyArn: POLICY }))).Policy?.AttachmentCount,
+            1,
+        );
 
         await emulator().reset();
 
@@ -55,8 +64,16 @@ describe("emulator: AWS managed policies across resets", () => {
         assert.equal(policy?.AttachmentCount, 0);
         assert.deepEqual(policy?.Tags ?? [], []);
         await attachedRole("after-reset");
-        const attached = await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: "after-reset" }));
-        assert.deepEqual(attached.AttachedPolicies?.map((p) => p.PolicyArn), [POLICY]);
-        assert.equal((await iam().send(new GetPolicyCommand({ PolicyArn: POLICY }))).Policy?.AttachmentCount, 1);
+        const attached = await iam().send(
+            new ListAttachedRolePoliciesCommand({ RoleName: "after-reset" }),
+        );
+        assert.deepEqual(
+            attached.AttachedPolicies?.map((p) => p.PolicyArn),
+            [POLICY],
+        );
+        assert.equal(
+            (await iam().send(new GetPolicyCommand({ PolicyArn: POLICY }))).Policy?.AttachmentCount,
+            1,
+        );
     });
 });

@@ -12,7 +12,9 @@ describe("emulator pipeline", () => {
 
     it("logs every AWS call with its operation and key parameters", async () => {
         await ec2().send(new DescribeInstancesCommand({ InstanceIds: [] }));
-        await ssm().send(new GetParameterCommand({ Name: "/missing" })).catch(() => undefined);
+        await ssm()
+            .send(new GetParameterCommand({ Name: "/missing" }))
+            .catch(() => undefined);
         const calls = await emulator().calls();
         assert.deepEqual(
             calls.map((c) => [c.service, c.operation, c.error]),
@@ -26,26 +28,41 @@ describe("emulator pipeline", () => {
 
     it("fails the Nth call of an operation with the injected EC2 error code", async () => {
         await emulator().control("POST", "/faults", {
-            operation: "DescribeInstances", code: "UnauthorizedOperation", message: "no", nth: 2,
+            operation: "DescribeInstances",
+            code: "UnauthorizedOperation",
+            message: "no",
+            nth: 2,
         });
         await ec2().send(new DescribeInstancesCommand({}));
         await assert.rejects(ec2().send(new DescribeInstancesCommand({})), {
-            name: "UnauthorizedOperation", message: "no",
+            name: "UnauthorizedOperation",
+            message: "no",
         });
         await ec2().send(new DescribeInstancesCommand({}));
     });
 
     it("answers an injected SSM fault in the JSON protocol's error shape", async () => {
-        await emulator().control("POST", "/faults", { operation: "GetParameter", kind: "throttle" });
-        await assert.rejects(ssm().send(new GetParameterCommand({ Name: "/x" })), { name: "ThrottlingException" });
+        await emulator().control("POST", "/faults", {
+            operation: "GetParameter",
+            kind: "throttle",
+        });
+        await assert.rejects(ssm().send(new GetParameterCommand({ Name: "/x" })), {
+            name: "ThrottlingException",
+        });
     });
 
     it("throttles EC2 calls with RequestLimitExceeded, which the SDK retries", async () => {
-        await emulator().control("POST", "/faults", { operation: "DescribeInstances", kind: "throttle" });
+        await emulator().control("POST", "/faults", {
+            operation: "DescribeInstances",
+            kind: "throttle",
+        });
         const retrying = new EC2Client({ maxAttempts: 3 });
         await retrying.send(new DescribeInstancesCommand({}));
         const calls = await emulator().calls({ operation: "DescribeInstances" });
-        assert.deepEqual(calls.map((c) => c.error), ["RequestLimitExceeded", null]);
+        assert.deepEqual(
+            calls.map((c) => c.error),
+            ["RequestLimitExceeded", null],
+        );
     });
 
     it("reset clears the log and the faults", async () => {

@@ -2,10 +2,25 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DescribeInstancesCommand, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+    DescribeInstancesCommand,
+    StartInstancesCommand,
+    StopInstancesCommand,
+    TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
-import { ec2, instanceProfile, instantProfile, launchWithProfile, pingStatus, poll, removeTempDirs, ssm, useProfile } from "./ssm-support.test";
+import {
+    ec2,
+    instanceProfile,
+    instantProfile,
+    launchWithProfile,
+    pingStatus,
+    poll,
+    removeTempDirs,
+    ssm,
+    useProfile,
+} from "./ssm-support.test";
 
 describe("SSM DescribeInstanceInformation", () => {
     beforeEach(() => emulator().reset());
@@ -21,11 +36,20 @@ describe("SSM DescribeInstanceInformation", () => {
         const [instanceId] = await launchWithProfile(profile);
         assert.equal(await pingStatus(instanceId), undefined, "listed before its agent registered");
 
-        await poll("Online", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
-        assert.ok(Date.now() - launched >= 380, `Online after ${Date.now() - launched} ms, before 0.4 s`);
+        await poll("Online", async () =>
+            (await pingStatus(instanceId)) === "Online" ? true : undefined,
+        );
+        assert.ok(
+            Date.now() - launched >= 380,
+            `Online after ${Date.now() - launched} ms, before 0.4 s`,
+        );
 
-        const { InstanceInformationList } = await ssm().send(new DescribeInstanceInformationCommand({}));
-        const { Reservations } = await ec2().send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+        const { InstanceInformationList } = await ssm().send(
+            new DescribeInstanceInformationCommand({}),
+        );
+        const { Reservations } = await ec2().send(
+            new DescribeInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         const instance = Reservations![0].Instances![0];
         assert.equal(InstanceInformationList!.length, 1);
         const info = InstanceInformationList![0];
@@ -47,29 +71,47 @@ describe("SSM DescribeInstanceInformation", () => {
                 SourceType: "AWS::EC2::Instance",
             },
         );
-        assert.ok(info.LastPingDateTime instanceof Date && Math.abs(info.LastPingDateTime.getTime() - Date.now()) < 5_000);
+        assert.ok(
+            info.LastPingDateTime instanceof Date &&
+                Math.abs(info.LastPingDateTime.getTime() - Date.now()) < 5_000,
+        );
     });
 
     it("does not list an instance whose role lacks AmazonSSMManagedInstanceCore, nor one without a profile", async () => {
         const [unmanaged] = await launchWithProfile(await instanceProfile(false));
         const [bare] = await launchWithProfile();
         const [managed] = await launchWithProfile(await instanceProfile());
-        const { InstanceInformationList } = await ssm().send(new DescribeInstanceInformationCommand({}));
-        assert.deepEqual(InstanceInformationList!.map((i) => i.InstanceId), [managed]);
+        const { InstanceInformationList } = await ssm().send(
+            new DescribeInstanceInformationCommand({}),
+        );
+        assert.deepEqual(
+            InstanceInformationList!.map((i) => i.InstanceId),
+            [managed],
+        );
         assert.equal(await pingStatus(unmanaged), undefined);
         assert.equal(await pingStatus(bare), undefined);
     });
 
     it("lists an instance whose role has iam/helper-policy.json inline, not one whose inline policy lacks an agent action", async () => {
-        const helperPolicy = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"));
+        const helperPolicy = JSON.parse(
+            fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"),
+        );
         const withoutSendReply = {
             ...helperPolicy,
-            Statement: helperPolicy.Statement.map((s: { Action: string[] }) => ({ ...s, Action: s.Action.filter((a) => a !== "ec2messages:SendReply") })),
+            Statement: helperPolicy.Statement.map((s: { Action: string[] }) => ({
+                ...s,
+                Action: s.Action.filter((a) => a !== "ec2messages:SendReply"),
+            })),
         };
         const [helper] = await launchWithProfile(await instanceProfile(helperPolicy));
         const [lacking] = await launchWithProfile(await instanceProfile(withoutSendReply));
-        const { InstanceInformationList } = await ssm().send(new DescribeInstanceInformationCommand({}));
-        assert.deepEqual(InstanceInformationList!.map((i) => i.InstanceId), [helper]);
+        const { InstanceInformationList } = await ssm().send(
+            new DescribeInstanceInformationCommand({}),
+        );
+        assert.deepEqual(
+            InstanceInformationList!.map((i) => i.InstanceId),
+            [helper],
+        );
         assert.equal(await pingStatus(lacking), undefined);
     });
 
@@ -81,8 +123,14 @@ describe("SSM DescribeInstanceInformation", () => {
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
         assert.equal(await pingStatus(instanceId), "ConnectionLost");
         await ec2().send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
-        assert.equal(await pingStatus(instanceId), "ConnectionLost", "Online again before the agent re-registered");
-        await poll("Online again", async () => ((await pingStatus(instanceId)) === "Online" ? true : undefined));
+        assert.equal(
+            await pingStatus(instanceId),
+            "ConnectionLost",
+            "Online again before the agent re-registered",
+        );
+        await poll("Online again", async () =>
+            (await pingStatus(instanceId)) === "Online" ? true : undefined,
+        );
 
         await ec2().send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
         assert.equal(await pingStatus(instanceId), undefined);
@@ -92,19 +140,35 @@ describe("SSM DescribeInstanceInformation", () => {
         const profile = await instanceProfile();
         const [a, b, c] = await launchWithProfile(profile, 3);
         const byFilters = await ssm().send(
-            new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [a, c] }] }),
+            new DescribeInstanceInformationCommand({
+                Filters: [{ Key: "InstanceIds", Values: [a, c] }],
+            }),
         );
-        assert.deepEqual(byFilters.InstanceInformationList!.map((i) => i.InstanceId).sort(), [a, c].sort());
+        assert.deepEqual(
+            byFilters.InstanceInformationList!.map((i) => i.InstanceId).sort(),
+            [a, c].sort(),
+        );
         const byList = await ssm().send(
-            new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: "InstanceIds", valueSet: [b] }] }),
+            new DescribeInstanceInformationCommand({
+                InstanceInformationFilterList: [{ key: "InstanceIds", valueSet: [b] }],
+            }),
         );
-        assert.deepEqual(byList.InstanceInformationList!.map((i) => i.InstanceId), [b]);
+        assert.deepEqual(
+            byList.InstanceInformationList!.map((i) => i.InstanceId),
+            [b],
+        );
         const online = await ssm().send(
-            new DescribeInstanceInformationCommand({ Filters: [{ Key: "PingStatus", Values: ["ConnectionLost"] }] }),
+            new DescribeInstanceInformationCommand({
+                Filters: [{ Key: "PingStatus", Values: ["ConnectionLost"] }],
+            }),
         );
         assert.deepEqual(online.InstanceInformationList, []);
         await assert.rejects(
-            ssm().send(new DescribeInstanceInformationCommand({ Filters: [{ Key: "Colour", Values: ["blue"] }] })),
+            ssm().send(
+                new DescribeInstanceInformationCommand({
+                    Filters: [{ Key: "Colour", Values: ["blue"] }],
+                }),
+            ),
             { name: "InvalidFilterKey" },
         );
     });
@@ -113,9 +177,13 @@ describe("SSM DescribeInstanceInformation", () => {
         const ids = await launchWithProfile(await instanceProfile(), 7);
         const first = await ssm().send(new DescribeInstanceInformationCommand({ MaxResults: 5 }));
         assert.equal(first.InstanceInformationList!.length, 5);
-        const second = await ssm().send(new DescribeInstanceInformationCommand({ MaxResults: 5, NextToken: first.NextToken }));
+        const second = await ssm().send(
+            new DescribeInstanceInformationCommand({ MaxResults: 5, NextToken: first.NextToken }),
+        );
         assert.equal(second.NextToken, undefined);
-        const seen = [...first.InstanceInformationList!, ...second.InstanceInformationList!].map((i) => i.InstanceId);
+        const seen = [...first.InstanceInformationList!, ...second.InstanceInformationList!].map(
+            (i) => i.InstanceId,
+        );
         assert.deepEqual(seen.sort(), [...ids].sort());
     });
 });

@@ -46,7 +46,14 @@ export async function instanceProfile(managed: boolean | object = true): Promise
     const name = `ssm-test-${++profiles}`;
     const arn = await createSsmInstanceProfile(iam(), name, { managed: managed === true });
     // An inline policy instead (iam/helper-policy.json, or one lacking an agent action).
-    if (typeof managed === "object") await iam().send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "agent", PolicyDocument: JSON.stringify(managed) }));
+    if (typeof managed === "object")
+        await iam().send(
+            new PutRolePolicyCommand({
+                RoleName: name,
+                PolicyName: "agent",
+                PolicyDocument: JSON.stringify(managed),
+            }),
+        );
     return arn;
 }
 
@@ -60,7 +67,10 @@ export async function managedInstance(): Promise<string> {
 }
 
 /** Switches the emulator to a profile with these durations (AWS seconds) at this time scale. */
-export async function useProfile(durations: Record<string, number>, timeScale: number): Promise<void> {
+export async function useProfile(
+    durations: Record<string, number>,
+    timeScale: number,
+): Promise<void> {
     const file = path.join(tempDir("ssm-profile-"), "ssm-test.json");
     fs.writeFileSync(file, JSON.stringify({ timeScale, durations }));
     await emulator().control("POST", "/profile", { name: file });
@@ -71,29 +81,60 @@ export { instantProfile, pingStatus };
 export { sleep } from "../support/poll";
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `ms` (commands take longer than EC2 states). */
-export function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+export function poll<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    ms = 10_000,
+): Promise<T> {
     return pollEvery(what, probe, ms, 25);
 }
 
-export async function invocation(commandId: string, instanceId: string, pluginName?: string): Promise<GetCommandInvocationCommandOutput> {
-    return ssm().send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: pluginName }));
+export async function invocation(
+    commandId: string,
+    instanceId: string,
+    pluginName?: string,
+): Promise<GetCommandInvocationCommandOutput> {
+    return ssm().send(
+        new GetCommandInvocationCommand({
+            CommandId: commandId,
+            InstanceId: instanceId,
+            PluginName: pluginName,
+        }),
+    );
 }
 
 /** Waits for the invocation to reach a terminal status and returns it. */
-export async function finished(commandId: string, instanceId: string, ms = 10_000): Promise<GetCommandInvocationCommandOutput> {
-    return poll(`command ${commandId} on ${instanceId}`, async () => {
-        const out = await invocation(commandId, instanceId);
-        return TERMINAL.has(out.Status ?? "") ? out : undefined;
-    }, ms);
+export async function finished(
+    commandId: string,
+    instanceId: string,
+    ms = 10_000,
+): Promise<GetCommandInvocationCommandOutput> {
+    return poll(
+        `command ${commandId} on ${instanceId}`,
+        async () => {
+            const out = await invocation(commandId, instanceId);
+            return TERMINAL.has(out.Status ?? "") ? out : undefined;
+        },
+        ms,
+    );
 }
 
 /** Sends AWS-RunShellScript with these lines to one instance; returns the command id. */
-export async function runShell(instanceId: string, commands: string[], extra: Partial<SendCommandCommandInput> & { executionTimeout?: string } = {}): Promise<string> {
+export async function runShell(
+    instanceId: string,
+    commands: string[],
+    extra: Partial<SendCommandCommandInput> & { executionTimeout?: string } = {},
+): Promise<string> {
     const { executionTimeout, ...input } = extra;
     const parameters: Record<string, string[]> = { commands };
     if (executionTimeout !== undefined) parameters.executionTimeout = [executionTimeout];
     const { Command } = await ssm().send(
-        new SendCommandCommand({ DocumentName: "AWS-RunShellScript", InstanceIds: [instanceId], Parameters: parameters, ...input }),
+        new SendCommandCommand({
+            DocumentName: "AWS-RunShellScript",
+            InstanceIds: [instanceId],
+            Parameters: parameters,
+            ...input,
+        }),
     );
     return Command!.CommandId!;
 }

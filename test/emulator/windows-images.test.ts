@@ -3,8 +3,19 @@
  * Windows helper is launched from /aws/service/ami-windows-latest/..., which moto lacks.
  */
 import * as assert from "node:assert/strict";
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, Image, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+    DescribeImagesCommand,
+    DescribeInstancesCommand,
+    EC2Client,
+    Image,
+    RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import {
+    GetParameterCommand,
+    GetParametersByPathCommand,
+    GetParametersCommand,
+    SSMClient,
+} from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
 
 const VERSIONS = ["2016", "2019", "2022", "2025"];
@@ -33,10 +44,22 @@ async function checkedImages(): Promise<Record<string, string>> {
     for (const version of VERSIONS) {
         ids[version] = await imageIdOf(version);
         const found = await image(ids[version]);
-        assert.match(found.Name ?? "", new RegExp(`^Windows_Server-${version}-English-Full-Base-\\d{4}\\.\\d\\d\\.\\d\\d$`));
-        assert.match(found.Description ?? "", new RegExp(`^Microsoft Windows Server ${version} .*AMI provided by Amazon$`));
-        assert.deepEqual([found.OwnerId, found.ImageOwnerAlias, found.Public], ["801119661308", "amazon", true]);
-        assert.deepEqual([found.Platform, found.PlatformDetails, found.Architecture], ["windows", "Windows", "x86_64"]);
+        assert.match(
+            found.Name ?? "",
+            new RegExp(`^Windows_Server-${version}-English-Full-Base-\\d{4}\\.\\d\\d\\.\\d\\d$`),
+        );
+        assert.match(
+            found.Description ?? "",
+            new RegExp(`^Microsoft Windows Server ${version} .*AMI provided by Amazon$`),
+        );
+        assert.deepEqual(
+            [found.OwnerId, found.ImageOwnerAlias, found.Public],
+            ["801119661308", "amazon", true],
+        );
+        assert.deepEqual(
+            [found.Platform, found.PlatformDetails, found.Architecture],
+            ["windows", "Windows", "x86_64"],
+        );
         assert.deepEqual([found.RootDeviceName, found.RootDeviceType], ["/dev/sda1", "ebs"]);
         const root = found.BlockDeviceMappings?.find((m) => m.DeviceName === "/dev/sda1");
         assert.match(root?.Ebs?.SnapshotId ?? "", /^snap-/);
@@ -57,20 +80,38 @@ describe("Windows Server public images and their SSM parameters", () => {
         const { Parameters } = await ssm().send(new GetParametersByPathCommand({ Path: PATH }));
         assert.deepEqual(Parameters!.map((p) => p.Name).sort(), VERSIONS.map(parameter));
         const linux = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
-        const both = await ssm().send(new GetParametersCommand({ Names: [parameter("2019"), linux] }));
-        assert.deepEqual(both.Parameters!.map((p) => p.Name).sort(), [linux, parameter("2019")].sort());
+        const both = await ssm().send(
+            new GetParametersCommand({ Names: [parameter("2019"), linux] }),
+        );
+        assert.deepEqual(
+            both.Parameters!.map((p) => p.Name).sort(),
+            [linux, parameter("2019")].sort(),
+        );
         assert.deepEqual(both.InvalidParameters, []);
     });
 
     it("RunInstances of the 2022 image gives a Windows instance with its root at /dev/sda1", async () => {
         const { Instances } = await ec2().send(
-            new RunInstancesCommand({ ImageId: await imageIdOf("2022"), InstanceType: "m5.large", MinCount: 1, MaxCount: 1 }),
+            new RunInstancesCommand({
+                ImageId: await imageIdOf("2022"),
+                InstanceType: "m5.large",
+                MinCount: 1,
+                MaxCount: 1,
+            }),
         );
         assert.equal(Instances![0].Platform, "windows");
-        const { Reservations } = await ec2().send(new DescribeInstancesCommand({ InstanceIds: [Instances![0].InstanceId!] }));
+        const { Reservations } = await ec2().send(
+            new DescribeInstancesCommand({ InstanceIds: [Instances![0].InstanceId!] }),
+        );
         const instance = Reservations![0].Instances![0];
-        assert.deepEqual([instance.Platform, instance.PlatformDetails, instance.RootDeviceName], ["windows", "Windows", "/dev/sda1"]);
-        assert.ok(instance.BlockDeviceMappings!.some((m) => m.DeviceName === "/dev/sda1"), "a volume at the root device");
+        assert.deepEqual(
+            [instance.Platform, instance.PlatformDetails, instance.RootDeviceName],
+            ["windows", "Windows", "/dev/sda1"],
+        );
+        assert.ok(
+            instance.BlockDeviceMappings!.some((m) => m.DeviceName === "/dev/sda1"),
+            "a volume at the root device",
+        );
     });
 
     it("survives a reset with the same ids", async () => {

@@ -18,7 +18,10 @@ function instanceProgram(associatePublicIpAddress: boolean | undefined) {
             instanceType: "t3.micro",
             ...(associatePublicIpAddress === undefined ? {} : { associatePublicIpAddress }),
         });
-        new aws.ssm.Document("doc", { documentType: "Command", content: JSON.stringify({ schemaVersion: "2.2", description: "d", mainSteps: [] }) });
+        new aws.ssm.Document("doc", {
+            documentType: "Command",
+            content: JSON.stringify({ schemaVersion: "2.2", description: "d", mainSteps: [] }),
+        });
         return { instanceId: instance.id };
     };
 }
@@ -31,7 +34,10 @@ describe("deployment harness: pulumi refresh", function () {
 
     async function stop(instanceId: string) {
         await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
-        await waitUntilInstanceStopped({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [instanceId] });
+        await waitUntilInstanceStopped(
+            { client: ec2, maxWaitTime: 60, minDelay: 1 },
+            { InstanceIds: [instanceId] },
+        );
     }
 
     it("reads a stopped instance's associatePublicIpAddress as false, and the next up replaces it (terraform-provider-aws#33775)", async () => {
@@ -44,12 +50,18 @@ describe("deployment harness: pulumi refresh", function () {
         const box = refreshed.resources.find((r) => r.name === "box")!;
         assert.equal(box.outputs.associatePublicIpAddress, false);
         assert.equal(box.outputs.instanceState, "stopped");
-        assert.equal(box.inputs.associatePublicIpAddress, true, "inputs stay as the program set them");
+        assert.equal(
+            box.inputs.associatePublicIpAddress,
+            true,
+            "inputs stay as the program set them",
+        );
         const since = Date.now() / 1000;
         const again = await update(program, refreshed);
         assert.equal(again.error, undefined, again.error?.stack);
         assert.notEqual(again.outputs.instanceId, id, "replaced");
-        const writes = (await emulator().calls({ since })).map((c) => c.operation).filter((o) => /^(Run|Terminate)/.test(o));
+        const writes = (await emulator().calls({ since }))
+            .map((c) => c.operation)
+            .filter((o) => /^(Run|Terminate)/.test(o));
         assert.deepEqual(writes, ["RunInstances", "TerminateInstances"], "create before delete");
         await destroy(again.state);
     });
@@ -63,7 +75,12 @@ describe("deployment harness: pulumi refresh", function () {
         const again = await update(program, await refresh(up.state));
         assert.equal(again.error, undefined, again.error?.stack);
         assert.equal(again.outputs.instanceId, up.outputs.instanceId);
-        assert.deepEqual((await emulator().calls({ since })).map((c) => c.operation).filter((o) => !/^(Describe|Get|List)/.test(o)), []);
+        assert.deepEqual(
+            (await emulator().calls({ since }))
+                .map((c) => c.operation)
+                .filter((o) => !/^(Describe|Get|List)/.test(o)),
+            [],
+        );
         await destroy(again.state);
     });
 
@@ -73,7 +90,10 @@ describe("deployment harness: pulumi refresh", function () {
         const doc = up.state.resources.find((r) => r.name === "doc")!;
         await new SSMClient({}).send(new DeleteDocumentCommand({ Name: doc.id }));
         const refreshed = await refresh(up.state);
-        assert.deepEqual(refreshed.resources.filter((r) => r.custom).map((r) => r.name), ["box"]);
+        assert.deepEqual(
+            refreshed.resources.filter((r) => r.custom).map((r) => r.name),
+            ["box"],
+        );
         const again = await update(program, refreshed);
         assert.equal(again.error, undefined, again.error?.stack);
         assert.ok(again.state.resources.some((r) => r.name === "doc"));

@@ -17,14 +17,21 @@ describe("the target's start with no capacity", () => {
         await emulator().reset();
         id = (await createTarget(ec2)).InstanceId!;
         await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
-        await waitUntilInstanceStopped({ client: ec2, maxWaitTime: 60, minDelay: 1 }, { InstanceIds: [id] });
+        await waitUntilInstanceStopped(
+            { client: ec2, maxWaitTime: 60, minDelay: 1 },
+            { InstanceIds: [id] },
+        );
         process.env.EC2_RESET_ACCESS_TIME_SCALE = "0.002"; // 1800 s of retries in 3.6 s
     });
     afterEach(() => delete process.env.EC2_RESET_ACCESS_TIME_SCALE);
 
-    const noCapacity = (times: number) => emulator().control("POST", "/faults", {
-        operation: "StartInstances", code: "InsufficientInstanceCapacity", times, params: { "InstanceId.1": id },
-    });
+    const noCapacity = (times: number) =>
+        emulator().control("POST", "/faults", {
+            operation: "StartInstances",
+            code: "InsufficientInstanceCapacity",
+            times,
+            params: { "InstanceId.1": id },
+        });
 
     it("retries with backoff until EC2 has capacity, then the target runs", async () => {
         await noCapacity(3);
@@ -35,9 +42,17 @@ describe("the target's start with no capacity", () => {
 
     it("past the deadline, says the instance is stopped and whole and what to try", async () => {
         await noCapacity(10_000);
-        const err: Error = await startTargetInstance(ec2, id, "vol-0123456789abcdef0").then(() => assert.fail("started"), (e) => e);
+        const err: Error = await startTargetInstance(ec2, id, "vol-0123456789abcdef0").then(
+            () => assert.fail("started"),
+            (e) => e,
+        );
         assert.equal(err.name, "InsufficientCapacityOnRestart");
-        assert.match(err.message, new RegExp(`^${id} could not be started: EC2 had no capacity for it \\(InsufficientInstanceCapacity, \\d+ attempts over 1800 s\\)\\. Its root volume vol-0123456789abcdef0 is back and the instance is stopped and whole\\. Try another instance type`));
+        assert.match(
+            err.message,
+            new RegExp(
+                `^${id} could not be started: EC2 had no capacity for it \\(InsufficientInstanceCapacity, \\d+ attempts over 1800 s\\)\\. Its root volume vol-0123456789abcdef0 is back and the instance is stopped and whole\\. Try another instance type`,
+            ),
+        );
         assert.match(err.message, /a capacity reservation, or later/);
         assert.equal((await describeInstance(ec2, id)).State?.Name, "stopped");
     });

@@ -16,10 +16,24 @@ import { LOG_TAIL_BYTES, SSM_STDOUT_LIMIT, verdictFirst } from "../../lib/linux-
 import { runScript } from "../../lib/ssm-command";
 import { createHelper } from "../../rehearsal/targets";
 
-const USERS = Array.from({ length: 150 }, (_, i) => ({ name: `user${i}`, file: `/home/user${i}/.ssh/authorized_keys`, action: "appended" }));
-const VERDICT = JSON.stringify({ status: "ok", device: "/dev/nvme1n1p1", filesystem: "xfs", users: USERS, warnings: [] });
+const USERS = Array.from({ length: 150 }, (_, i) => ({
+    name: `user${i}`,
+    file: `/home/user${i}/.ssh/authorized_keys`,
+    action: "appended",
+}));
+const VERDICT = JSON.stringify({
+    status: "ok",
+    device: "/dev/nvme1n1p1",
+    filesystem: "xfs",
+    users: USERS,
+    warnings: [],
+});
 /** What the key script prints for 150 users holding keys: a status block per user, then the verdict. */
-const LOG = USERS.map((u) => `==> ${u.name}: ${u.file}\n    existing keys kept: 3\n    new key appended (ssh-ed25519 SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG)\n    owner ${u.name}:${u.name}, mode 600, SELinux context restored\n`).join("") + `RESULT: ok\n${VERDICT}\n`;
+const LOG =
+    USERS.map(
+        (u) =>
+            `==> ${u.name}: ${u.file}\n    existing keys kept: 3\n    new key appended (ssh-ed25519 SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG)\n    owner ${u.name}:${u.name}, mode 600, SELinux context restored\n`,
+    ).join("") + `RESULT: ok\n${VERDICT}\n`;
 
 describe("the verdict and SSM's 24,000-character output limit", () => {
     it("the script's own output for 150 users is longer than SSM returns: printed last, the verdict would be lost", () => {
@@ -31,7 +45,11 @@ describe("the verdict and SSM's 24,000-character output limit", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verdict-first-"));
         try {
             fs.writeFileSync(path.join(dir, "log"), LOG);
-            const script = ["set -euo pipefail", `workdir=${dir}`, ...verdictFirst(`bash -c "cat ${dir}/log; exit 4"`)].join("\n");
+            const script = [
+                "set -euo pipefail",
+                `workdir=${dir}`,
+                ...verdictFirst(`bash -c "cat ${dir}/log; exit 4"`),
+            ].join("\n");
             let stdout = "";
             let code = 0;
             try {
@@ -43,7 +61,12 @@ describe("the verdict and SSM's 24,000-character output limit", () => {
             assert.equal(code, 4);
             assert.equal(stdout.split("\n")[0], VERDICT);
             assert.ok(stdout.length < SSM_STDOUT_LIMIT, `${stdout.length} characters`);
-            assert.match(stdout, new RegExp(`\\[log: the first ${LOG.length - LOG_TAIL_BYTES} of ${LOG.length} bytes cut; the verdict is the first line\\]`));
+            assert.match(
+                stdout,
+                new RegExp(
+                    `\\[log: the first ${LOG.length - LOG_TAIL_BYTES} of ${LOG.length} bytes cut; the verdict is the first line\\]`,
+                ),
+            );
             assert.ok(stdout.endsWith(LOG.slice(-LOG_TAIL_BYTES)), "the log's tail follows");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
@@ -57,17 +80,32 @@ describe("the verdict and SSM's 24,000-character output limit", () => {
             await emulator().reset();
             helperId = (await createHelper(new EC2Client({}), new IAMClient({}))).InstanceId!;
         });
-        const run = () => runScript(ssm, { documentName: "AWS-RunShellScript", instanceId: helperId, parameters: { commands: "true" }, executionTimeoutSeconds: 60, comment: "test" });
+        const run = () =>
+            runScript(ssm, {
+                documentName: "AWS-RunShellScript",
+                instanceId: helperId,
+                parameters: { commands: "true" },
+                executionTimeoutSeconds: 60,
+                comment: "test",
+            });
 
         it("verdict first: the whole verdict, with its 150 users", async () => {
-            await emulator().control("POST", "/command-faults", { documentName: "AWS-RunShellScript", exitCode: 0, stdout: `${VERDICT}\n${LOG}` });
+            await emulator().control("POST", "/command-faults", {
+                documentName: "AWS-RunShellScript",
+                exitCode: 0,
+                stdout: `${VERDICT}\n${LOG}`,
+            });
             const verdict = await run();
             assert.equal(verdict.status, "ok");
             assert.equal(verdict.users.length, 150);
         });
 
         it("verdict last only (the old layout): the cut output has no result line, and the step fails saying so", async () => {
-            await emulator().control("POST", "/command-faults", { documentName: "AWS-RunShellScript", exitCode: 0, stdout: LOG });
+            await emulator().control("POST", "/command-faults", {
+                documentName: "AWS-RunShellScript",
+                exitCode: 0,
+                stdout: LOG,
+            });
             await assert.rejects(run(), /the script printed no result line/);
         });
     });

@@ -11,8 +11,13 @@ const emptyEc2 = { send: async () => ({ Reservations: [], Volumes: [] }) } as un
 
 describe("waits and describe helpers: typed errors", () => {
     it("waitFor throws a WaitTimeout naming what it waited for when the deadline passes", async () => {
-        const err = await waitFor({ what: "nothing", deadlineSeconds: 0.05, intervalSeconds: 0.01 }, async () => undefined)
-            .then(() => undefined, (e: unknown) => e);
+        const err = await waitFor(
+            { what: "nothing", deadlineSeconds: 0.05, intervalSeconds: 0.01 },
+            async () => undefined,
+        ).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         assert.ok(err instanceof WaitTimeout);
         assert.equal((err as WaitTimeout).name, "WaitTimeout");
         assert.equal((err as WaitTimeout).what, "nothing");
@@ -21,8 +26,12 @@ describe("waits and describe helpers: typed errors", () => {
 
     it("waitFor passes on what the poll throws, which is not a WaitTimeout", async () => {
         const terminal = new Error("i-1 is terminated while waiting for it to be stopped");
-        const err = await waitFor({ what: "i-1 to stop", deadlineSeconds: 5 }, async () => { throw terminal; })
-            .then(() => undefined, (e: unknown) => e);
+        const err = await waitFor({ what: "i-1 to stop", deadlineSeconds: 5 }, async () => {
+            throw terminal;
+        }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         assert.equal(err, terminal);
         assert.equal(isWaitTimeout(err), false);
     });
@@ -34,8 +43,14 @@ describe("waits and describe helpers: typed errors", () => {
     });
 
     it("describeInstance and describeVolume throw NotFound on an empty answer", async () => {
-        for (const call of [describeInstance(emptyEc2, "i-0gone"), describeVolume(emptyEc2, "vol-0gone")]) {
-            const err = await call.then(() => undefined, (e: unknown) => e);
+        for (const call of [
+            describeInstance(emptyEc2, "i-0gone"),
+            describeVolume(emptyEc2, "vol-0gone"),
+        ]) {
+            const err = await call.then(
+                () => undefined,
+                (e: unknown) => e,
+            );
             assert.ok(err instanceof NotFound);
             assert.ok(isNotFound(err));
         }

@@ -39,19 +39,37 @@ export function cleanEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
 
 function run(command: string, args: string[], cwd: string): string {
     try {
-        return execFileSync(command, args, { cwd, env: cleanEnvironment(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+        return execFileSync(command, args, {
+            cwd,
+            env: cleanEnvironment(),
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            maxBuffer: 64 * 1024 * 1024,
+        });
     } catch (error) {
         const e = error as { status?: number; stdout?: string; stderr?: string };
-        throw new Error(`${command} ${args.join(" ")} (in ${cwd}) failed with ${e.status}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`, { cause: error });
+        throw new Error(
+            `${command} ${args.join(" ")} (in ${cwd}) failed with ${e.status}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`,
+            { cause: error },
+        );
     }
 }
 
 /** `npm pack` of this repository into `destination`: what `npm publish` would upload. */
 export function packThisPackage(destination: string): PackedPackage {
-    const name = run("npm", ["pack", "--pack-destination", destination, "--loglevel=error"], REPO).trim().split("\n").pop()!.trim();
+    const name = run("npm", ["pack", "--pack-destination", destination, "--loglevel=error"], REPO)
+        .trim()
+        .split("\n")
+        .pop()!
+        .trim();
     const tarball = path.join(destination, name);
-    const files = run("tar", ["-tzf", tarball], destination).split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
-    const manifest = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"], destination));
+    const files = run("tar", ["-tzf", tarball], destination)
+        .split("\n")
+        .filter(Boolean)
+        .map((f) => f.replace(/^package\//, ""));
+    const manifest = JSON.parse(
+        run("tar", ["-xzOf", tarball, "package/package.json"], destination),
+    );
     return { tarball, files, manifest };
 }
 
@@ -73,15 +91,28 @@ export class ConsumerProject {
     static create(parent: string, tarball: string): ConsumerProject {
         const dir = path.join(parent, "consumer");
         fs.mkdirSync(dir, { recursive: true });
-        for (const file of EXAMPLE_FILES) fs.copyFileSync(path.join(EXAMPLE, file), path.join(dir, file));
+        for (const file of EXAMPLE_FILES)
+            fs.copyFileSync(path.join(EXAMPLE, file), path.join(dir, file));
         const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-        if (!manifest.dependencies?.[PACKAGE_NAME]) throw new Error(`examples/consumer/package.json does not depend on ${PACKAGE_NAME}`);
+        if (!manifest.dependencies?.[PACKAGE_NAME])
+            throw new Error(`examples/consumer/package.json does not depend on ${PACKAGE_NAME}`);
         manifest.dependencies[PACKAGE_NAME] = `file:${tarball}`;
         fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
         const above = nodeModulesAbove(dir);
-        if (above) throw new Error(`${above} is above the consumer's folder: modules could resolve from it`);
-        run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], dir);
-        run(process.execPath, [path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", "."], dir);
+        if (above)
+            throw new Error(
+                `${above} is above the consumer's folder: modules could resolve from it`,
+            );
+        run(
+            "npm",
+            ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+            dir,
+        );
+        run(
+            process.execPath,
+            [path.join(dir, "node_modules", "typescript", "bin", "tsc"), "-p", "."],
+            dir,
+        );
         return new ConsumerProject(dir, manifest);
     }
 
@@ -100,9 +131,12 @@ export class ConsumerProject {
         const found: string[] = [];
         const walk = (nodeModules: string) => {
             if (!fs.existsSync(nodeModules)) return;
-            if (fs.existsSync(path.join(nodeModules, name, "package.json"))) found.push(path.join(nodeModules, name));
+            if (fs.existsSync(path.join(nodeModules, name, "package.json")))
+                found.push(path.join(nodeModules, name));
             for (const entry of fs.readdirSync(nodeModules)) {
-                const packages = entry.startsWith("@") ? fs.readdirSync(path.join(nodeModules, entry)).map((p) => path.join(entry, p)) : [entry];
+                const packages = entry.startsWith("@")
+                    ? fs.readdirSync(path.join(nodeModules, entry)).map((p) => path.join(entry, p))
+                    : [entry];
                 for (const p of packages) walk(path.join(nodeModules, p, "node_modules"));
             }
         };

@@ -63,17 +63,42 @@ export class ConsumerProviderHost {
      * Starts the host in `projectDir` with a clean environment plus `env` (AWS_ENDPOINT_URL and
      * the like), configured with the stack config as the engine configures it.
      */
-    static async start(projectDir: string, probeDir: string, env: NodeJS.ProcessEnv, config: Record<string, string>): Promise<ConsumerProviderHost> {
+    static async start(
+        projectDir: string,
+        probeDir: string,
+        env: NodeJS.ProcessEnv,
+        config: Record<string, string>,
+    ): Promise<ConsumerProviderHost> {
         fs.writeFileSync(path.join(probeDir, "module-probe.js"), MODULE_PROBE);
         const child = spawn(
             process.execPath,
-            ["-r", path.join(probeDir, "module-probe.js"), "./node_modules/@pulumi/pulumi/cmd/dynamic-provider", ENGINE_ADDRESS_PLACEHOLDER],
-            { cwd: projectDir, env: cleanEnvironment({ ...env, LOADED_MODULES_FILE: path.join(probeDir, "loaded-modules.json") }), stdio: ["ignore", "pipe", "pipe"] },
+            [
+                "-r",
+                path.join(probeDir, "module-probe.js"),
+                "./node_modules/@pulumi/pulumi/cmd/dynamic-provider",
+                ENGINE_ADDRESS_PLACEHOLDER,
+            ],
+            {
+                cwd: projectDir,
+                env: cleanEnvironment({
+                    ...env,
+                    LOADED_MODULES_FILE: path.join(probeDir, "loaded-modules.json"),
+                }),
+                stdio: ["ignore", "pipe", "pipe"],
+            },
         );
         let output = "";
         child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-50_000)));
         const port = await new Promise<number>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`the dynamic-provider host printed no port in ${START_DEADLINE_MS} ms:\n${output}`)), START_DEADLINE_MS);
+            const timer = setTimeout(
+                () =>
+                    reject(
+                        new Error(
+                            `the dynamic-provider host printed no port in ${START_DEADLINE_MS} ms:\n${output}`,
+                        ),
+                    ),
+                START_DEADLINE_MS,
+            );
             let first = "";
             child.stdout!.on("data", (chunk) => {
                 output = (output + chunk).slice(-50_000);
@@ -90,7 +115,10 @@ export class ConsumerProviderHost {
                 reject(new Error(`the dynamic-provider host exited with ${code}:\n${output}`));
             });
         });
-        const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const client = new provrpc.ResourceProviderClient(
+            `127.0.0.1:${port}`,
+            grpc.credentials.createInsecure(),
+        );
         const host = new ConsumerProviderHost(child, client, probeDir, () => output);
         const configure = new provproto.ConfigureRequest();
         configure.setArgs(structproto.Struct.fromJavaScript(config));
@@ -101,7 +129,8 @@ export class ConsumerProviderHost {
     /** A ResourceProvider whose every method is the host's RPC on the same properties. */
     provider(): pulumi.dynamic.ResourceProvider {
         const struct = (props: Props) => {
-            if (typeof props[PROVIDER_KEY] === "string") this.providerTexts.add(props[PROVIDER_KEY] as string);
+            if (typeof props[PROVIDER_KEY] === "string")
+                this.providerTexts.add(props[PROVIDER_KEY] as string);
             return structproto.Struct.fromJavaScript(withoutUndefined(props));
         };
         return {
@@ -110,7 +139,9 @@ export class ConsumerProviderHost {
                 req.setOlds(struct(olds));
                 req.setNews(struct(news));
                 const resp = await this.rpc("check", req);
-                const failures = resp.getFailuresList().map((f: any) => ({ property: f.getProperty(), reason: f.getReason() }));
+                const failures = resp
+                    .getFailuresList()
+                    .map((f: any) => ({ property: f.getProperty(), reason: f.getReason() }));
                 return { inputs: resp.getInputs()?.toJavaScript(), failures };
             },
             diff: async (id: string, olds: Props, news: Props) => {
@@ -119,8 +150,15 @@ export class ConsumerProviderHost {
                 req.setOlds(struct(olds));
                 req.setNews(struct(news));
                 const resp = await this.rpc("diff", req);
-                const changes = { [provproto.DiffResponse.DiffChanges.DIFF_SOME]: true, [provproto.DiffResponse.DiffChanges.DIFF_NONE]: false }[resp.getChanges() as number];
-                return { changes, replaces: resp.getReplacesList(), deleteBeforeReplace: resp.getDeletebeforereplace() };
+                const changes = {
+                    [provproto.DiffResponse.DiffChanges.DIFF_SOME]: true,
+                    [provproto.DiffResponse.DiffChanges.DIFF_NONE]: false,
+                }[resp.getChanges() as number];
+                return {
+                    changes,
+                    replaces: resp.getReplacesList(),
+                    deleteBeforeReplace: resp.getDeletebeforereplace(),
+                };
             },
             create: async (inputs: Props) => {
                 const req = new provproto.CreateRequest();
@@ -176,11 +214,14 @@ export class ConsumerProviderHost {
  * text in this process. Returns the function that puts the in-process loading back.
  */
 export function routeDynamicProvidersTo(host: ConsumerProviderHost): () => void {
-    const prototype = DynamicProviderHost.prototype as unknown as { provider(props: Props): Promise<pulumi.dynamic.ResourceProvider> };
+    const prototype = DynamicProviderHost.prototype as unknown as {
+        provider(props: Props): Promise<pulumi.dynamic.ResourceProvider>;
+    };
     const inProcess = prototype.provider;
     const remote = host.provider();
     prototype.provider = async (props: Props) => {
-        if (typeof props[PROVIDER_KEY] !== "string" || props[PROVIDER_KEY] === "") throw new Error(`dynamic resource has no ${PROVIDER_KEY} text`);
+        if (typeof props[PROVIDER_KEY] !== "string" || props[PROVIDER_KEY] === "")
+            throw new Error(`dynamic resource has no ${PROVIDER_KEY} text`);
         return remote;
     };
     return () => {
@@ -192,7 +233,11 @@ export function routeDynamicProvidersTo(host: ConsumerProviderHost): () => void 
 function withoutUndefined(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(withoutUndefined);
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, withoutUndefined(v)]));
+        return Object.fromEntries(
+            Object.entries(value)
+                .filter(([, v]) => v !== undefined)
+                .map(([k, v]) => [k, withoutUndefined(v)]),
+        );
     }
     return value;
 }

@@ -19,11 +19,20 @@ export interface Row {
 }
 
 function parse(file: string): ts.SourceFile {
-    return ts.createSourceFile(file, fs.readFileSync(path.join(REPO, file), "utf8"), ts.ScriptTarget.ES2022, true);
+    return ts.createSourceFile(
+        file,
+        fs.readFileSync(path.join(REPO, file), "utf8"),
+        ts.ScriptTarget.ES2022,
+        true,
+    );
 }
 
 function docOf(node: ts.Node, where: string): string {
-    const text = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc).map((d) => ts.getTextOfJSDocComment(d.comment) ?? "").join(" ");
+    const text = ts
+        .getJSDocCommentsAndTags(node)
+        .filter(ts.isJSDoc)
+        .map((d) => ts.getTextOfJSDocComment(d.comment) ?? "")
+        .join(" ");
     const doc = text.replace(/\s+/g, " ").trim();
     if (!doc) throw new Error(`${where} has no TSDoc`);
     return doc;
@@ -31,7 +40,12 @@ function docOf(node: ts.Node, where: string): string {
 
 /** `pulumi.Input<T>` / `pulumi.Output<T>` → T. */
 function unwrapped(type: ts.TypeNode | undefined): string {
-    if (type && ts.isTypeReferenceNode(type) && /^pulumi\.(Input|Output)$/.test(type.typeName.getText()) && type.typeArguments?.length === 1) {
+    if (
+        type &&
+        ts.isTypeReferenceNode(type) &&
+        /^pulumi\.(Input|Output)$/.test(type.typeName.getText()) &&
+        type.typeArguments?.length === 1
+    ) {
         return type.typeArguments[0].getText();
     }
     return type?.getText() ?? "unknown";
@@ -39,7 +53,10 @@ function unwrapped(type: ts.TypeNode | undefined): string {
 
 export function argRows(): Row[] {
     const source = parse(ARGS_FILE);
-    const args = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === "ResetAccessArgs");
+    const args = source.statements.find(
+        (s): s is ts.InterfaceDeclaration =>
+            ts.isInterfaceDeclaration(s) && s.name.text === "ResetAccessArgs",
+    );
     if (!args) throw new Error(`${ARGS_FILE} declares no ResetAccessArgs`);
     return args.members.filter(ts.isPropertySignature).map((m) => ({
         name: m.name.getText(),
@@ -51,11 +68,20 @@ export function argRows(): Row[] {
 
 export function outputRows(): Row[] {
     const source = parse(COMPONENT_FILE);
-    const component = source.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === "ResetAccess");
+    const component = source.statements.find(
+        (s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === "ResetAccess",
+    );
     if (!component) throw new Error(`${COMPONENT_FILE} declares no ResetAccess class`);
     const isPublicOutput = (m: ts.ClassElement): m is ts.PropertyDeclaration =>
         ts.isPropertyDeclaration(m) &&
-        !ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword || x.kind === ts.SyntaxKind.StaticKeyword) &&
+        !ts
+            .getModifiers(m)
+            ?.some(
+                (x) =>
+                    x.kind === ts.SyntaxKind.PrivateKeyword ||
+                    x.kind === ts.SyntaxKind.ProtectedKeyword ||
+                    x.kind === ts.SyntaxKind.StaticKeyword,
+            ) &&
         /^pulumi\.Output</.test(m.type?.getText() ?? "");
     return component.members.filter(isPublicOutput).map((m) => ({
         name: m.name.getText(),
@@ -78,7 +104,10 @@ export function argsTable(): string {
     return [
         "| arg | type | what it does |",
         "| --- | --- | --- |",
-        ...argRows().map((r) => `| \`${r.name}\` | ${cell(`\`${r.type}\``)}${r.required ? " (required)" : ""} | ${cell(r.doc)} |`),
+        ...argRows().map(
+            (r) =>
+                `| \`${r.name}\` | ${cell(`\`${r.type}\``)}${r.required ? " (required)" : ""} | ${cell(r.doc)} |`,
+        ),
     ].join("\n");
 }
 

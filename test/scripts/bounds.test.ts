@@ -7,7 +7,13 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertNoTempFiles, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
+import {
+    assertExit,
+    assertNoTempFiles,
+    assertNoTraces,
+    requireImageTools,
+    transcript,
+} from "./helpers/checks";
 import { DEPLOY, DEPLOY_EXISTING_KEYS, GROUP, rootTree } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
@@ -39,8 +45,17 @@ describe("reset program: bounds against hostile and huge volumes", function () {
 
     async function timedRun(disk: string, ...extra: string[]): Promise<ScriptResult> {
         const started = Date.now();
-        const result = await runScript(["--device", disk, "--public-key", key().publicLine, ...extra]);
-        assert.ok(Date.now() - started < BOUND_MS, `the run took ${Date.now() - started} ms${transcript(result)}`);
+        const result = await runScript([
+            "--device",
+            disk,
+            "--public-key",
+            key().publicLine,
+            ...extra,
+        ]);
+        assert.ok(
+            Date.now() - started < BOUND_MS,
+            `the run took ${Date.now() - started} ms${transcript(result)}`,
+        );
         assertNoTraces(result, workspace, [disk]);
         return result;
     }
@@ -55,25 +70,35 @@ describe("reset program: bounds against hostile and huge volumes", function () {
 
     it("a sparse keys file of 1 TB: refused at once for its user (over 1 MiB), the others served", async () => {
         const disk = volume(rootTree());
-        workspace.withMount(disk, "ext4", (root) => run("truncate", ["-s", "1T", path.join(root, KEYS)]));
+        workspace.withMount(disk, "ext4", (root) =>
+            run("truncate", ["-s", "1T", path.join(root, KEYS)]),
+        );
 
         const result = await timedRun(disk);
 
         assertExit(result, 0, "ok");
-        assert.match(result.user("deploy").reason ?? "", /is 1099511627776 bytes: more than 1048576 is not a keys file/);
+        assert.match(
+            result.user("deploy").reason ?? "",
+            /is 1099511627776 bytes: more than 1048576 is not a keys file/,
+        );
         assert.equal(result.user("ec2-user").action, "created");
         assert.equal(keysFileState(disk).size, 1024 ** 4);
     });
 
     it("a sparse keys file under 1 MiB (one key, then a hole): refused as sparse, left as it was", async () => {
         const disk = volume(rootTree());
-        workspace.withMount(disk, "ext4", (root) => run("truncate", ["-s", "1000K", path.join(root, KEYS)]));
+        workspace.withMount(disk, "ext4", (root) =>
+            run("truncate", ["-s", "1000K", path.join(root, KEYS)]),
+        );
         const before = keysFileState(disk);
 
         const result = await timedRun(disk, "--users", "deploy");
 
         assertExit(result, 1, "error");
-        assert.match(result.user("deploy").reason ?? "", /authorized_keys is sparse \(\d+ bytes allocated for 1024000\)/);
+        assert.match(
+            result.user("deploy").reason ?? "",
+            /authorized_keys is sparse \(\d+ bytes allocated for 1024000\)/,
+        );
         assert.deepEqual(keysFileState(disk), before);
     });
 
@@ -91,29 +116,54 @@ describe("reset program: bounds against hostile and huge volumes", function () {
             }
             const free = fs.statfsSync(root).bavail * fs.statfsSync(root).bsize;
             // Leave a little more than the keys file: a plain copy would fit, and fill the volume.
-            run("truncate", ["-s", `${Math.max(0, fs.statSync(`${root}/fill`).size - 700_000 + free)}`, `${root}/fill`]);
+            run("truncate", [
+                "-s",
+                `${Math.max(0, fs.statSync(`${root}/fill`).size - 700_000 + free)}`,
+                `${root}/fill`,
+            ]);
             freeBefore = fs.statfsSync(root).bavail;
         });
 
         const result = await timedRun(disk, "--users", "deploy");
 
         assertExit(result, 1, "error");
-        assert.match(result.user("deploy").reason ?? "", /^No space left on device: \d+ bytes free where \/home\/deploy\/.ssh\/authorized_keys is written/);
+        assert.match(
+            result.user("deploy").reason ?? "",
+            /^No space left on device: \d+ bytes free where \/home\/deploy\/.ssh\/authorized_keys is written/,
+        );
         workspace.withMount(disk, "ext4", (root) => {
             assert.equal(fs.statfsSync(root).bavail, freeBefore, "the free space changed");
-            assert.ok(fs.readFileSync(path.join(root, KEYS), "utf8").startsWith(DEPLOY_EXISTING_KEYS));
+            assert.ok(
+                fs.readFileSync(path.join(root, KEYS), "utf8").startsWith(DEPLOY_EXISTING_KEYS),
+            );
             assertNoTempFiles(path.join(root, path.dirname(KEYS)));
         });
     });
 
     it("sshd_config including itself three times: each file loaded once, the users served", async () => {
         const include = "Include /etc/ssh/sshd_config";
-        const disk = volume(rootTree({ sshdConfig: [include, include, include, "UsePAM yes", "AuthorizedKeysFile .ssh/authorized_keys"].join("\n") }));
+        const disk = volume(
+            rootTree({
+                sshdConfig: [
+                    include,
+                    include,
+                    include,
+                    "UsePAM yes",
+                    "AuthorizedKeysFile .ssh/authorized_keys",
+                ].join("\n"),
+            }),
+        );
 
         const result = await timedRun(disk);
 
         assertExit(result, 0, "ok");
-        assert.deepEqual(result.json.users.map((u) => [u.name, u.action]), [["ec2-user", "created"], ["deploy", "appended"]]);
+        assert.deepEqual(
+            result.json.users.map((u) => [u.name, u.action]),
+            [
+                ["ec2-user", "created"],
+                ["deploy", "appended"],
+            ],
+        );
     });
 
     it("sshd configuration of more than 64 files: every user refused with the reason", async () => {
@@ -126,13 +176,26 @@ describe("reset program: bounds against hostile and huge volumes", function () {
         assertExit(result, 1, "error");
         for (const user of result.json.users) {
             assert.equal(user.action, "refused");
-            assert.match(user.reason ?? "", /sshd configuration cannot be evaluated: more than 64 files included/);
+            assert.match(
+                user.reason ?? "",
+                /sshd configuration cannot be evaluated: more than 64 files included/,
+            );
         }
     });
 
     it("sshd configuration of more than 4 MiB in all: every user refused with the reason", async () => {
         const big = `# ${"x".repeat(1024 * 1024)}`;
-        const disk = volume(rootTree({ sshdDropIns: { "1.conf": big, "2.conf": big, "3.conf": big, "4.conf": big, "5.conf": big } }));
+        const disk = volume(
+            rootTree({
+                sshdDropIns: {
+                    "1.conf": big,
+                    "2.conf": big,
+                    "3.conf": big,
+                    "4.conf": big,
+                    "5.conf": big,
+                },
+            }),
+        );
 
         const result = await timedRun(disk);
 
@@ -141,12 +204,18 @@ describe("reset program: bounds against hostile and huge volumes", function () {
     });
 
     it("100,000 groups and 2,000 AllowGroups names: matching stays linear, the user served", async () => {
-        const groups = Array.from({ length: 100_000 }, (_, i) => `g${i}:x:${10_000 + i}:ec2-user,deploy`);
+        const groups = Array.from(
+            { length: 100_000 },
+            (_, i) => `g${i}:x:${10_000 + i}:ec2-user,deploy`,
+        );
         const allowed = Array.from({ length: 2_000 }, (_, i) => `other${i}`).join(" ");
-        const disk = volume(rootTree({
-            group: [GROUP, ...groups].join("\n"),
-            sshdConfig: `UsePAM yes\nAllowGroups ${allowed} g99999\nMatch Group ${Array.from({ length: 500 }, (_, i) => `m${i}`).join(",")}\n  PubkeyAuthentication no`,
-        }), 64);
+        const disk = volume(
+            rootTree({
+                group: [GROUP, ...groups].join("\n"),
+                sshdConfig: `UsePAM yes\nAllowGroups ${allowed} g99999\nMatch Group ${Array.from({ length: 500 }, (_, i) => `m${i}`).join(",")}\n  PubkeyAuthentication no`,
+            }),
+            64,
+        );
 
         const result = await timedRun(disk, "--users", "ec2-user");
 
@@ -156,18 +225,44 @@ describe("reset program: bounds against hostile and huge volumes", function () {
 
     it("the internal deadline passes during a write: the write undone, unmounted, detached, reported", async () => {
         const disk = volume(rootTree());
-        const before = workspace.withMount(disk, "ext4", (root) => fs.readFileSync(path.join(root, KEYS), "utf8"));
+        const before = workspace.withMount(disk, "ext4", (root) =>
+            fs.readFileSync(path.join(root, KEYS), "utf8"),
+        );
         const started = Date.now();
         // The test hook holds the write of ec2-user's new file for 30 s: the 3 s deadline passes first.
-        const paused = await runScript(["--device", disk, "--public-key", key().publicLine, "--users", "ec2-user", "--deadline", "3"], {
-            env: { RESET_SSH_KEY_TEST_PAUSE: path.join(makeTempDir("script-deadline-marker"), "paused") },
-        });
-        assert.ok(Date.now() - started < 20_000, `the deadline did not stop the run: ${Date.now() - started} ms`);
+        const paused = await runScript(
+            [
+                "--device",
+                disk,
+                "--public-key",
+                key().publicLine,
+                "--users",
+                "ec2-user",
+                "--deadline",
+                "3",
+            ],
+            {
+                env: {
+                    RESET_SSH_KEY_TEST_PAUSE: path.join(
+                        makeTempDir("script-deadline-marker"),
+                        "paused",
+                    ),
+                },
+            },
+        );
+        assert.ok(
+            Date.now() - started < 20_000,
+            `the deadline did not stop the run: ${Date.now() - started} ms`,
+        );
         assertNoTraces(paused, workspace, [disk]);
         assert.equal(paused.status, 1, transcript(paused));
         assert.equal(paused.json.error, "the internal deadline of 3 s passed");
         workspace.withMount(disk, "ext4", (root) => {
-            assert.equal(fs.existsSync(path.join(root, "home/ec2-user/.ssh")), false, "the directory created for the key was left");
+            assert.equal(
+                fs.existsSync(path.join(root, "home/ec2-user/.ssh")),
+                false,
+                "the directory created for the key was left",
+            );
             assert.equal(fs.readFileSync(path.join(root, KEYS), "utf8").startsWith(before), true);
         });
     });
@@ -177,13 +272,17 @@ describe("reset program: bounds against hostile and huge volumes", function () {
         run("tune2fs", ["-e", "panic", disk]);
         const marker = path.join(makeTempDir("script-mount-options"), "paused");
         let options = "";
-        const result = await runScript(["--device", disk, "--public-key", key().publicLine, "--users", "ec2-user"], {
-            env: { RESET_SSH_KEY_TEST_PAUSE: marker },
-            onStart: (control) => void waitForMountInfo(marker).then((found) => {
-                options = found;
-                control.signal("SIGTERM");
-            }),
-        });
+        const result = await runScript(
+            ["--device", disk, "--public-key", key().publicLine, "--users", "ec2-user"],
+            {
+                env: { RESET_SSH_KEY_TEST_PAUSE: marker },
+                onStart: (control) =>
+                    void waitForMountInfo(marker).then((found) => {
+                        options = found;
+                        control.signal("SIGTERM");
+                    }),
+            },
+        );
 
         assertNoTraces(result, workspace, [disk]);
         assert.equal(result.status, 143, transcript(result));
@@ -208,7 +307,10 @@ async function waitForMountInfo(marker: string): Promise<string> {
             continue;
         }
         if (!environ.includes(`RESET_SSH_KEY_TEST_PAUSE=${marker}`)) continue;
-        const line = fs.readFileSync(`/proc/${pid}/mountinfo`, "utf8").split("\n").find((l) => / \S*reset-ssh-key\.\S*\/root /.test(l));
+        const line = fs
+            .readFileSync(`/proc/${pid}/mountinfo`, "utf8")
+            .split("\n")
+            .find((l) => / \S*reset-ssh-key\.\S*\/root /.test(l));
         if (line) return line;
     }
     return "";

@@ -8,9 +8,21 @@ import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertKeysFile, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
+import {
+    assertExit,
+    assertKeysFile,
+    assertNoTraces,
+    requireImageTools,
+    transcript,
+} from "./helpers/checks";
 import { DEPLOY, DEPLOY_EXISTING_KEYS, EC2_USER, rootTree } from "../../rehearsal/disk/root-tree";
-import { buildFilesystem, filesystemUuid, GPT_LINUX, partition, Workspace } from "../../rehearsal/disk/images";
+import {
+    buildFilesystem,
+    filesystemUuid,
+    GPT_LINUX,
+    partition,
+    Workspace,
+} from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { runScript } from "./helpers/sandbox";
 import { makeTempDir } from "../../rehearsal/disk/system";
@@ -30,7 +42,10 @@ function hashRange(image: string, range: { offset: number; size: number }): stri
     }
 }
 
-const BOOT_TREE = [{ path: "grub2/grub.cfg", file: "set default=0\n" }, { path: "vmlinuz", file: "kernel" }];
+const BOOT_TREE = [
+    { path: "grub2/grub.cfg", file: "set default=0\n" },
+    { path: "vmlinuz", file: "kernel" },
+];
 
 describe("reset program --device: finding and mounting the OS root", function () {
     let workspace: Workspace;
@@ -49,8 +64,14 @@ describe("reset program --device: finding and mounting the OS root", function ()
 
     /** The state every successful run must leave on the root filesystem. */
     function assertStandardResult(root: string): void {
-        assertKeysFile(path.join(root, "home/ec2-user/.ssh/authorized_keys"), newKeys(), { ...EC2_USER, mode: 0o600 });
-        assertKeysFile(path.join(root, "home/deploy/.ssh/authorized_keys"), deployKeys(), { ...DEPLOY, mode: 0o600 });
+        assertKeysFile(path.join(root, "home/ec2-user/.ssh/authorized_keys"), newKeys(), {
+            ...EC2_USER,
+            mode: 0o600,
+        });
+        assertKeysFile(path.join(root, "home/deploy/.ssh/authorized_keys"), deployKeys(), {
+            ...DEPLOY,
+            mode: 0o600,
+        });
     }
 
     it("ext4 on the whole disk: ~/.ssh and the keys file get the volume's uid and gid", async () => {
@@ -103,7 +124,10 @@ describe("reset program --device: finding and mounting the OS root", function ()
             { mib: 8, type: "82" },
             { mib: 48, type: "83" },
         ]);
-        assert.deepEqual(ranges.map((range) => range.number), [1, 2, 5, 6]);
+        assert.deepEqual(
+            ranges.map((range) => range.number),
+            [1, 2, 5, 6],
+        );
         const disk = workspace.attach(image);
         const boot = workspace.attach(disk, ranges[0]);
         const root = workspace.attach(disk, ranges[3]);
@@ -150,7 +174,10 @@ describe("reset program --device: finding and mounting the OS root", function ()
 
             assertExit(result, 0, "ok");
             assert.equal(result.json.filesystem, "xfs");
-            assert.match(result.stdout, /XFS UUID of .* is already mounted on this helper: using nouuid/);
+            assert.match(
+                result.stdout,
+                /XFS UUID of .* is already mounted on this helper: using nouuid/,
+            );
             workspace.withMount(disk, "xfs", assertStandardResult, ["nouuid"]);
             assertNoTraces(result, workspace, [disk]);
         } finally {
@@ -165,8 +192,13 @@ describe("reset program --device: finding and mounting the OS root", function ()
         const result = await runScript(["--device", disk, "--public-key", key().publicLine]);
 
         assertExit(result, 1, "error");
-        assert.match(result.json.error ?? "", /no filesystem on .* holds an OS root \(etc\/passwd and etc\/os-release\)/);
-        workspace.withMount(disk, "ext4", (root) => assert.deepEqual(listTree(root), ["data", "data/readme"]));
+        assert.match(
+            result.json.error ?? "",
+            /no filesystem on .* holds an OS root \(etc\/passwd and etc\/os-release\)/,
+        );
+        workspace.withMount(disk, "ext4", (root) =>
+            assert.deepEqual(listTree(root), ["data", "data/readme"]),
+        );
         assertNoTraces(result, workspace, [disk]);
     });
 
@@ -180,7 +212,11 @@ describe("reset program --device: finding and mounting the OS root", function ()
         const result = await runScript(["--device", disk, "--public-key", key().publicLine]);
 
         assertExit(result, 1, "error");
-        assert.match(result.json.error ?? "", /cannot mount the root filesystem read-write/, transcript(result));
+        assert.match(
+            result.json.error ?? "",
+            /cannot mount the root filesystem read-write/,
+            transcript(result),
+        );
         assertNoTraces(result, workspace, [disk]);
     });
 
@@ -192,7 +228,10 @@ describe("reset program --device: finding and mounting the OS root", function ()
             const result = await runScript(["--device", disk, "--public-key", key().publicLine]);
 
             assertExit(result, 1, "error");
-            assert.match(result.json.error ?? "", /is mounted at .*refusing to use a device in use/);
+            assert.match(
+                result.json.error ?? "",
+                /is mounted at .*refusing to use a device in use/,
+            );
             assert.equal(fs.existsSync(path.join(mounted, "home/ec2-user/.ssh")), false);
             assertNoTraces(result, workspace, [disk]);
         } finally {

@@ -10,7 +10,14 @@ import * as path from "node:path";
 import { assertExit, assertKeysFile, assertNoTraces, requireImageTools } from "./helpers/checks";
 import { requireCapability } from "../support/requirements";
 import { EC2_USER, rootTree } from "../../rehearsal/disk/root-tree";
-import { buildFilesystem, filesystemUuid, GPT_LINUX, makeFilesystem, partition, Workspace } from "../../rehearsal/disk/images";
+import {
+    buildFilesystem,
+    filesystemUuid,
+    GPT_LINUX,
+    makeFilesystem,
+    partition,
+    Workspace,
+} from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
 import { buildVolumeGroup, logicalVolumeRanges } from "./helpers/lvm";
 import { runScript } from "./helpers/sandbox";
@@ -23,7 +30,9 @@ function splitHome(extra: Entry[] = []): { root: Entry[]; home: Entry[] } {
     const underHome = (entry: Entry) => entry.path.startsWith("home/");
     return {
         root: all.filter((entry) => !underHome(entry)),
-        home: all.filter(underHome).map((entry) => ({ ...entry, path: entry.path.slice("home/".length) })),
+        home: all
+            .filter(underHome)
+            .map((entry) => ({ ...entry, path: entry.path.slice("home/".length) })),
     };
 }
 
@@ -45,14 +54,27 @@ describe("reset program --device: home directories on other filesystems", functi
 
     it("a /home partition named by UUID in the volume's fstab is mounted, and the key goes there", async () => {
         const image = workspace.sparseFile(96);
-        const ranges = partition(image, "gpt", [{ mib: 48, type: GPT_LINUX }, { mib: 32, type: GPT_LINUX }]);
+        const ranges = partition(image, "gpt", [
+            { mib: 48, type: GPT_LINUX },
+            { mib: 32, type: GPT_LINUX },
+        ]);
         const disk = workspace.attach(image);
         const [rootPart, homePart] = ranges.map((range) => workspace.attach(disk, range));
         const tree = splitHome();
         buildFilesystem(workspace, homePart, "ext4", tree.home);
         const homeUuid = filesystemUuid(homePart);
-        const staleHome: Entry = { path: "home/ec2-user", dir: true, mode: 0o700, uid: EC2_USER.uid, gid: EC2_USER.gid };
-        const rootEntries = [...tree.root, staleHome, fstab([`UUID=${homeUuid} /home ext4 defaults 0 2`])];
+        const staleHome: Entry = {
+            path: "home/ec2-user",
+            dir: true,
+            mode: 0o700,
+            uid: EC2_USER.uid,
+            gid: EC2_USER.gid,
+        };
+        const rootEntries = [
+            ...tree.root,
+            staleHome,
+            fstab([`UUID=${homeUuid} /home ext4 defaults 0 2`]),
+        ];
         buildFilesystem(workspace, rootPart, "ext4", rootEntries);
 
         const result = await runScript(["--device", disk, "--public-key", key().publicLine]);
@@ -60,24 +82,41 @@ describe("reset program --device: home directories on other filesystems", functi
         assertExit(result, 0, "ok");
         assert.match(result.stdout, /mounted partition 2 .* at \/home/);
         workspace.withMount(homePart, "ext4", (home) =>
-            assertKeysFile(ec2UserKeys(home), `${key().publicLine}\n`, { ...EC2_USER, mode: 0o600 }),
+            assertKeysFile(ec2UserKeys(home), `${key().publicLine}\n`, {
+                ...EC2_USER,
+                mode: 0o600,
+            }),
         );
         workspace.withMount(rootPart, "ext4", (root) =>
-            assert.deepEqual(fs.readdirSync(path.join(root, "home/ec2-user")), [], "the hidden /home was written"),
+            assert.deepEqual(
+                fs.readdirSync(path.join(root, "home/ec2-user")),
+                [],
+                "the hidden /home was written",
+            ),
         );
         assertNoTraces(result, workspace, [disk]);
     });
 
     it("a /home that is not on the volume (NFS): the users are refused, the hidden directory untouched", async () => {
         const disk = workspace.attach(workspace.sparseFile(48));
-        buildFilesystem(workspace, disk, "ext4", rootTree({ extra: [fstab(["nfs.example:/export/home /home nfs defaults 0 0"])] }));
+        buildFilesystem(
+            workspace,
+            disk,
+            "ext4",
+            rootTree({ extra: [fstab(["nfs.example:/export/home /home nfs defaults 0 0"])] }),
+        );
 
         const result = await runScript(["--device", disk, "--public-key", key().publicLine]);
 
         assertExit(result, 1, "error");
         assert.equal(result.user("ec2-user").action, "refused");
-        assert.match(result.user("ec2-user").reason ?? "", /\/home is a separate filesystem not mounted here \(nfs filesystem\)/);
-        workspace.withMount(disk, "ext4", (root) => assert.equal(fs.existsSync(path.join(root, "home/ec2-user/.ssh")), false));
+        assert.match(
+            result.user("ec2-user").reason ?? "",
+            /\/home is a separate filesystem not mounted here \(nfs filesystem\)/,
+        );
+        workspace.withMount(disk, "ext4", (root) =>
+            assert.equal(fs.existsSync(path.join(root, "home/ec2-user/.ssh")), false),
+        );
         assertNoTraces(result, workspace, [disk]);
     });
 
@@ -87,7 +126,10 @@ describe("reset program --device: home directories on other filesystems", functi
         makeFilesystem(disk, "btrfs");
         const uuid = filesystemUuid(disk);
         const tree = splitHome([
-            fstab([`UUID=${uuid} / btrfs subvol=root,compress=zstd:1 0 0`, `UUID=${uuid} /home btrfs subvol=home,compress=zstd:1 0 0`]),
+            fstab([
+                `UUID=${uuid} / btrfs subvol=root,compress=zstd:1 0 0`,
+                `UUID=${uuid} /home btrfs subvol=home,compress=zstd:1 0 0`,
+            ]),
         ]);
         workspace.withMount(disk, "btrfs", (top) => {
             run("btrfs", ["-q", "subvolume", "create", path.join(top, "root")]);
@@ -101,9 +143,22 @@ describe("reset program --device: home directories on other filesystems", functi
         assertExit(result, 0, "ok");
         assert.equal(result.json.filesystem, "btrfs");
         assert.match(result.stdout, /OS root: .*subvolume root, mounted read-write/);
-        workspace.withMount(disk, "btrfs", (home) =>
-            assertKeysFile(ec2UserKeys(home), `${key().publicLine}\n`, { ...EC2_USER, mode: 0o600 }), ["subvol=home"]);
-        workspace.withMount(disk, "btrfs", (root) => assert.deepEqual(listTree(path.join(root, "home")), []), ["subvol=root"]);
+        workspace.withMount(
+            disk,
+            "btrfs",
+            (home) =>
+                assertKeysFile(ec2UserKeys(home), `${key().publicLine}\n`, {
+                    ...EC2_USER,
+                    mode: 0o600,
+                }),
+            ["subvol=home"],
+        );
+        workspace.withMount(
+            disk,
+            "btrfs",
+            (root) => assert.deepEqual(listTree(path.join(root, "home")), []),
+            ["subvol=root"],
+        );
         assertNoTraces(result, workspace, [disk]);
     });
 
@@ -112,10 +167,18 @@ describe("reset program --device: home directories on other filesystems", functi
         const helperPv = workspace.attach(workspace.sparseFile(16));
         buildVolumeGroup(workspace, helperPv, "vg0", [{ name: "root", mib: 8 }]);
         const image = workspace.sparseFile(128);
-        const ranges = partition(image, "dos", [{ mib: 16, type: "83" }, { mib: 100, type: "8e" }]);
+        const ranges = partition(image, "dos", [
+            { mib: 16, type: "83" },
+            { mib: 100, type: "8e" },
+        ]);
         const disk = workspace.attach(image);
         const pv = workspace.attach(disk, ranges[1]);
-        const tree = splitHome([fstab(["/dev/mapper/vg0-root / ext4 defaults 0 1", "/dev/mapper/vg0-home /home ext4 defaults 0 2"])]);
+        const tree = splitHome([
+            fstab([
+                "/dev/mapper/vg0-root / ext4 defaults 0 1",
+                "/dev/mapper/vg0-home /home ext4 defaults 0 2",
+            ]),
+        ]);
         buildVolumeGroup(workspace, pv, "vg0", [
             { name: "root", mib: 48, fs: "ext4", entries: tree.root },
             { name: "swap", mib: 8 },
@@ -130,7 +193,10 @@ describe("reset program --device: home directories on other filesystems", functi
         assert.match(result.stdout, /mounted logical volume vg0\/home .* at \/home/);
         const home = workspace.attach(pv, logicalVolumeRanges(pv).get("home"));
         workspace.withMount(home, "ext4", (mounted) =>
-            assertKeysFile(ec2UserKeys(mounted), `${key().publicLine}\n`, { ...EC2_USER, mode: 0o600 }),
+            assertKeysFile(ec2UserKeys(mounted), `${key().publicLine}\n`, {
+                ...EC2_USER,
+                mode: 0o600,
+            }),
         );
         assertNoTraces(result, workspace, [disk, pv]);
     });
@@ -139,7 +205,8 @@ describe("reset program --device: home directories on other filesystems", functi
         requireCapability(this, "lvm2", "device-mapper");
         const vg = `rskt${process.pid}`;
         const disk = workspace.attach(workspace.sparseFile(96));
-        const lvm = (command: string, ...args: string[]) => run("lvm", [command, "--devices", disk, ...args]);
+        const lvm = (command: string, ...args: string[]) =>
+            run("lvm", [command, "--devices", disk, ...args]);
         lvm("pvcreate", "-q", "-ff", "-y", disk);
         lvm("vgcreate", "-q", vg, disk);
         lvm("lvcreate", "-q", "-an", "-Zn", "-L", "32M", "-n", "root", vg);
@@ -158,12 +225,19 @@ describe("reset program --device: home directories on other filesystems", functi
         lvm("vgchange", "-q", "-ay", vg);
         try {
             workspace.withMount(`/dev/${vg}/root`, "ext4", (root) =>
-                assertKeysFile(ec2UserKeys(path.join(root, "home")), `${key().publicLine}\n`, { ...EC2_USER, mode: 0o600 }),
+                assertKeysFile(ec2UserKeys(path.join(root, "home")), `${key().publicLine}\n`, {
+                    ...EC2_USER,
+                    mode: 0o600,
+                }),
             );
         } finally {
             lvm("vgchange", "-q", "-an", vg);
         }
-        assert.equal(run("dmsetup", ["ls"]).includes("reset-ssh-key"), false, "device-mapper devices left behind");
+        assert.equal(
+            run("dmsetup", ["ls"]).includes("reset-ssh-key"),
+            false,
+            "device-mapper devices left behind",
+        );
         assertNoTraces(result, workspace, [disk]);
     });
 });

@@ -7,7 +7,13 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertExit, assertNoTempFiles, assertNoTraces, requireImageTools, transcript } from "./helpers/checks";
+import {
+    assertExit,
+    assertNoTempFiles,
+    assertNoTraces,
+    requireImageTools,
+    transcript,
+} from "./helpers/checks";
 import { DEPLOY_EXISTING_KEYS, PASSWD, rootTree } from "../../rehearsal/disk/root-tree";
 import { buildFilesystem, Workspace } from "../../rehearsal/disk/images";
 import { ed25519, removeGeneratedKeys } from "./helpers/keys";
@@ -46,7 +52,13 @@ describe("reset program: broken and hostile volumes", function () {
     }
 
     async function runOn(disk: string, ...extra: string[]): Promise<ScriptResult> {
-        const result = await runScript(["--device", disk, "--public-key", key().publicLine, ...extra]);
+        const result = await runScript([
+            "--device",
+            disk,
+            "--public-key",
+            key().publicLine,
+            ...extra,
+        ]);
         assertNoTraces(result, workspace, [disk]);
         return result;
     }
@@ -59,10 +71,19 @@ describe("reset program: broken and hostile volumes", function () {
     });
 
     it("/etc/passwd linked above the volume root: error, the host's passwd neither read nor written", async () => {
-        const result = await runOn(volume(rootTree({ extra: [{ path: "etc/passwd", symlink: "../../../../../../etc/passwd" }] })));
+        const result = await runOn(
+            volume(
+                rootTree({
+                    extra: [{ path: "etc/passwd", symlink: "../../../../../../etc/passwd" }],
+                }),
+            ),
+        );
 
         assertExit(result, 1, "error");
-        assert.match(result.json.error ?? "", /cannot read the volume's \/etc\/passwd: \/etc\/passwd -> .* leads above the volume root/);
+        assert.match(
+            result.json.error ?? "",
+            /cannot read the volume's \/etc\/passwd: \/etc\/passwd -> .* leads above the volume root/,
+        );
     });
 
     it("malformed passwd lines are skipped with a warning; shell syntax is never executed", async () => {
@@ -74,10 +95,21 @@ describe("reset program: broken and hostile volumes", function () {
             `cmd:x:1502:1502::/home/$(touch ${PWNED}):/bin/sh`,
             "short:x:1503",
         ];
-        const disk = volume(rootTree({
-            passwd: [hostile[0], hostile[1], PASSWD.split("\n").filter((l) => !l.startsWith("ec2-user")).join("\n"), ...hostile.slice(2)].join("\n"),
-            sshdDropIns: { "10-evil.conf": `Include $(touch ${PWNED})\nAuthorizedKeysFile .ssh/\`touch ${PWNED}\` .ssh/authorized_keys` },
-        }));
+        const disk = volume(
+            rootTree({
+                passwd: [
+                    hostile[0],
+                    hostile[1],
+                    PASSWD.split("\n")
+                        .filter((l) => !l.startsWith("ec2-user"))
+                        .join("\n"),
+                    ...hostile.slice(2),
+                ].join("\n"),
+                sshdDropIns: {
+                    "10-evil.conf": `Include $(touch ${PWNED})\nAuthorizedKeysFile .ssh/\`touch ${PWNED}\` .ssh/authorized_keys`,
+                },
+            }),
+        );
 
         const result = await runOn(disk, "--users", `deploy,cmd,evil;touch ${PWNED}`);
 
@@ -86,17 +118,27 @@ describe("reset program: broken and hostile volumes", function () {
         // Like sshd, AuthorizedKeysFile splits at spaces: "`touch" is a literal first file name.
         assert.equal(result.user("deploy").action, "created");
         assert.equal(result.user("deploy").file, "/home/deploy/.ssh/`touch");
-        assert.deepEqual(result.json.users.filter((u) => u.action === "refused").map((u) => u.reason), [
-            "no such user in the volume's /etc/passwd",
-            "invalid user name",
-        ]);
-        for (const warning of ["line 1 ignored: it has 2 fields", "line 2 ignored: invalid uid or gid", "ignored: invalid user name", "ignored: invalid home directory"]) {
-            assert.ok(result.json.warnings.some((w) => w.includes(warning)), `${warning}${transcript(result)}`);
+        assert.deepEqual(
+            result.json.users.filter((u) => u.action === "refused").map((u) => u.reason),
+            ["no such user in the volume's /etc/passwd", "invalid user name"],
+        );
+        for (const warning of [
+            "line 1 ignored: it has 2 fields",
+            "line 2 ignored: invalid uid or gid",
+            "ignored: invalid user name",
+            "ignored: invalid home directory",
+        ]) {
+            assert.ok(
+                result.json.warnings.some((w) => w.includes(warning)),
+                `${warning}${transcript(result)}`,
+            );
         }
     });
 
     it("a passwd without any valid entry: error", async () => {
-        const result = await runOn(volume(rootTree({ passwd: "this is not a passwd file\n\u0000\u0001" })));
+        const result = await runOn(
+            volume(rootTree({ passwd: "this is not a passwd file\n\u0000\u0001" })),
+        );
 
         assertExit(result, 1, "error");
         assert.match(result.json.error ?? "", /the volume's \/etc\/passwd has no valid entry/);
@@ -109,7 +151,10 @@ describe("reset program: broken and hostile volumes", function () {
             const result = await runScript(["--root", root, "--public-key", key().publicLine]);
 
             assertExit(result, 1, "error");
-            assert.deepEqual(result.json.users.map((u) => u.action), ["refused", "refused"]);
+            assert.deepEqual(
+                result.json.users.map((u) => u.action),
+                ["refused", "refused"],
+            );
             assert.match(result.user("ec2-user").reason ?? "", /Read-only file system/);
             assert.match(result.user("deploy").reason ?? "", /Read-only file system/);
         } finally {
@@ -122,7 +167,12 @@ describe("reset program: broken and hostile volumes", function () {
         workspace.withMount(disk, "ext4", (root) => {
             for (const blockSize of ["1M", "4k"]) {
                 try {
-                    run("dd", ["if=/dev/zero", `of=${root}/fill-${blockSize}`, `bs=${blockSize}`, "status=none"]);
+                    run("dd", [
+                        "if=/dev/zero",
+                        `of=${root}/fill-${blockSize}`,
+                        `bs=${blockSize}`,
+                        "status=none",
+                    ]);
                 } catch {
                     /* ENOSPC is the point */
                 }
@@ -135,9 +185,16 @@ describe("reset program: broken and hostile volumes", function () {
         assert.match(result.user("ec2-user").reason ?? "", /No space left on device/);
         assert.match(result.user("deploy").reason ?? "", /No space left on device/);
         workspace.withMount(disk, "ext4", (root) => {
-            assert.equal(fs.readFileSync(path.join(root, "home/deploy/.ssh/authorized_keys"), "utf8"), DEPLOY_EXISTING_KEYS);
+            assert.equal(
+                fs.readFileSync(path.join(root, "home/deploy/.ssh/authorized_keys"), "utf8"),
+                DEPLOY_EXISTING_KEYS,
+            );
             assertNoTempFiles(path.join(root, "home/deploy/.ssh"));
-            assert.equal(fs.existsSync(path.join(root, "home/ec2-user/.ssh")), false, "an empty ~/.ssh was left behind");
+            assert.equal(
+                fs.existsSync(path.join(root, "home/ec2-user/.ssh")),
+                false,
+                "an empty ~/.ssh was left behind",
+            );
         });
     });
 
@@ -151,7 +208,8 @@ describe("reset program: broken and hostile volumes", function () {
         const result = await runScript(["--device", disk, "--public-key", key().publicLine], {
             // The program's test hook: it creates the marker, then waits before its first fsync.
             env: { RESET_SSH_KEY_TEST_PAUSE: marker },
-            onStart: (control) => void waitFor(marker, 20_000).then(() => control.signal("SIGTERM")),
+            onStart: (control) =>
+                void waitFor(marker, 20_000).then(() => control.signal("SIGTERM")),
         });
         fs.rmSync(scratch, { recursive: true, force: true });
 
@@ -159,6 +217,8 @@ describe("reset program: broken and hostile volumes", function () {
         assert.equal(result.json.status, "error");
         assert.equal(result.json.error, "interrupted by SIGTERM");
         assertNoTraces(result, workspace, [disk]);
-        workspace.withMount(disk, "ext4", (root) => assert.deepEqual(listTree(root), before, "the volume changed"));
+        workspace.withMount(disk, "ext4", (root) =>
+            assert.deepEqual(listTree(root), before, "the volume changed"),
+        );
     });
 });

@@ -21,21 +21,37 @@ function blockedAccounts(): { passwd: string; shadow: string; group: string; hom
     const ids = BLOCKED_USERS.map((name, i) => ({ name, id: 1501 + i }));
     const shell = (name: string) => (name === "nl" ? "/usr/sbin/nologin" : "/bin/bash");
     return {
-        passwd: [PASSWD, ...ids.map(({ name, id }) => `${name}:x:${id}:${id}::/home/${name}:${shell(name)}`)].join("\n"),
-        shadow: [SHADOW, ...ids.map(({ name }) => `${name}:!!:19000:0:99999:7::${name === "ex" ? "1" : ""}:`)].join("\n"),
+        passwd: [
+            PASSWD,
+            ...ids.map(({ name, id }) => `${name}:x:${id}:${id}::/home/${name}:${shell(name)}`),
+        ].join("\n"),
+        shadow: [
+            SHADOW,
+            ...ids.map(({ name }) => `${name}:!!:19000:0:99999:7::${name === "ex" ? "1" : ""}:`),
+        ].join("\n"),
         group: `${GROUP}\nblocked:x:1600:dg`,
-        homes: ids.map(({ name, id }) => ({ path: `home/${name}`, dir: true as const, mode: name === "sm" ? 0o777 : 0o700, uid: id, gid: id })),
+        homes: ids.map(({ name, id }) => ({
+            path: `home/${name}`,
+            dir: true as const,
+            mode: name === "sm" ? 0o777 : 0o700,
+            uid: id,
+            gid: id,
+        })),
     };
 }
 
 function assertWarning(result: ScriptResult, pattern: RegExp): void {
-    assert.ok(result.json.warnings.some((warning) => pattern.test(warning)), `no warning matches ${pattern}${transcript(result)}`);
+    assert.ok(
+        result.json.warnings.some((warning) => pattern.test(warning)),
+        `no warning matches ${pattern}${transcript(result)}`,
+    );
 }
 
 describe("reset program: warnings for what would still stop the login", function () {
     let roots: RootDirs;
     const key = () => ed25519();
-    const run = (root: string, ...extra: string[]) => runScript(["--root", root, "--public-key", key().publicLine, ...extra]);
+    const run = (root: string, ...extra: string[]) =>
+        runScript(["--root", root, "--public-key", key().publicLine, ...extra]);
 
     before(function () {
         requireImageTools(this);
@@ -48,51 +64,90 @@ describe("reset program: warnings for what would still stop the login", function
 
     it("each obstacle is named for its user; the run succeeds because ec2-user can log in", async () => {
         const accounts = blockedAccounts();
-        const root = roots.create(rootTree({
-            ...accounts,
-            sshdConfig: ["UsePAM yes", "DenyUsers du", "DenyGroups blocked", "Match User pk", "  PubkeyAuthentication no"].join("\n"),
-            extra: accounts.homes,
-        }));
+        const root = roots.create(
+            rootTree({
+                ...accounts,
+                sshdConfig: [
+                    "UsePAM yes",
+                    "DenyUsers du",
+                    "DenyGroups blocked",
+                    "Match User pk",
+                    "  PubkeyAuthentication no",
+                ].join("\n"),
+                extra: accounts.homes,
+            }),
+        );
 
         const result = await run(root, "--users", ["ec2-user", ...BLOCKED_USERS].join(","));
 
         assertExit(result, 0, "ok");
-        assert.ok(result.json.users.every((user) => user.action === "created"), transcript(result));
+        assert.ok(
+            result.json.users.every((user) => user.action === "created"),
+            transcript(result),
+        );
         assertWarning(result, /^pk: PubkeyAuthentication is no/);
         assertWarning(result, /^du: DenyUsers du excludes the user/);
         assertWarning(result, /^dg: DenyGroups blocked excludes the user/);
         assertWarning(result, /^sm: StrictModes: \/home\/sm \(owner uid 1504, mode 777\)/);
         assertWarning(result, /^nl: the login shell is \/usr\/sbin\/nologin/);
         assertWarning(result, /^ex: the account expired on 1970-01-02/);
-        assert.equal(result.json.warnings.filter((warning) => warning.startsWith("ec2-user:")).length, 0, transcript(result));
+        assert.equal(
+            result.json.warnings.filter((warning) => warning.startsWith("ec2-user:")).length,
+            0,
+            transcript(result),
+        );
         assert.equal(result.json.warnings.length, 6, transcript(result));
     });
 
     it("AllowUsers and AllowGroups: users outside them are warned about", async () => {
-        const root = roots.create(rootTree({ sshdConfig: "UsePAM yes\nAllowUsers ec2-user deploy@10.0.0.*\nAllowGroups wheel" }));
+        const root = roots.create(
+            rootTree({
+                sshdConfig: "UsePAM yes\nAllowUsers ec2-user deploy@10.0.0.*\nAllowGroups wheel",
+            }),
+        );
 
         const result = await run(root, "--users", "ec2-user,deploy,svc");
 
         assertExit(result, 0, "ok");
-        assertWarning(result, /^deploy: AllowGroups \(wheel\) does not include any group of the user/);
-        assertWarning(result, /^svc: AllowUsers \(ec2-user deploy@10\.0\.0\.\*\) does not include the user/);
-        assert.equal(result.json.warnings.some((warning) => warning.startsWith("ec2-user:")), false, transcript(result));
+        assertWarning(
+            result,
+            /^deploy: AllowGroups \(wheel\) does not include any group of the user/,
+        );
+        assertWarning(
+            result,
+            /^svc: AllowUsers \(ec2-user deploy@10\.0\.0\.\*\) does not include the user/,
+        );
+        assert.equal(
+            result.json.warnings.some((warning) => warning.startsWith("ec2-user:")),
+            false,
+            transcript(result),
+        );
     });
 
     it("PubkeyAuthentication no for everyone: keys written, but the run fails with the reason", async () => {
-        const root = roots.create(rootTree({ sshdDropIns: { "00-hardening.conf": "PubkeyAuthentication no" } }));
+        const root = roots.create(
+            rootTree({ sshdDropIns: { "00-hardening.conf": "PubkeyAuthentication no" } }),
+        );
 
         const result = await run(root);
 
         assertExit(result, 1, "error");
-        assert.deepEqual(result.json.users.map((user) => user.action), ["created", "appended"]);
+        assert.deepEqual(
+            result.json.users.map((user) => user.action),
+            ["created", "appended"],
+        );
         assert.match(result.json.error ?? "", /no user can log in with the key/);
         assertWarning(result, /^ec2-user: PubkeyAuthentication is no/);
         assert.ok(fs.existsSync(path.join(root, "home/ec2-user/.ssh/authorized_keys")));
     });
 
     it("a 'Match all' block overrides the global lines, as in sshd", async () => {
-        const root = roots.create(rootTree({ sshdConfig: "UsePAM yes\nPubkeyAuthentication yes\nMatch all\n  PubkeyAuthentication no" }));
+        const root = roots.create(
+            rootTree({
+                sshdConfig:
+                    "UsePAM yes\nPubkeyAuthentication yes\nMatch all\n  PubkeyAuthentication no",
+            }),
+        );
 
         const result = await run(root, "--users", "ec2-user");
 
@@ -109,16 +164,21 @@ describe("reset program: warnings for what would still stop the login", function
         const allowed = await run(withPam, "--users", "ec2-user");
 
         assertExit(blocked, 1, "error");
-        assertWarning(blocked, /^ec2-user: the account is locked \(password starts with !\) and sshd does not use PAM/);
+        assertWarning(
+            blocked,
+            /^ec2-user: the account is locked \(password starts with !\) and sshd does not use PAM/,
+        );
         assertExit(allowed, 0, "ok");
         assert.deepEqual(allowed.json.warnings, []);
     });
 
     it("PermitRootLogin no stops root; StrictModes no turns the mode check off", async () => {
-        const root = roots.create(rootTree({
-            sshdConfig: "UsePAM yes\nPermitRootLogin no\nStrictModes no",
-            extra: [{ path: "home/svc", dir: true, mode: 0o777, uid: 1400, gid: 1400 }],
-        }));
+        const root = roots.create(
+            rootTree({
+                sshdConfig: "UsePAM yes\nPermitRootLogin no\nStrictModes no",
+                extra: [{ path: "home/svc", dir: true, mode: 0o777, uid: 1400, gid: 1400 }],
+            }),
+        );
 
         const result = await run(root, "--users", "root,svc");
 
@@ -127,11 +187,18 @@ describe("reset program: warnings for what would still stop the login", function
     });
 
     it("a Match block on client addresses cannot be evaluated offline: a warning, not an obstacle", async () => {
-        const root = roots.create(rootTree({ sshdConfig: "UsePAM yes\nMatch Address 203.0.113.0/24\n  PubkeyAuthentication no" }));
+        const root = roots.create(
+            rootTree({
+                sshdConfig: "UsePAM yes\nMatch Address 203.0.113.0/24\n  PubkeyAuthentication no",
+            }),
+        );
 
         const result = await run(root, "--users", "ec2-user");
 
         assertExit(result, 0, "ok");
-        assertWarning(result, /^ec2-user: sshd_config sets pubkeyauthentication under 'Match Address 203\.0\.113\.0\/24', which cannot be evaluated offline/);
+        assertWarning(
+            result,
+            /^ec2-user: sshd_config sets pubkeyauthentication under 'Match Address 203\.0\.113\.0\/24', which cannot be evaluated offline/,
+        );
     });
 });

@@ -18,7 +18,10 @@ import { listTree } from "../../rehearsal/disk/tree";
 function forged(): Record<string, string> {
     const rsaBlob = keyPair("rsa2048", "rsa", 2048).publicLine.split(" ")[1];
     const edBlob = ed25519().publicLine.split(" ")[1];
-    const padded = Buffer.concat([Buffer.from(edBlob, "base64"), Buffer.from([0, 0, 0, 1, 65])]).toString("base64");
+    const padded = Buffer.concat([
+        Buffer.from(edBlob, "base64"),
+        Buffer.from([0, 0, 0, 1, 65]),
+    ]).toString("base64");
     return { mislabelled: `ssh-ed25519 ${rsaBlob} x`, trailing: `ssh-ed25519 ${padded} x` };
 }
 
@@ -46,25 +49,70 @@ describe("reset program: the public key", function () {
             const pair = keyPair(name, type, bits);
             const root = roots.create(rootTree());
 
-            const result = await runScript(["--root", root, "--public-key", `${pair.publicLine}\n`, "--users", "ec2-user"]);
+            const result = await runScript([
+                "--root",
+                root,
+                "--public-key",
+                `${pair.publicLine}\n`,
+                "--users",
+                "ec2-user",
+            ]);
 
             assertExit(result, 0, "ok");
-            assert.ok(result.stdout.includes(pair.fingerprint), `fingerprint ${pair.fingerprint}${transcript(result)}`);
-            assert.equal(fs.readFileSync(path.join(root, "home/ec2-user/.ssh/authorized_keys"), "utf8"), `${pair.publicLine}\n`);
+            assert.ok(
+                result.stdout.includes(pair.fingerprint),
+                `fingerprint ${pair.fingerprint}${transcript(result)}`,
+            );
+            assert.equal(
+                fs.readFileSync(path.join(root, "home/ec2-user/.ssh/authorized_keys"), "utf8"),
+                `${pair.publicLine}\n`,
+            );
         });
     }
 
     const refused: [string, () => string, RegExp][] = [
-        ["an RSA key of 1024 bits", () => keyPair("rsa1024", "rsa", 1024).publicLine, /ssh-rsa key of 1024 bits: at least 2048/],
+        [
+            "an RSA key of 1024 bits",
+            () => keyPair("rsa1024", "rsa", 1024).publicLine,
+            /ssh-rsa key of 1024 bits: at least 2048/,
+        ],
         ["a DSA key", () => keyPair("dsa", "dsa").publicLine, /key type ssh-dss is not accepted/],
-        ["a FIDO key type", () => "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t x", /key type sk-ssh-ed25519@openssh.com is not accepted/],
-        ["a blob of another type", () => forged().mislabelled, /the key data is not a ssh-ed25519 key/],
-        ["a blob with trailing data", () => forged().trailing, /unexpected data after the ssh-ed25519 key/],
+        [
+            "a FIDO key type",
+            () => "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t x",
+            /key type sk-ssh-ed25519@openssh.com is not accepted/,
+        ],
+        [
+            "a blob of another type",
+            () => forged().mislabelled,
+            /the key data is not a ssh-ed25519 key/,
+        ],
+        [
+            "a blob with trailing data",
+            () => forged().trailing,
+            /unexpected data after the ssh-ed25519 key/,
+        ],
         ["data that is not base64", () => "ssh-ed25519 AAAA!!!! x", /the key data is not base64/],
-        ["a line with options", () => `from="10.0.0.1" ${ed25519().publicLine}`, /key type \(unrecognised\) is not accepted/],
-        ["two lines", () => `${ed25519().publicLine}\n${ed25519().publicLine}`, /it must be a single line/],
-        ["a private key", () => ed25519().privateText, /this is a private key; pass the public key line/],
-        ["a private key body without its header", () => secretLines(ed25519()).join(""), /key type \(unrecognised\) is not accepted/],
+        [
+            "a line with options",
+            () => `from="10.0.0.1" ${ed25519().publicLine}`,
+            /key type \(unrecognised\) is not accepted/,
+        ],
+        [
+            "two lines",
+            () => `${ed25519().publicLine}\n${ed25519().publicLine}`,
+            /it must be a single line/,
+        ],
+        [
+            "a private key",
+            () => ed25519().privateText,
+            /this is a private key; pass the public key line/,
+        ],
+        [
+            "a private key body without its header",
+            () => secretLines(ed25519()).join(""),
+            /key type \(unrecognised\) is not accepted/,
+        ],
     ];
     for (const [name, make, reason] of refused) {
         it(`refuses ${name} before touching the volume, without echoing it`, async () => {
@@ -77,8 +125,14 @@ describe("reset program: the public key", function () {
             assertExit(result, 2, "error");
             assert.match(result.json.error ?? "", reason);
             assert.deepEqual(listTree(root), before);
-            for (const secret of [...secretLines(ed25519()), input.split(" ")[1] ?? input].filter((s) => s.length > 20)) {
-                assert.equal(`${result.stdout}${result.stderr}`.includes(secret), false, `output contains input material${transcript(result)}`);
+            for (const secret of [...secretLines(ed25519()), input.split(" ")[1] ?? input].filter(
+                (s) => s.length > 20,
+            )) {
+                assert.equal(
+                    `${result.stdout}${result.stderr}`.includes(secret),
+                    false,
+                    `output contains input material${transcript(result)}`,
+                );
             }
         });
     }
@@ -87,17 +141,34 @@ describe("reset program: the public key", function () {
         const root = roots.create(rootTree());
         const secret = secretLines(ed25519())[1];
 
-        const result = await runScript(["--root", root, "--public-key", ed25519().publicLine, "--users", `ec2-user,${secret}`]);
+        const result = await runScript([
+            "--root",
+            root,
+            "--public-key",
+            ed25519().publicLine,
+            "--users",
+            `ec2-user,${secret}`,
+        ]);
 
         assertExit(result, 0, "ok");
-        assert.equal(result.user(`(a value of ${secret.length} characters)`).reason, "invalid user name");
-        assert.equal(`${result.stdout}${result.stderr}`.includes(secret), false, transcript(result));
+        assert.equal(
+            result.user(`(a value of ${secret.length} characters)`).reason,
+            "invalid user name",
+        );
+        assert.equal(
+            `${result.stdout}${result.stderr}`.includes(secret),
+            false,
+            transcript(result),
+        );
     });
 
     it("usage errors: --device with --root, a missing key, an unknown option", async () => {
         const key = ed25519().publicLine;
         const cases: [string[], RegExp][] = [
-            [["--device", "/dev/null", "--root", "/", "--public-key", key], /--device and --root exclude each other/],
+            [
+                ["--device", "/dev/null", "--root", "/", "--public-key", key],
+                /--device and --root exclude each other/,
+            ],
             [["--root", "/"], /--public-key is required/],
             [["--root", "/", "--public-key", key, "--force"], /unknown option --force/],
         ];

@@ -18,7 +18,10 @@ describe("reset program: static check for Python 3.9", function () {
         this.timeout(300_000);
         const run = spawnSync("npm", ["run", "-s", "typecheck:python"], {
             cwd: ROOT,
-            env: { ...process.env, MYPY_CACHE_DIR: path.join(os.tmpdir(), "ec2-reset-access-mypy-cache") },
+            env: {
+                ...process.env,
+                MYPY_CACHE_DIR: path.join(os.tmpdir(), "ec2-reset-access-mypy-cache"),
+            },
             encoding: "utf8",
         });
         assert.equal(run.status, 0, `npm run typecheck:python failed:\n${run.stdout}${run.stderr}`);

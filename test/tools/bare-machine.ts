@@ -54,20 +54,34 @@ export class BareMachine {
         if (uid !== undefined) {
             for (const owned of [this.dir, this.home]) fs.chownSync(owned, uid, uid);
         }
-        const result: SpawnSyncReturns<string> = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/deps/check.ts", purpose], {
-            cwd: REPO,
-            encoding: "utf8",
-            uid,
-            gid: uid,
-            env: { PATH: this.bin, HOME: this.home, EC2_RESET_ACCESS_CAPABILITIES: capabilitiesFile, TS_NODE_TRANSPILE_ONLY: "1" },
-        });
+        const result: SpawnSyncReturns<string> = spawnSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "tools/deps/check.ts", purpose],
+            {
+                cwd: REPO,
+                encoding: "utf8",
+                uid,
+                gid: uid,
+                env: {
+                    PATH: this.bin,
+                    HOME: this.home,
+                    EC2_RESET_ACCESS_CAPABILITIES: capabilitiesFile,
+                    TS_NODE_TRANSPILE_ONLY: "1",
+                },
+            },
+        );
         const output = `${result.stdout}${result.stderr}`;
         return {
             status: result.status,
-            lines: result.stdout.split("\n").filter((line) => line.startsWith("deps: ")).map((line) => line.slice("deps: ".length)),
+            lines: result.stdout
+                .split("\n")
+                .filter((line) => line.startsWith("deps: "))
+                .map((line) => line.slice("deps: ".length)),
             aptCalls: fs.readFileSync(this.log, "utf8").split("\n").filter(Boolean),
             output,
-            capabilities: fs.existsSync(capabilitiesFile) ? JSON.parse(fs.readFileSync(capabilitiesFile, "utf8")) : { unavailable: {}, checked: [] },
+            capabilities: fs.existsSync(capabilitiesFile)
+                ? JSON.parse(fs.readFileSync(capabilitiesFile, "utf8"))
+                : { unavailable: {}, checked: [] },
             capabilitiesFile,
         };
     }

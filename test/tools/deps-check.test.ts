@@ -37,7 +37,9 @@ function without(names: string[]): Record<string, string> {
 
 /** The capabilities named in "<capability> unavailable: …" lines, in order. */
 function unavailableNamed(run: CheckRun): string[] {
-    return run.lines.map((line) => /^(\S+) unavailable: /.exec(line)?.[1]).filter((name): name is string => name !== undefined);
+    return run.lines
+        .map((line) => /^(\S+) unavailable: /.exec(line)?.[1])
+        .filter((name): name is string => name !== undefined);
 }
 
 function lineOf(run: CheckRun, capability: string): string {
@@ -60,8 +62,20 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
 
         assert.equal(run.status, 0, run.output);
         const packages = Object.keys(DEBIAN).join(" ");
-        assert.deepEqual(run.aptCalls, ["update -qq", `${INSTALL} ${packages}`, ...Object.keys(DEBIAN).map((name) => `${INSTALL} ${name}`)]);
-        assert.deepEqual(unavailableNamed(run).sort(), ["btrfs-progs", "device-mapper", "dotnet", "loop-devices", "ntfs-3g", "pester", "pwsh"]);
+        assert.deepEqual(run.aptCalls, [
+            "update -qq",
+            `${INSTALL} ${packages}`,
+            ...Object.keys(DEBIAN).map((name) => `${INSTALL} ${name}`),
+        ]);
+        assert.deepEqual(unavailableNamed(run).sort(), [
+            "btrfs-progs",
+            "device-mapper",
+            "dotnet",
+            "loop-devices",
+            "ntfs-3g",
+            "pester",
+            "pwsh",
+        ]);
         assert.equal(
             lineOf(run, "ntfs-3g"),
             "ntfs-3g unavailable: ntfs-3g not found on PATH; not installed: apt-get install exited 100: E: Unable to locate package ntfs-3g. " +
@@ -72,13 +86,28 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
             `pwsh unavailable: pwsh not found on PATH nor in ${machine.home}/.dotnet/tools; not installed: no dotnet (the .NET SDK) to install it with. ` +
                 "Needed by the Windows script's parser and Pester tests (test/windows). Get it: dotnet tool install --global PowerShell --version 7.6.9 (needs the .NET SDK)",
         );
-        assert.match(lineOf(run, "pester"), /^pester unavailable: PowerShell module Pester 5\.7\.1 not found in .*; not installed: no dotnet \(the \.NET SDK\) to restore it with\./);
-        assert.match(lineOf(run, "loop-devices"), /^loop-devices unavailable: (losetup not found on PATH|no \/dev\/loop-control)/);
-        assert.match(run.lines.at(-1)!, /^13 of 20 requirements present; tests needing the others will be skipped/);
+        assert.match(
+            lineOf(run, "pester"),
+            /^pester unavailable: PowerShell module Pester 5\.7\.1 not found in .*; not installed: no dotnet \(the \.NET SDK\) to restore it with\./,
+        );
+        assert.match(
+            lineOf(run, "loop-devices"),
+            /^loop-devices unavailable: (losetup not found on PATH|no \/dev\/loop-control)/,
+        );
+        assert.match(
+            run.lines.at(-1)!,
+            /^13 of 20 requirements present; tests needing the others will be skipped/,
+        );
         assert.equal(REQUIREMENTS.length, 20, "the manifest changed: update this test's counts");
         // What the tests will print when they skip: the reason and how to get it.
-        assert.deepEqual(Object.keys(run.capabilities.unavailable).sort(), unavailableNamed(run).sort());
-        assert.equal(run.capabilities.unavailable["ntfs-3g"], "ntfs-3g unavailable: ntfs-3g not found on PATH; not installed: apt-get install exited 100: E: Unable to locate package ntfs-3g; get it: apt-get install ntfs-3g");
+        assert.deepEqual(
+            Object.keys(run.capabilities.unavailable).sort(),
+            unavailableNamed(run).sort(),
+        );
+        assert.equal(
+            run.capabilities.unavailable["ntfs-3g"],
+            "ntfs-3g unavailable: ntfs-3g not found on PATH; not installed: apt-get install exited 100: E: Unable to locate package ntfs-3g; get it: apt-get install ntfs-3g",
+        );
     });
 
     it("not root: calls no apt-get and names root and every package, each with why it was not installed", function () {
@@ -89,10 +118,16 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
 
         assert.equal(run.status, 0, run.output);
         assert.deepEqual(run.aptCalls, []);
-        assert.equal(lineOf(run, "root"), "root unavailable: not running as root (loop devices, mounts and apt-get need root). " +
-            "Needed by test/scripts, test/e2e, test/dynamic-providers/offline-reset, test/emulator/disks-loop, the demo. Get it: run as root (sudo npm test)");
-        assert.equal(lineOf(run, "xfsprogs"), "xfsprogs unavailable: mkfs.xfs not found on PATH; not installed: apt-get needs root. " +
-            "Needed by test/scripts, test/e2e, test/dynamic-providers/offline-reset, the demo. Get it: apt-get install xfsprogs");
+        assert.equal(
+            lineOf(run, "root"),
+            "root unavailable: not running as root (loop devices, mounts and apt-get need root). " +
+                "Needed by test/scripts, test/e2e, test/dynamic-providers/offline-reset, test/emulator/disks-loop, the demo. Get it: run as root (sudo npm test)",
+        );
+        assert.equal(
+            lineOf(run, "xfsprogs"),
+            "xfsprogs unavailable: mkfs.xfs not found on PATH; not installed: apt-get needs root. " +
+                "Needed by test/scripts, test/e2e, test/dynamic-providers/offline-reset, the demo. Get it: apt-get install xfsprogs",
+        );
         for (const name of Object.keys(DEBIAN)) lineOf(run, name);
         assert.match(lineOf(run, "loop-devices"), /^loop-devices unavailable: not running as root/);
     });
@@ -104,7 +139,13 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
         const run = machine.check("demo");
 
         assert.equal(run.status, 2, run.output);
-        assert.deepEqual(run.aptCalls, ["update -qq", `${INSTALL} e2fsprogs xfsprogs fdisk dosfstools openssh-client`, ...["e2fsprogs", "xfsprogs", "fdisk", "dosfstools", "openssh-client"].map((p) => `${INSTALL} ${p}`)]);
+        assert.deepEqual(run.aptCalls, [
+            "update -qq",
+            `${INSTALL} e2fsprogs xfsprogs fdisk dosfstools openssh-client`,
+            ...["e2fsprogs", "xfsprogs", "fdisk", "dosfstools", "openssh-client"].map(
+                (p) => `${INSTALL} ${p}`,
+            ),
+        ]);
         assert.deepEqual(unavailableNamed(run), ["loop-devices", "xfsprogs"]);
         assert.match(lineOf(run, "xfsprogs"), /Get it: apt-get install xfsprogs$/);
         assert.equal(run.lines.at(-1), "the demo cannot run without the above");
@@ -116,20 +157,41 @@ describe("tools/deps/check.ts on a bare machine (stubbed apt-get, no dotnet, no 
         const check = machine.check("test");
         assert.equal(check.status, 0, check.output);
 
-        const mocha = spawnSync(process.execPath, [
-            path.join(REPO, "node_modules", "mocha", "bin", "mocha.js"),
-            "--no-config", "--require", "ts-node/register/transpile-only", "--require", "test/hooks.ts",
-            "--timeout", "60000", "--reporter", "spec", "test/tools/fixtures/skips.fixture.ts",
-        ], { cwd: REPO, encoding: "utf8", env: { ...process.env, EC2_RESET_ACCESS_CAPABILITIES: check.capabilitiesFile } });
+        const mocha = spawnSync(
+            process.execPath,
+            [
+                path.join(REPO, "node_modules", "mocha", "bin", "mocha.js"),
+                "--no-config",
+                "--require",
+                "ts-node/register/transpile-only",
+                "--require",
+                "test/hooks.ts",
+                "--timeout",
+                "60000",
+                "--reporter",
+                "spec",
+                "test/tools/fixtures/skips.fixture.ts",
+            ],
+            {
+                cwd: REPO,
+                encoding: "utf8",
+                env: { ...process.env, EC2_RESET_ACCESS_CAPABILITIES: check.capabilitiesFile },
+            },
+        );
 
         const output = mocha.stdout + mocha.stderr;
         assert.equal(mocha.status, 0, output);
         const ntfs = check.capabilities.unavailable["ntfs-3g"];
         const pwsh = check.capabilities.unavailable.pwsh;
-        const printed = (reason: string) => output.split("\n").filter((line) => line.trim() === `skipped: ${reason}`).length;
+        const printed = (reason: string) =>
+            output.split("\n").filter((line) => line.trim() === `skipped: ${reason}`).length;
         assert.equal(printed(ntfs), 1, `the suite's skip printed once\n${output}`);
         assert.equal(printed(pwsh), 2, `each test's skip printed\n${output}`);
-        const summary = output.slice(output.indexOf("Skipped, by reason:")).split("\n").slice(1, 5).map((line) => line.trim());
+        const summary = output
+            .slice(output.indexOf("Skipped, by reason:"))
+            .split("\n")
+            .slice(1, 5)
+            .map((line) => line.trim());
         assert.deepEqual(summary, [
             `3 skipped: ${ntfs}`,
             `2 skipped: ${pwsh}`,

@@ -2,7 +2,15 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
-import { EXECUTION_TIMEOUT_SECONDS, HERE_STRING_END, MAX_DOCUMENT_BYTES, PARAMETER_PATTERNS, SCRIPT_PATH, SCRIPT_TIMEOUT_SECONDS, windowsDocumentContent } from "../../lib/windows-document";
+import {
+    EXECUTION_TIMEOUT_SECONDS,
+    HERE_STRING_END,
+    MAX_DOCUMENT_BYTES,
+    PARAMETER_PATTERNS,
+    SCRIPT_PATH,
+    SCRIPT_TIMEOUT_SECONDS,
+    windowsDocumentContent,
+} from "../../lib/windows-document";
 
 describe("Windows document", () => {
     const content = windowsDocumentContent();
@@ -11,7 +19,10 @@ describe("Windows document", () => {
     const runCommand: string[] = step.inputs.runCommand;
 
     it("fits in SSM's 64 KB document limit", () => {
-        assert.ok(Buffer.byteLength(content) < MAX_DOCUMENT_BYTES, `${Buffer.byteLength(content)} bytes`);
+        assert.ok(
+            Buffer.byteLength(content) < MAX_DOCUMENT_BYTES,
+            `${Buffer.byteLength(content)} bytes`,
+        );
     });
 
     it("is a schema 2.2 PowerShell step that runs on Windows only", () => {
@@ -25,24 +36,40 @@ describe("Windows document", () => {
     it("carries exactly scripts/windows/enable-password-reset.ps1, gzipped, with nothing SSM would substitute", () => {
         const start = runCommand.indexOf("$packed = @'") + 1;
         const end = runCommand.indexOf(HERE_STRING_END);
-        const script = zlib.gunzipSync(Buffer.from(runCommand.slice(start, end).join(""), "base64")).toString("utf8");
+        const script = zlib
+            .gunzipSync(Buffer.from(runCommand.slice(start, end).join(""), "base64"))
+            .toString("utf8");
         assert.equal(script, fs.readFileSync(SCRIPT_PATH, "utf8"));
-        for (const line of runCommand.slice(start, end)) assert.match(line, /^[A-Za-z0-9+/=]{1,76}$/);
+        for (const line of runCommand.slice(start, end))
+            assert.match(line, /^[A-Za-z0-9+/=]{1,76}$/);
         const placeholders = runCommand.join("\n").match(/\{\{[^}]*\}\}/g);
         assert.deepEqual([...new Set(placeholders)].sort(), ["{{ deviceName }}", "{{ volumeId }}"]);
     });
 
     it("decodes with GZipStream and runs the script in a child Windows PowerShell whose exit code it returns", () => {
         const text = runCommand.join("\n");
-        assert.match(text, /New-Object System\.IO\.Compression\.GZipStream\(\$compressed, \[System\.IO\.Compression\.CompressionMode\]::Decompress\)/);
-        assert.match(text, /-File \$scriptPath -VolumeId '\{\{ volumeId \}\}' -DeviceName '\{\{ deviceName \}\}' -TimeoutSeconds 540\n {2}\$code = \$LASTEXITCODE/);
-        assert.match(text, /\} finally \{\n {2}Remove-Item -LiteralPath \$workdir -Recurse -Force -ErrorAction SilentlyContinue\n\}\nexit \$code$/);
+        assert.match(
+            text,
+            /New-Object System\.IO\.Compression\.GZipStream\(\$compressed, \[System\.IO\.Compression\.CompressionMode\]::Decompress\)/,
+        );
+        assert.match(
+            text,
+            /-File \$scriptPath -VolumeId '\{\{ volumeId \}\}' -DeviceName '\{\{ deviceName \}\}' -TimeoutSeconds 540\n {2}\$code = \$LASTEXITCODE/,
+        );
+        assert.match(
+            text,
+            /\} finally \{\n {2}Remove-Item -LiteralPath \$workdir -Recurse -Force -ErrorAction SilentlyContinue\n\}\nexit \$code$/,
+        );
     });
 
     it("gives the script a deadline a minute before the document's timeout, so that the script, not SSM's kill, ends it", () => {
         assert.equal(SCRIPT_TIMEOUT_SECONDS, 540);
         assert.equal(EXECUTION_TIMEOUT_SECONDS - SCRIPT_TIMEOUT_SECONDS, 60);
-        assert.match(fs.readFileSync(SCRIPT_PATH, "utf8"), /\n {4}\[int\]\$TimeoutSeconds = 540,\n/, "the script's default is the same deadline");
+        assert.match(
+            fs.readFileSync(SCRIPT_PATH, "utf8"),
+            /\n {4}\[int\]\$TimeoutSeconds = 540,\n/,
+            "the script's default is the same deadline",
+        );
     });
 
     it("is the same document for the same script (no spurious diff on the next up)", () => {
@@ -50,7 +77,10 @@ describe("Windows document", () => {
     });
 
     it("declares an allowedPattern for every parameter, and no other parameter", () => {
-        assert.deepEqual(Object.keys(document.parameters).sort(), Object.keys(PARAMETER_PATTERNS).sort());
+        assert.deepEqual(
+            Object.keys(document.parameters).sort(),
+            Object.keys(PARAMETER_PATTERNS).sort(),
+        );
         for (const [name, pattern] of Object.entries(PARAMETER_PATTERNS)) {
             assert.equal(document.parameters[name].allowedPattern, pattern);
             assert.equal(document.parameters[name].type, "String");
@@ -59,10 +89,25 @@ describe("Windows document", () => {
         assert.equal(document.parameters.volumeId.default, undefined);
     });
 
-    const hostile = ["x'; Restart-Computer; '", "vol-0123456789abcdef0'; Restart-Computer #", "$(Restart-Computer)", "`r`n", "a\nb", "${env:x}", "vol-0123456789ABCDEF0", "xvdf;", "xvde"];
+    const hostile = [
+        "x'; Restart-Computer; '",
+        "vol-0123456789abcdef0'; Restart-Computer #",
+        "$(Restart-Computer)",
+        "`r`n",
+        "a\nb",
+        "${env:x}",
+        "vol-0123456789ABCDEF0",
+        "xvdf;",
+        "xvde",
+    ];
     for (const [name, pattern] of Object.entries(PARAMETER_PATTERNS)) {
         it(`refuses PowerShell metacharacters in ${name}`, () => {
-            for (const value of hostile) assert.doesNotMatch(value, new RegExp(pattern), `${name} admitted ${JSON.stringify(value)}`);
+            for (const value of hostile)
+                assert.doesNotMatch(
+                    value,
+                    new RegExp(pattern),
+                    `${name} admitted ${JSON.stringify(value)}`,
+                );
         });
     }
 

@@ -12,7 +12,10 @@ export function fixture(name: string): string {
 /** `text` with `from` (which must occur exactly once) replaced by `to`. */
 export function replaceOnce(text: string, from: string, to: string): string {
     const at = text.indexOf(from);
-    assert.ok(at >= 0 && text.indexOf(from, at + 1) < 0, `expected exactly one ${JSON.stringify(from)}`);
+    assert.ok(
+        at >= 0 && text.indexOf(from, at + 1) < 0,
+        `expected exactly one ${JSON.stringify(from)}`,
+    );
     return text.slice(0, at) + to + text.slice(at + from.length);
 }
 

@@ -36,7 +36,14 @@ export interface ScriptRun {
     status: number | null;
     stdout: string;
     stderr: string;
-    json: { status: string; agent: string | null; windowsVolume: string | null; changes: { file: string; action: string; backup: string | null }[]; warnings: string[]; error: string | null };
+    json: {
+        status: string;
+        agent: string | null;
+        windowsVolume: string | null;
+        changes: { file: string; action: string; backup: string | null }[];
+        warnings: string[];
+        error: string | null;
+    };
 }
 
 export interface NtfsResult {
@@ -94,7 +101,8 @@ function writeStage(stage: string, tree: VolumeTree, helper: string): void {
     for (const [relative, content] of Object.entries(tree)) {
         const target = path.join(stage, toLocal(relative));
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        if (typeof content === "object" && !Buffer.isBuffer(content)) fs.symlinkSync(content.symlink.replace(/^@helper\//, helper + "/"), target);
+        if (typeof content === "object" && !Buffer.isBuffer(content))
+            fs.symlinkSync(content.symlink.replace(/^@helper\//, helper + "/"), target);
         else fs.writeFileSync(target, content);
     }
 }
@@ -121,7 +129,10 @@ export function snapshot(root: string): Map<string, Buffer | string> {
 function fingerprint(root: string): Map<string, string> {
     const prints = new Map<string, string>();
     for (const [relative, value] of snapshot(root)) {
-        prints.set(relative, Buffer.isBuffer(value) ? createHash("sha256").update(value).digest("hex") : value);
+        prints.set(
+            relative,
+            Buffer.isBuffer(value) ? createHash("sha256").update(value).digest("hex") : value,
+        );
     }
     return prints;
 }
@@ -131,7 +142,9 @@ function parseJson(stdout: string, stderr: string): ScriptRun["json"] {
     try {
         return JSON.parse(lines[lines.length - 1]);
     } catch {
-        throw new Error(`the script's last line is not JSON.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+        throw new Error(
+            `the script's last line is not JSON.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        );
     }
 }
 
@@ -142,9 +155,12 @@ export function runOnNtfs(tree: VolumeTree, options: NtfsRunOptions = {}): NtfsR
         const image = path.join(sandbox, "ntfs.img");
         fs.writeFileSync(image, "");
         fs.truncateSync(image, 16 * MIB);
-        const made = spawnSync("mkntfs", ["-F", "-f", "-q", "-L", "target", image], { encoding: "utf8" });
+        const made = spawnSync("mkntfs", ["-F", "-f", "-q", "-L", "target", image], {
+            encoding: "utf8",
+        });
         if (made.status !== 0) throw new Error(`mkntfs failed (${made.status}): ${made.stderr}`);
-        for (const dir of ["mnt", "stage", "after", "helper"]) fs.mkdirSync(path.join(sandbox, dir));
+        for (const dir of ["mnt", "stage", "after", "helper"])
+            fs.mkdirSync(path.join(sandbox, dir));
         const helper = path.join(sandbox, "helper");
         writeStage(path.join(sandbox, "stage"), tree, helper);
         writeStage(helper, options.helper ?? {}, helper);
@@ -154,26 +170,69 @@ export function runOnNtfs(tree: VolumeTree, options: NtfsRunOptions = {}): NtfsR
             fs.mkdirSync(path.join(sandbox, "stage", ".NTFS-3G"));
             fs.symlinkSync(helper, path.join(sandbox, "stage", ".NTFS-3G", "C:"));
         }
-        fs.writeFileSync(path.join(sandbox, "junctions"), junctions.map((link) => `${toLocal(link)}\t${junctionReparseData(`C:\\${link}`).toString("hex")}\n`).join(""));
+        fs.writeFileSync(
+            path.join(sandbox, "junctions"),
+            junctions
+                .map(
+                    (link) =>
+                        `${toLocal(link)}\t${junctionReparseData(`C:\\${link}`).toString("hex")}\n`,
+                )
+                .join(""),
+        );
         const before = snapshot(path.join(sandbox, "stage"));
         const helperBefore = fingerprint(helper);
         const runs = options.runs ?? 1;
-        const command = [pwshPath()!, "-NoProfile", "-NonInteractive", "-File", SCRIPT_PATH, "-Root", path.join(sandbox, "mnt"), ...(options.args ?? [])];
+        const command = [
+            pwshPath()!,
+            "-NoProfile",
+            "-NonInteractive",
+            "-File",
+            SCRIPT_PATH,
+            "-Root",
+            path.join(sandbox, "mnt"),
+            ...(options.args ?? []),
+        ];
         const wrapper = path.join(sandbox, "wrapper.sh");
         fs.writeFileSync(wrapper, WRAPPER);
-        const done = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", wrapper, sandbox, String(runs), ...command], { encoding: "utf8", timeout: 300_000 });
-        if (done.status !== 0) throw new Error(`the NTFS sandbox failed (${done.status ?? done.signal}): ${done.stderr}`);
+        const done = spawnSync(
+            "unshare",
+            [
+                "--mount",
+                "--propagation",
+                "private",
+                "bash",
+                wrapper,
+                sandbox,
+                String(runs),
+                ...command,
+            ],
+            { encoding: "utf8", timeout: 300_000 },
+        );
+        if (done.status !== 0)
+            throw new Error(
+                `the NTFS sandbox failed (${done.status ?? done.signal}): ${done.stderr}`,
+            );
         const results: ScriptRun[] = [];
         for (let run = 1; run <= runs; run++) {
             const stdout = fs.readFileSync(path.join(sandbox, `out.${run}`), "latin1");
             const stderr = fs.readFileSync(path.join(sandbox, `err.${run}`), "latin1");
             const status = Number(fs.readFileSync(path.join(sandbox, `status.${run}`), "utf8"));
-            if (process.env.SCRIPT_TRANSCRIPTS) console.log(`$ enable-password-reset.ps1 -Root <ntfs> (run ${run})\n${stdout}${stderr}`);
+            if (process.env.SCRIPT_TRANSCRIPTS)
+                console.log(
+                    `$ enable-password-reset.ps1 -Root <ntfs> (run ${run})\n${stdout}${stderr}`,
+                );
             results.push({ status, stdout, stderr, json: parseJson(stdout, stderr) });
         }
         const helperAfter = fingerprint(helper);
-        const helperChanges = [...new Set([...helperBefore.keys(), ...helperAfter.keys()])].filter((key) => helperBefore.get(key) !== helperAfter.get(key));
-        return { runs: results, after: snapshot(path.join(sandbox, "after")), before, helperChanges };
+        const helperChanges = [...new Set([...helperBefore.keys(), ...helperAfter.keys()])].filter(
+            (key) => helperBefore.get(key) !== helperAfter.get(key),
+        );
+        return {
+            runs: results,
+            after: snapshot(path.join(sandbox, "after")),
+            before,
+            helperChanges,
+        };
     } finally {
         fs.rmSync(sandbox, { recursive: true, force: true });
     }
@@ -187,7 +246,12 @@ export function runOnNtfs(tree: VolumeTree, options: NtfsRunOptions = {}): NtfsR
 const PARTITION_START = 2048 * 512;
 
 /** Runs `script` in a private mount namespace with the partition of `image` (formatted first when `format`) mounted at $mnt. */
-function withPartitionMounted(image: string, script: string, args: string[], format = false): string {
+function withPartitionMounted(
+    image: string,
+    script: string,
+    args: string[],
+    format = false,
+): string {
     const wrapper = `set -euo pipefail
 image=$1; shift
 mnt=$(mktemp -d)
@@ -199,10 +263,16 @@ ntfs-3g "$part" "$mnt"
 ${script}
 umount "$mnt"
 `;
-    const done = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", wrapper, "bash", image, ...args], {
-        encoding: "utf8", timeout: 120_000,
-    });
-    if (done.status !== 0) throw new Error(`mounting ${image} failed (${done.status ?? done.signal}): ${done.stderr}`);
+    const done = spawnSync(
+        "unshare",
+        ["--mount", "--propagation", "private", "bash", "-c", wrapper, "bash", image, ...args],
+        {
+            encoding: "utf8",
+            timeout: 120_000,
+        },
+    );
+    if (done.status !== 0)
+        throw new Error(`mounting ${image} failed (${done.status ?? done.signal}): ${done.stderr}`);
     return done.stdout;
 }
 
@@ -210,7 +280,10 @@ umount "$mnt"
 export function makeWindowsDiskImage(image: string, tree: VolumeTree): void {
     fs.writeFileSync(image, "");
     fs.truncateSync(image, 64 * MIB);
-    const table = spawnSync("sfdisk", ["-q", image], { input: "label: dos\nstart=2048, type=7\n", encoding: "utf8" });
+    const table = spawnSync("sfdisk", ["-q", image], {
+        input: "label: dos\nstart=2048, type=7\n",
+        encoding: "utf8",
+    });
     if (table.status !== 0) throw new Error(`sfdisk failed: ${table.stderr}`);
     const stage = fs.mkdtempSync(path.join(os.tmpdir(), "windows-disk-stage-"));
     try {

@@ -36,7 +36,9 @@ function runPester(file: string, env: Record<string, string>): PesterSummary {
     try {
         return JSON.parse(lines[lines.length - 1]) as PesterSummary;
     } catch {
-        throw new Error(`Pester printed no summary (exit ${result.status ?? result.signal}).\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+        throw new Error(
+            `Pester printed no summary (exit ${result.status ?? result.signal}).\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+        );
     }
 }
 
@@ -48,16 +50,36 @@ describe("Pester tests of the Windows script (test/windows/*.Tests.ps1)", functi
     });
     after(() => fs.rmSync(workdir, { recursive: true, force: true }));
 
-    const files = fs.readdirSync(__dirname).filter((name) => name.endsWith(".Tests.ps1")).sort();
+    const files = fs
+        .readdirSync(__dirname)
+        .filter((name) => name.endsWith(".Tests.ps1"))
+        .sort();
     for (const file of files) {
         it(file, function () {
             skipUnless(this, pesterSkipReason());
             const documentCommand = path.join(workdir, "document-command.ps1");
-            fs.writeFileSync(documentCommand, JSON.parse(windowsDocumentContent()).mainSteps[0].inputs.runCommand.join("\n"));
-            const summary = runPester(path.join(__dirname, file), { WINDOWS_DOCUMENT_COMMAND: documentCommand });
-            for (const test of summary.tests) console.log(`      ${test.result === "Passed" ? "✔" : test.result}: ${test.name}${test.error ? `\n        ${test.error}` : ""}`);
-            console.log(`      Pester: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.notRun} not run`);
-            assert.equal(summary.failed, 0, summary.tests.filter((test) => test.result === "Failed").map((test) => `${test.name}: ${test.error}`).join("\n"));
+            fs.writeFileSync(
+                documentCommand,
+                JSON.parse(windowsDocumentContent()).mainSteps[0].inputs.runCommand.join("\n"),
+            );
+            const summary = runPester(path.join(__dirname, file), {
+                WINDOWS_DOCUMENT_COMMAND: documentCommand,
+            });
+            for (const test of summary.tests)
+                console.log(
+                    `      ${test.result === "Passed" ? "✔" : test.result}: ${test.name}${test.error ? `\n        ${test.error}` : ""}`,
+                );
+            console.log(
+                `      Pester: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.notRun} not run`,
+            );
+            assert.equal(
+                summary.failed,
+                0,
+                summary.tests
+                    .filter((test) => test.result === "Failed")
+                    .map((test) => `${test.name}: ${test.error}`)
+                    .join("\n"),
+            );
             assert.ok(summary.passed > 0, "Pester ran no test");
         });
     }

@@ -40,7 +40,11 @@ export const ntfsSkipReason = (): string | null => firstReason("pwsh", "root", "
 export function runPwsh(command: string, env: Record<string, string> = {}, timeoutMs = 300_000) {
     const pwsh = pwshPath();
     if (!pwsh) throw new Error(pwshSkipReason() ?? "no pwsh");
-    return spawnSync(pwsh, ["-NoProfile", "-NonInteractive", "-Command", command], { encoding: "utf8", timeout: timeoutMs, env: { ...process.env, ...env } });
+    return spawnSync(pwsh, ["-NoProfile", "-NonInteractive", "-Command", command], {
+        encoding: "utf8",
+        timeout: timeoutMs,
+        env: { ...process.env, ...env },
+    });
 }
 
 /** Skips the current test (or suite, from a before hook) with the reason printed, when `reason` is not null. */

@@ -23,7 +23,18 @@ export interface CapabilityRecord {
 const FRESH_FOR_MS = 60 * 60 * 1000;
 
 export function capabilitiesFile(): string {
-    return process.env.EC2_RESET_ACCESS_CAPABILITIES ?? path.join(__dirname, "..", "..", "node_modules", ".cache", "ec2-reset-access", "capabilities.json");
+    return (
+        process.env.EC2_RESET_ACCESS_CAPABILITIES ??
+        path.join(
+            __dirname,
+            "..",
+            "..",
+            "node_modules",
+            ".cache",
+            "ec2-reset-access",
+            "capabilities.json",
+        )
+    );
 }
 
 /** The line a skipped test prints: what is missing, why, and how to get it. */
@@ -42,7 +53,9 @@ function readFresh(): CapabilityRecord | undefined {
     try {
         const record = JSON.parse(fs.readFileSync(capabilitiesFile(), "utf8")) as CapabilityRecord;
         const age = Date.now() - Date.parse(record.checkedAt);
-        return record.uid === process.getuid?.() && age >= 0 && age < FRESH_FOR_MS ? record : undefined;
+        return record.uid === process.getuid?.() && age >= 0 && age < FRESH_FOR_MS
+            ? record
+            : undefined;
     } catch {
         return undefined; // no check ran, or its file is unreadable: probe instead
     }

@@ -35,7 +35,10 @@ export function check(purpose: Purpose): Finding[] {
         const failure = failures.get(entry.capability);
         const wasMissing = firstReasons.has(entry.capability);
         // Installed ones are probed again; the machine's own (kind "none") only now, after the installs.
-        const reason = entry.install.kind === "none" || (wasMissing && failure === undefined) ? entry.probe() : firstReasons.get(entry.capability);
+        const reason =
+            entry.install.kind === "none" || (wasMissing && failure === undefined)
+                ? entry.probe()
+                : firstReasons.get(entry.capability);
         if (!reason) continue;
         const notInstalled = failure && failure !== reason ? `; not installed: ${failure}` : "";
         findings.push({ entry, reason: `${reason}${notInstalled}` });
@@ -48,8 +51,12 @@ function record(purpose: Purpose, findings: Finding[]): void {
     writeCapabilities({
         checkedAt: new Date().toISOString(),
         uid: process.getuid?.() ?? -1,
-        checked: REQUIREMENTS.filter((entry) => entry.purposes.includes(purpose)).map((entry) => entry.capability),
-        unavailable: Object.fromEntries(findings.map(({ entry, reason }) => [entry.capability, skipReason(entry, reason)])),
+        checked: REQUIREMENTS.filter((entry) => entry.purposes.includes(purpose)).map(
+            (entry) => entry.capability,
+        ),
+        unavailable: Object.fromEntries(
+            findings.map(({ entry, reason }) => [entry.capability, skipReason(entry, reason)]),
+        ),
         paths: pwsh ? { pwsh } : {},
     });
 }
@@ -57,13 +64,17 @@ function record(purpose: Purpose, findings: Finding[]): void {
 function main(argv: string[]): number {
     const purpose = argv[0] as Purpose;
     if (argv.length !== 1 || !PURPOSES.includes(purpose)) {
-        console.error(`usage: check.ts ${PURPOSES.join("|")} (got: ${argv.join(" ") || "nothing"})`);
+        console.error(
+            `usage: check.ts ${PURPOSES.join("|")} (got: ${argv.join(" ") || "nothing"})`,
+        );
         return 64;
     }
     const findings = check(purpose);
     record(purpose, findings);
     for (const { entry, reason } of findings) {
-        log(`${entry.capability} unavailable: ${reason}. Needed by ${entry.neededBy}. Get it: ${hintFor(entry)}`);
+        log(
+            `${entry.capability} unavailable: ${reason}. Needed by ${entry.neededBy}. Get it: ${hintFor(entry)}`,
+        );
     }
     const essential = findings.filter(({ entry }) => entry.essential);
     if (purpose === "demo" && findings.length > 0) {
@@ -76,7 +87,10 @@ function main(argv: string[]): number {
     }
     const total = REQUIREMENTS.filter((entry) => entry.purposes.includes(purpose)).length;
     if (findings.length === 0) log(`all ${total} requirements present`);
-    else log(`${total - findings.length} of ${total} requirements present; tests needing the others will be skipped (${capabilitiesFile()})`);
+    else
+        log(
+            `${total - findings.length} of ${total} requirements present; tests needing the others will be skipped (${capabilitiesFile()})`,
+        );
     return 0;
 }
 

@@ -20,19 +20,35 @@ interface Outcome {
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Outcome {
-    const result = spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const result = spawnSync(command, args, {
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     if (result.error) return { ok: false, detail: `${command}: ${result.error.message}` };
-    const output = `${result.stderr ?? ""}\n${result.stdout ?? ""}`.trim().split("\n").filter(Boolean);
-    return { ok: result.status === 0, detail: `${command} ${args[0]} exited ${result.status}: ${output[0] ?? "no output"}` };
+    const output = `${result.stderr ?? ""}\n${result.stdout ?? ""}`
+        .trim()
+        .split("\n")
+        .filter(Boolean);
+    return {
+        ok: result.status === 0,
+        detail: `${command} ${args[0]} exited ${result.status}: ${output[0] ?? "no output"}`,
+    };
 }
 
 /** Installs the missing requirements; the python one was already tried by its probe. */
-export function installMissing(missing: Requirement[], firstReasons: Map<string, string>, log: Log): Failures {
+export function installMissing(
+    missing: Requirement[],
+    firstReasons: Map<string, string>,
+    log: Log,
+): Failures {
     const failures: Failures = new Map();
     const apt = missing.filter((entry) => entry.install.kind === "apt");
-    if (apt.length > 0) installDebian(apt, log).forEach((why, capability) => failures.set(capability, why));
+    if (apt.length > 0)
+        installDebian(apt, log).forEach((why, capability) => failures.set(capability, why));
     for (const entry of missing) {
-        if (entry.install.kind === "python") failures.set(entry.capability, firstReasons.get(entry.capability) ?? "");
+        if (entry.install.kind === "python")
+            failures.set(entry.capability, firstReasons.get(entry.capability) ?? "");
         if (entry.install.kind === "pwsh") note(failures, entry, installPwsh(log));
         if (entry.install.kind === "pester") note(failures, entry, installPester(log));
     }
@@ -46,10 +62,17 @@ function note(failures: Failures, entry: Requirement, why: string | null): void 
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
 
 function installDebian(entries: Requirement[], log: Log): Failures {
-    const packages = entries.map((entry) => (entry.install.kind === "apt" ? entry.install.package : ""));
-    const blocked = rootReason() ? "apt-get needs root" : findCommand("apt-get") ? null : "no apt-get on PATH (not a Debian-like machine)";
+    const packages = entries.map((entry) =>
+        entry.install.kind === "apt" ? entry.install.package : "",
+    );
+    const blocked = rootReason()
+        ? "apt-get needs root"
+        : findCommand("apt-get")
+          ? null
+          : "no apt-get on PATH (not a Debian-like machine)";
     const failures: Failures = new Map();
-    const failAll = (why: string) => entries.forEach((entry) => failures.set(entry.capability, why));
+    const failAll = (why: string) =>
+        entries.forEach((entry) => failures.set(entry.capability, why));
     if (blocked) {
         failAll(blocked);
         return failures;
@@ -60,7 +83,8 @@ function installDebian(entries: Requirement[], log: Log): Failures {
         failAll(update.detail);
         return failures;
     }
-    const install = (names: string[]) => run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...names], APT_ENV);
+    const install = (names: string[]) =>
+        run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...names], APT_ENV);
     if (install(packages).ok) return failures;
     // One unknown or broken package must not keep the others out: retry one by one.
     entries.forEach((entry, index) => {
@@ -70,12 +94,20 @@ function installDebian(entries: Requirement[], log: Log): Failures {
     return failures;
 }
 
-const DOTNET_ENV = { DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1", DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1" };
+const DOTNET_ENV = {
+    DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+    DOTNET_NOLOGO: "1",
+    DOTNET_SKIP_FIRST_TIME_EXPERIENCE: "1",
+};
 
 function installPwsh(log: Log): string | null {
     if (!findCommand("dotnet")) return "no dotnet (the .NET SDK) to install it with";
     log(`installing PowerShell ${PWSH_VERSION} with dotnet tool install`);
-    const result = run("dotnet", ["tool", "install", "--global", "PowerShell", "--version", PWSH_VERSION], DOTNET_ENV);
+    const result = run(
+        "dotnet",
+        ["tool", "install", "--global", "PowerShell", "--version", PWSH_VERSION],
+        DOTNET_ENV,
+    );
     return result.ok ? null : result.detail;
 }
 
@@ -89,12 +121,27 @@ function installPester(log: Log): string | null {
     log(`installing Pester ${PESTER_VERSION} with dotnet restore`);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "deps-pester-"));
     try {
-        fs.copyFileSync(path.join(__dirname, "pester", "Pester.csproj"), path.join(work, "Pester.csproj"));
+        fs.copyFileSync(
+            path.join(__dirname, "pester", "Pester.csproj"),
+            path.join(work, "Pester.csproj"),
+        );
         const packages = path.join(work, "packages");
-        const restore = run("dotnet", ["restore", path.join(work, "Pester.csproj"), "--packages", packages, "--verbosity", "quiet"], DOTNET_ENV);
+        const restore = run(
+            "dotnet",
+            [
+                "restore",
+                path.join(work, "Pester.csproj"),
+                "--packages",
+                packages,
+                "--verbosity",
+                "quiet",
+            ],
+            DOTNET_ENV,
+        );
         if (!restore.ok) return restore.detail;
         const restored = path.join(packages, "pester", PESTER_VERSION, "tools");
-        if (!fs.existsSync(path.join(restored, "Pester.psd1"))) return `dotnet restore left no Pester.psd1 in ${restored}`;
+        if (!fs.existsSync(path.join(restored, "Pester.psd1")))
+            return `dotnet restore left no Pester.psd1 in ${restored}`;
         copyModule(restored, path.join(userModulesDir(), "Pester", PESTER_VERSION));
         return null;
     } finally {

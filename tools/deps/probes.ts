@@ -29,14 +29,19 @@ export function commandReason(command: string): Reason {
 }
 
 export function rootReason(): Reason {
-    return process.getuid?.() === 0 ? null : "not running as root (loop devices, mounts and apt-get need root)";
+    return process.getuid?.() === 0
+        ? null
+        : "not running as root (loop devices, mounts and apt-get need root)";
 }
 
 /** Runs a command; throws with its first line of stderr when it fails. */
 function run(command: string, args: string[]): string {
     const result = spawnSync(command, args, { encoding: "utf8" });
     if (result.error) throw new Error(`${command}: ${result.error.message}`);
-    if (result.status !== 0) throw new Error(`${command} ${args.join(" ")}: ${(result.stderr || result.stdout).trim().split("\n")[0]}`);
+    if (result.status !== 0)
+        throw new Error(
+            `${command} ${args.join(" ")}: ${(result.stderr || result.stdout).trim().split("\n")[0]}`,
+        );
     return result.stdout;
 }
 
@@ -44,9 +49,11 @@ function run(command: string, args: string[]): string {
 export function loopDevicesReason(): Reason {
     const root = rootReason();
     if (root) return root;
-    if (!fs.existsSync("/dev/loop-control")) return "no /dev/loop-control (a container needs the loop devices passed in, or --privileged)";
+    if (!fs.existsSync("/dev/loop-control"))
+        return "no /dev/loop-control (a container needs the loop devices passed in, or --privileged)";
     for (const command of ["losetup", "mount", "umount", "truncate", "mkfs.ext4"]) {
-        if (!findCommand(command)) return `${command} not found on PATH (needed to probe loop devices)`;
+        if (!findCommand(command))
+            return `${command} not found on PATH (needed to probe loop devices)`;
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deps-probe-loop-"));
     const image = path.join(dir, "probe.img");
@@ -84,15 +91,20 @@ export function btrfsReason(): Reason {
 export function deviceMapperReason(): Reason {
     const command = commandReason("dmsetup");
     if (command) return command;
-    if (!fs.existsSync("/dev/mapper/control")) return "no /dev/mapper/control (the kernel's device-mapper is not available here)";
+    if (!fs.existsSync("/dev/mapper/control"))
+        return "no /dev/mapper/control (the kernel's device-mapper is not available here)";
     const version = spawnSync("dmsetup", ["version"], { encoding: "utf8" });
-    if (version.status !== 0) return `dmsetup version failed: ${(version.stderr ?? "").trim().split("\n")[0]}`;
+    if (version.status !== 0)
+        return `dmsetup version failed: ${(version.stderr ?? "").trim().split("\n")[0]}`;
     return null;
 }
 
 /** ntfs-3g mounts through FUSE: its command and /dev/fuse. */
 export function ntfs3gReason(): Reason {
-    return commandReason("ntfs-3g") ?? (fs.existsSync("/dev/fuse") ? null : "no /dev/fuse (ntfs-3g mounts through FUSE)");
+    return (
+        commandReason("ntfs-3g") ??
+        (fs.existsSync("/dev/fuse") ? null : "no /dev/fuse (ntfs-3g mounts through FUSE)")
+    );
 }
 
 /** Where `dotnet tool install --global` puts its commands. */
@@ -112,8 +124,11 @@ export function pwshReason(): Reason {
     const pwsh = locatePwsh();
     if (!pwsh) return `pwsh not found on PATH nor in ${dotnetToolsDir()}`;
     const version = spawnSync(pwsh, ["--version"], { encoding: "utf8", timeout: 60_000 });
-    if (version.status !== 0) return `${pwsh} --version failed: ${(version.stderr || String(version.error ?? "")).trim().split("\n")[0]}`;
-    return /^PowerShell 7\./.test(version.stdout.trim()) ? null : `${pwsh} is ${version.stdout.trim()}, not PowerShell 7`;
+    if (version.status !== 0)
+        return `${pwsh} --version failed: ${(version.stderr || String(version.error ?? "")).trim().split("\n")[0]}`;
+    return /^PowerShell 7\./.test(version.stdout.trim())
+        ? null
+        : `${pwsh} is ${version.stdout.trim()}, not PowerShell 7`;
 }
 
 /** The user's PowerShell module folder, as pwsh computes it on Linux. */
@@ -124,12 +139,21 @@ export function userModulesDir(): string {
 
 /** The folder a module version lives in, if any of pwsh's module folders has it. */
 export function findModule(name: string, version: string): string | undefined {
-    const dirs = [userModulesDir(), "/usr/local/share/powershell/Modules", ...(process.env.PSModulePath ?? "").split(path.delimiter)];
-    return dirs.filter(Boolean).map((dir) => path.join(dir, name, version)).find((dir) => fs.existsSync(path.join(dir, `${name}.psd1`)));
+    const dirs = [
+        userModulesDir(),
+        "/usr/local/share/powershell/Modules",
+        ...(process.env.PSModulePath ?? "").split(path.delimiter),
+    ];
+    return dirs
+        .filter(Boolean)
+        .map((dir) => path.join(dir, name, version))
+        .find((dir) => fs.existsSync(path.join(dir, `${name}.psd1`)));
 }
 
 export function moduleReason(name: string, version: string): Reason {
-    return findModule(name, version) ? null : `PowerShell module ${name} ${version} not found in ${userModulesDir()}`;
+    return findModule(name, version)
+        ? null
+        : `PowerShell module ${name} ${version} not found in ${userModulesDir()}`;
 }
 
 /**
@@ -139,7 +163,10 @@ export function moduleReason(name: string, version: string): Reason {
 export function pythonDepsReason(script: string): Reason {
     const bash = findCommand("bash");
     if (!bash) return "bash not found on PATH";
-    const result = spawnSync(bash, [script], { encoding: "utf8", stdio: ["ignore", "inherit", "pipe"] });
+    const result = spawnSync(bash, [script], {
+        encoding: "utf8",
+        stdio: ["ignore", "inherit", "pipe"],
+    });
     if (result.status === 0) {
         process.stderr.write(result.stderr ?? "");
         return null;

@@ -37,8 +37,21 @@ export interface Requirement {
     essential?: boolean;
 }
 
-function debian(pkg: string, command: string, neededBy: string, why: string, purposes: Purpose[] = ["test"]): Requirement {
-    return { capability: pkg, purposes, install: { kind: "apt", package: pkg }, probe: () => probes.commandReason(command), neededBy, why };
+function debian(
+    pkg: string,
+    command: string,
+    neededBy: string,
+    why: string,
+    purposes: Purpose[] = ["test"],
+): Requirement {
+    return {
+        capability: pkg,
+        purposes,
+        install: { kind: "apt", package: pkg },
+        probe: () => probes.commandReason(command),
+        neededBy,
+        why,
+    };
 }
 
 const IMAGE_TESTS = "test/scripts, test/e2e, test/dynamic-providers/offline-reset";
@@ -64,7 +77,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
     {
         capability: "loop-devices",
         purposes: ["test", "demo"],
-        install: { kind: "none", hint: "run as root on a machine with /dev/loop-control (a container needs --privileged)" },
+        install: {
+            kind: "none",
+            hint: "run as root on a machine with /dev/loop-control (a container needs --privileged)",
+        },
         probe: probes.loopDevicesReason,
         neededBy: `${IMAGE_TESTS}, test/emulator/disks-loop, the demo`,
         why: "volumes are disk images on loop devices, mounted as the helper mounts them",
@@ -72,7 +88,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
     {
         capability: "device-mapper",
         purposes: ["test"],
-        install: { kind: "none", hint: "a kernel with device-mapper and /dev/mapper/control (a container needs it passed in)" },
+        install: {
+            kind: "none",
+            hint: "a kernel with device-mapper and /dev/mapper/control (a container needs it passed in)",
+        },
         probe: probes.deviceMapperReason,
         neededBy: "the multi-segment LVM test (test/scripts/device-volumes)",
         why: "a logical volume of several segments is a device-mapper table",
@@ -80,27 +99,93 @@ export const REQUIREMENTS: readonly Requirement[] = [
     {
         capability: "dotnet",
         purposes: ["test"],
-        install: { kind: "none", hint: "install the .NET SDK (8 or later), then run again: it brings PowerShell and Pester" },
+        install: {
+            kind: "none",
+            hint: "install the .NET SDK (8 or later), then run again: it brings PowerShell and Pester",
+        },
         probe: () => probes.commandReason("dotnet"),
         neededBy: "installing PowerShell and Pester",
         why: "PowerShell 7 and Pester are installed as .NET tool and NuGet package",
     },
-    debian("e2fsprogs", "mkfs.ext4", `${IMAGE_TESTS}, test/emulator/disks-loop, the demo`, "ext4 images; the loop-device probe makes one", ["test", "demo"]),
-    debian("xfsprogs", "mkfs.xfs", `${IMAGE_TESTS}, the demo`, "the target's root volume is XFS, as on Amazon Linux", ["test", "demo"]),
+    debian(
+        "e2fsprogs",
+        "mkfs.ext4",
+        `${IMAGE_TESTS}, test/emulator/disks-loop, the demo`,
+        "ext4 images; the loop-device probe makes one",
+        ["test", "demo"],
+    ),
+    debian(
+        "xfsprogs",
+        "mkfs.xfs",
+        `${IMAGE_TESTS}, the demo`,
+        "the target's root volume is XFS, as on Amazon Linux",
+        ["test", "demo"],
+    ),
     {
-        ...debian("btrfs-progs", "mkfs.btrfs", "test/scripts/device-volumes (btrfs)", "btrfs root volumes"),
+        ...debian(
+            "btrfs-progs",
+            "mkfs.btrfs",
+            "test/scripts/device-volumes (btrfs)",
+            "btrfs root volumes",
+        ),
         probe: probes.btrfsReason,
     },
     debian("lvm2", "lvm", "test/scripts/device-volumes (LVM)", "root volumes on LVM"),
     debian("gdisk", "sgdisk", "GPT work on test images", "GPT partition tables (sgdisk)"),
-    debian("fdisk", "sfdisk", "test/scripts (partitioned disks), the demo's --make-debian-image", "partition tables of test images (sfdisk)", ["test", "demo"]),
-    debian("dosfstools", "mkfs.vfat", "the demo's --make-debian-image, test/demo", "the EFI system partition (FAT) of the Debian-style disk image", ["test", "demo"]),
-    debian("attr", "setfattr", "test/scripts (SELinux labels)", "extended attributes on volume files"),
-    debian("openssh-client", "ssh-keygen", "test/lib/ssh-keys, test/e2e, test/scripts, the demo", "makes and checks SSH keys", ["test", "demo"]),
-    debian("shellcheck", "shellcheck", "the lint of scripts/linux", "static checks of the bash the helper runs"),
-    { ...debian("ntfs-3g", "ntfs-3g", "the real NTFS tests of the Windows script", "mounts NTFS images"), probe: probes.ntfs3gReason },
-    debian("mypy", "mypy", "test/scripts/python-typecheck (npm run typecheck:python: the Linux reset program, for Python 3.9) and the emulator", "type checks"),
-    debian("pyflakes3", "pyflakes3", "test/scripts/python-typecheck (npm run typecheck:python) and the emulator", "unused names, undefined names"),
+    debian(
+        "fdisk",
+        "sfdisk",
+        "test/scripts (partitioned disks), the demo's --make-debian-image",
+        "partition tables of test images (sfdisk)",
+        ["test", "demo"],
+    ),
+    debian(
+        "dosfstools",
+        "mkfs.vfat",
+        "the demo's --make-debian-image, test/demo",
+        "the EFI system partition (FAT) of the Debian-style disk image",
+        ["test", "demo"],
+    ),
+    debian(
+        "attr",
+        "setfattr",
+        "test/scripts (SELinux labels)",
+        "extended attributes on volume files",
+    ),
+    debian(
+        "openssh-client",
+        "ssh-keygen",
+        "test/lib/ssh-keys, test/e2e, test/scripts, the demo",
+        "makes and checks SSH keys",
+        ["test", "demo"],
+    ),
+    debian(
+        "shellcheck",
+        "shellcheck",
+        "the lint of scripts/linux",
+        "static checks of the bash the helper runs",
+    ),
+    {
+        ...debian(
+            "ntfs-3g",
+            "ntfs-3g",
+            "the real NTFS tests of the Windows script",
+            "mounts NTFS images",
+        ),
+        probe: probes.ntfs3gReason,
+    },
+    debian(
+        "mypy",
+        "mypy",
+        "test/scripts/python-typecheck (npm run typecheck:python: the Linux reset program, for Python 3.9) and the emulator",
+        "type checks",
+    ),
+    debian(
+        "pyflakes3",
+        "pyflakes3",
+        "test/scripts/python-typecheck (npm run typecheck:python) and the emulator",
+        "unused names, undefined names",
+    ),
     {
         capability: "pwsh",
         purposes: ["test"],
@@ -121,7 +206,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
 
 export function requirement(capability: string): Requirement {
     const found = REQUIREMENTS.find((entry) => entry.capability === capability);
-    if (!found) throw new Error(`unknown capability "${capability}": tools/deps/requirements.ts lists ${REQUIREMENTS.map((r) => r.capability).join(", ")}`);
+    if (!found)
+        throw new Error(
+            `unknown capability "${capability}": tools/deps/requirements.ts lists ${REQUIREMENTS.map((r) => r.capability).join(", ")}`,
+        );
     return found;
 }
 

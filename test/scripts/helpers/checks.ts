@@ -12,7 +12,15 @@ import { ownershipOf } from "../../../rehearsal/disk/tree";
  * and XFS, SELinux labels, SSH keys; plus any `more` capabilities the suite needs.
  */
 export function requireImageTools(context: Mocha.Context, ...more: string[]): void {
-    requireCapability(context, "loop-devices", "e2fsprogs", "xfsprogs", "attr", "openssh-client", ...more);
+    requireCapability(
+        context,
+        "loop-devices",
+        "e2fsprogs",
+        "xfsprogs",
+        "attr",
+        "openssh-client",
+        ...more,
+    );
 }
 
 /** The script's output, for assertion messages. */
@@ -21,7 +29,11 @@ export function transcript(result: ScriptResult): string {
 }
 
 /** Nothing of the run is left: mounts, work files, loop devices over `devices`, guarded files. */
-export function assertNoTraces(result: ScriptResult, workspace: Workspace, devices: string[] = []): void {
+export function assertNoTraces(
+    result: ScriptResult,
+    workspace: Workspace,
+    devices: string[] = [],
+): void {
     assert.deepEqual(result.leftoverMounts, [], `mounts left behind${transcript(result)}`);
     assert.deepEqual(result.leftoverFiles, [], `work files left behind${transcript(result)}`);
     assert.deepEqual(result.guardedChanges, [], `guarded host files changed${transcript(result)}`);
@@ -52,7 +64,12 @@ export function assertOwnership(file: string, expected: Expected): void {
 }
 
 /** A keys file: exact content, its owner and mode, and its directory's. */
-export function assertKeysFile(file: string, content: string, owner: Expected, directoryMode = 0o700): void {
+export function assertKeysFile(
+    file: string,
+    content: string,
+    owner: Expected,
+    directoryMode = 0o700,
+): void {
     assert.equal(fs.readFileSync(file, "utf8"), content, file);
     assertOwnership(file, owner);
     assertOwnership(path.dirname(file), { ...owner, mode: directoryMode });
@@ -61,5 +78,9 @@ export function assertKeysFile(file: string, content: string, owner: Expected, d
 /** No temporary file of the script is left in a directory. */
 export function assertNoTempFiles(directory: string): void {
     if (!fs.existsSync(directory)) return;
-    assert.deepEqual(fs.readdirSync(directory).filter((name) => name.startsWith(".reset-ssh-key.")), [], directory);
+    assert.deepEqual(
+        fs.readdirSync(directory).filter((name) => name.startsWith(".reset-ssh-key.")),
+        [],
+        directory,
+    );
 }

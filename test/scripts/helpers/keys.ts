@@ -43,5 +43,7 @@ export function removeGeneratedKeys(): void {
 
 /** Lines of a private key long enough that their presence in output means a leak. */
 export function secretLines(pair: KeyPair): string[] {
-    return pair.privateText.split("\n").filter((line) => line.length > 20 && !line.startsWith("-----"));
+    return pair.privateText
+        .split("\n")
+        .filter((line) => line.length > 20 && !line.startsWith("-----"));
 }

@@ -21,25 +21,52 @@ function lvm(pv: string, command: string, args: string[]): string {
 
 /** Byte ranges of each single-segment LV of the volume group on `pv`. */
 export function logicalVolumeRanges(pv: string): Map<string, { offset: number; size: number }> {
-    const peStart = Number(lvm(pv, "pvs", ["--noheadings", "--nosuffix", "--units", "b", "-o", "pe_start", pv]).trim());
+    const peStart = Number(
+        lvm(pv, "pvs", ["--noheadings", "--nosuffix", "--units", "b", "-o", "pe_start", pv]).trim(),
+    );
     const rows = lvm(pv, "lvs", [
-        "--noheadings", "--nosuffix", "--units", "b", "--separator", "|", "-o", "lv_name,seg_pe_ranges,vg_extent_size",
+        "--noheadings",
+        "--nosuffix",
+        "--units",
+        "b",
+        "--separator",
+        "|",
+        "-o",
+        "lv_name,seg_pe_ranges,vg_extent_size",
     ]);
     const ranges = new Map<string, { offset: number; size: number }>();
     for (const row of rows.trim().split("\n")) {
         const [name, pe, extent] = row.trim().split("|");
         const [first, last] = pe.split(":")[1].split("-").map(Number);
-        ranges.set(name, { offset: peStart + first * Number(extent), size: (last - first + 1) * Number(extent) });
+        ranges.set(name, {
+            offset: peStart + first * Number(extent),
+            size: (last - first + 1) * Number(extent),
+        });
     }
     return ranges;
 }
 
 /** Makes `pv` a physical volume of a new volume group with the given LVs, formatted and filled. */
-export function buildVolumeGroup(workspace: Workspace, pv: string, vg: string, volumes: LogicalVolumeSpec[]): void {
+export function buildVolumeGroup(
+    workspace: Workspace,
+    pv: string,
+    vg: string,
+    volumes: LogicalVolumeSpec[],
+): void {
     lvm(pv, "pvcreate", ["-q", "-ff", "-y", pv]);
     lvm(pv, "vgcreate", ["-q", vg, pv]);
     for (const volume of volumes) {
-        lvm(pv, "lvcreate", ["-q", "-an", "-Zn", "-Wn", "-L", `${volume.mib}M`, "-n", volume.name, vg]);
+        lvm(pv, "lvcreate", [
+            "-q",
+            "-an",
+            "-Zn",
+            "-Wn",
+            "-L",
+            `${volume.mib}M`,
+            "-n",
+            volume.name,
+            vg,
+        ]);
     }
     const ranges = logicalVolumeRanges(pv);
     for (const volume of volumes) {

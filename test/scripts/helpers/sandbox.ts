@@ -88,7 +88,9 @@ function fingerprintTree(root: string): Map<string, string> {
     for (const relative of listTree(root)) {
         const full = path.join(root, relative);
         const stat = fs.lstatSync(full);
-        const content = stat.isFile() ? createHash("sha256").update(fs.readFileSync(full)).digest("hex") : "";
+        const content = stat.isFile()
+            ? createHash("sha256").update(fs.readFileSync(full)).digest("hex")
+            : "";
         prints.set(relative, `${stat.mode}:${stat.uid}:${stat.gid}:${content}`);
     }
     return prints;
@@ -97,16 +99,26 @@ function fingerprintTree(root: string): Map<string, string> {
 function fingerprintRealFiles(): Map<string, string> {
     const prints = new Map<string, string>();
     for (const file of GUARDED_FILES) {
-        if (fs.existsSync(file)) prints.set(file, createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
+        if (fs.existsSync(file))
+            prints.set(file, createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
     }
-    prints.set("/root/.ssh", fs.existsSync("/root/.ssh") ? JSON.stringify(listTree("/root/.ssh")) : "absent");
+    prints.set(
+        "/root/.ssh",
+        fs.existsSync("/root/.ssh") ? JSON.stringify(listTree("/root/.ssh")) : "absent",
+    );
     prints.set("/home", JSON.stringify(fs.readdirSync("/home")));
     return prints;
 }
 
-function differences(before: Map<string, string>, after: Map<string, string>, prefix: string): string[] {
+function differences(
+    before: Map<string, string>,
+    after: Map<string, string>,
+    prefix: string,
+): string[] {
     const keys = new Set([...before.keys(), ...after.keys()]);
-    return [...keys].filter((key) => before.get(key) !== after.get(key)).map((key) => `${prefix}${key}`);
+    return [...keys]
+        .filter((key) => before.get(key) !== after.get(key))
+        .map((key) => `${prefix}${key}`);
 }
 
 function prepareDecoys(sandbox: string, options: RunOptions): string {
@@ -117,7 +129,9 @@ function prepareDecoys(sandbox: string, options: RunOptions): string {
         fs.writeFileSync(decoys + file, options.decoyFiles?.[file] ?? fs.readFileSync(file));
     }
     fs.mkdirSync(`${decoys}/root/.ssh`, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(`${decoys}/root/.ssh/authorized_keys`, "ssh-ed25519 AAAAdecoy root-decoy\n", { mode: 0o600 });
+    fs.writeFileSync(`${decoys}/root/.ssh/authorized_keys`, "ssh-ed25519 AAAAdecoy root-decoy\n", {
+        mode: 0o600,
+    });
     fs.mkdirSync(`${decoys}/home`, { recursive: true });
     for (const home of options.decoyHomes ?? []) {
         fs.mkdirSync(`${decoys}/home/${home.name}`, { mode: 0o700 });
@@ -150,7 +164,8 @@ export async function runScript(args: string[], options: RunOptions = {}): Promi
             ...differences(decoysBefore, fingerprintTree(decoys), "decoy:"),
             ...differences(realBefore, fingerprintRealFiles(), "host:"),
         ];
-        if (process.env.SCRIPT_TRANSCRIPTS) console.log(`$ reset-ssh-key.pyz ${args.join(" ")}\n${stdout}${stderr}`);
+        if (process.env.SCRIPT_TRANSCRIPTS)
+            console.log(`$ reset-ssh-key.pyz ${args.join(" ")}\n${stdout}${stderr}`);
         const json = parseLastLine(stdout, stderr);
         return {
             status,
@@ -159,7 +174,8 @@ export async function runScript(args: string[], options: RunOptions = {}): Promi
             json,
             user: (name) => {
                 const found = json.users.find((user) => user.name === name);
-                if (!found) throw new Error(`no result for user ${name} in ${JSON.stringify(json)}`);
+                if (!found)
+                    throw new Error(`no result for user ${name} in ${JSON.stringify(json)}`);
                 return found;
             },
             leftoverMounts: mounts.filter((mount) => mount.startsWith(scriptTmp)),
@@ -186,7 +202,10 @@ function spawnInNamespace(
     onStart?: RunOptions["onStart"],
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn("unshare", ["--mount", "--propagation", "private", ...command], { env, detached: true });
+        const child = spawn("unshare", ["--mount", "--propagation", "private", ...command], {
+            env,
+            detached: true,
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("latin1")));
