@@ -132,7 +132,11 @@ describe("demo: a rehearsal on one stack (npm run demo --steps, real disk images
             ]),
             `rotate: ${rotate.writes}`,
         );
-        assert.ok(!rotate.writes.includes("RunInstances"), "rotation reuses the stopped helper");
+        // A helper that once mounted a target volume is never given another (issue 13): a fresh one.
+        assert.ok(
+            inOrder(rotate.writes, ["RunInstances", "StopInstances", "TerminateInstances"]),
+            `rotation runs on a fresh helper, the old one terminated: ${rotate.writes}`,
+        );
         assert.ok(
             inOrder(destroy.writes, ["TerminateInstances", "DeleteVpc"]),
             `destroy: ${destroy.writes}`,
