@@ -12,6 +12,7 @@ import {
     HelperNetwork,
     waitUntilHelperReady,
 } from "../lib/helper-ready";
+import { configureStackAws } from "../lib/stack-aws";
 import { TargetContext } from "../lib/target-context";
 import { plainOutputs } from "./plain-outputs";
 import { stepDiff } from "./step-diff";
@@ -37,6 +38,7 @@ interface ReadyInputs {
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
+    configure: configureStackAws, // the stack's aws credentials and region (lib/stack-aws.ts), as every step
     diff: stepDiff, // performed again exactly when the chain on the target is
     async create(inputs: ReadyInputs) {
         const platform = inputs.context.platform ?? "linux";
