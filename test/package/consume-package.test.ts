@@ -222,7 +222,7 @@ describe("the package, installed into another Pulumi project", function () {
                 assert.deepEqual(await targetShape(ec2, db.ctx), wholeShape(db.ctx));
 
                 const dynamic = up.state.resources.filter((r) => isDynamicType(r.type));
-                assert.equal(dynamic.length, 13, dynamic.map((r) => r.name).join(", ")); // 7 for web (with its key), 6 for db
+                assert.equal(dynamic.length, 15, dynamic.map((r) => r.name).join(", ")); // 8 for web (with its key), 7 for db: preflight, helper-ready, the five steps
                 assertRequiresResolveFromConsumer(
                     dynamic.map((r) => String(r.inputs[PROVIDER_KEY])),
                     packed,
