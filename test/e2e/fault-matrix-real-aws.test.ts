@@ -1,15 +1,14 @@
 /**
  * The fault matrix, extended with what real AWS does and the emulator now shows (Linux path):
  * - a throttling burst (3 in a row) at every step, in one run: the reset completes with no repair;
- * - a second fault during the repair of a first (move root, release): `up` reports that the repair
+ * - a second fault during the repair of a first, at every step: `up` reports that the repair
  *   failed too, then `destroy` completes it;
  * - a helper whose SSM agent never registers: `up` fails before the target is touched;
  * - no capacity on restart (InsufficientInstanceCapacity on the first 3 starts): the reset completes;
  * - the target terminated before `destroy` (after a killed `up` left its volume on the helper):
  *   `destroy` completes and keeps the volume.
- * A representative subset, to keep the CI cost bounded (about as long again as the existing
- * matrices): the throttling bursts of every step share one run, and the second fault is injected
- * at the two steps whose repair moves the volume (the others' repairs are the same code).
+ * The throttling bursts of every step share one run, to keep the CI cost bounded; the second
+ * fault during the repair has a cell per step.
  * The target is whole in every cell (gone in the last, its volume kept) and nothing temporary
  * remains after destroy. Prints the table.
  */
@@ -118,24 +117,55 @@ describe("faults of real AWS at every step, then destroy", function () {
         },
     );
 
-    for (const [step, first] of [
-        ["move root", { nth: 1 }],
-        ["release", { nth: 2 }],
-    ] as const) {
+    /**
+     * A first fault at each step, then a second one on the call its repair makes next: DeleteTags
+     * when the target was never stopped, StartInstances when it was, AttachVolume when the root
+     * volume must come back (armed only once the first has answered: `afterInjected`).
+     */
+    const SECOND_FAULTS: Array<{
+        step: string;
+        first: { operation: string; code: string; nth?: number };
+        second: { operation: string; code: string };
+    }> = [
+        {
+            step: "stop",
+            first: { operation: "StopInstances", code: "UnauthorizedOperation" },
+            second: { operation: "DeleteTags", code: "UnauthorizedOperation" },
+        },
+        {
+            step: "backup",
+            first: { operation: "CreateImage", code: "InvalidParameterValue" },
+            second: { operation: "StartInstances", code: "UnauthorizedOperation" },
+        },
+        {
+            step: "move root",
+            first: { operation: "AttachVolume", code: "VolumeInUse", nth: 1 },
+            second: { operation: "AttachVolume", code: "IncorrectState" },
+        },
+        {
+            step: "run command",
+            first: { operation: "SendCommand", code: "InvalidInstanceId", nth: 2 },
+            second: { operation: "AttachVolume", code: "IncorrectState" },
+        },
+        {
+            step: "release",
+            first: { operation: "AttachVolume", code: "VolumeInUse", nth: 2 },
+            second: { operation: "AttachVolume", code: "IncorrectState" },
+        },
+    ];
+
+    for (const { step, first, second } of SECOND_FAULTS) {
         cell(
-            `${step}: AttachVolume fails, then again during the repair: up says so, destroy completes the repair`,
+            `${step}: ${first.operation} fails, then ${second.operation} during the repair: up says so, destroy completes the repair`,
             [{ step, kind: "second fault during repair" }],
             async () => {
                 const { ctx, before, config } = await prepareTarget();
                 await emulator().control("POST", "/faults", {
-                    operation: "AttachVolume",
-                    code: "VolumeInUse",
-                    message: "injected fault",
                     ...first,
+                    message: "injected fault",
                 });
                 await emulator().control("POST", "/faults", {
-                    operation: "AttachVolume",
-                    code: "IncorrectState",
+                    ...second,
                     message: "injected fault during the repair",
                     afterInjected: true,
                 });
