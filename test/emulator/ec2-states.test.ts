@@ -203,12 +203,20 @@ describe("EC2 transitional states", () => {
     it("CreateImage: the image and its snapshots are pending, then all available/completed after image.create", async () => {
         const instanceId = await launch();
         await ec2().send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
-        await realisticProfile(0.004); // image.create 180 s -> 0.72 s
+        // image.create 180 s -> 3.6 s: a window wide enough that a slow describe still sees "pending"
+        await realisticProfile(0.02);
         const { ImageId } = await ec2().send(
             new CreateImageCommand({ InstanceId: instanceId, Name: "backup-states" }),
         );
-        const image = (await ec2().send(new DescribeImagesCommand({ ImageIds: [ImageId!] })))
+        // The mappings name their snapshots only once image.snapshotIds has passed (as on AWS, where
+        // it is not documented when they start): poll for the id, as the backup step does.
+        let image = (await ec2().send(new DescribeImagesCommand({ ImageIds: [ImageId!] })))
             .Images![0];
+        while (!image.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            image = (await ec2().send(new DescribeImagesCommand({ ImageIds: [ImageId!] })))
+                .Images![0];
+        }
         assert.equal(image.State, "pending");
         const snapshotId = image.BlockDeviceMappings![0].Ebs!.SnapshotId!;
         const pending = await ec2().send(
