@@ -3,7 +3,8 @@
 An instance is a managed node when the role of its instance profile has the managed policy
 AmazonSSMManagedInstanceCore attached, or an inline policy that allows every action the agent
 needs to register and to take and answer Run Command (AGENT_ACTIONS, as iam/helper-policy.json
-grants them), looked up live in moto's EC2 and IAM models. Its agent
+grants them), looked up live in moto's EC2 and IAM models; a role with a permissions boundary
+needs the boundary to allow them too (iam_boundaries.py). Its agent
 registers, PingStatus Online, `clock.real_seconds("ssm.register")` after the instance is running,
 when it can reach SSM from its network (ssm_reach.py);
 once registered it shows ConnectionLost while the instance is not running (pending, stopping,
@@ -20,9 +21,10 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from . import clock
+from . import iam_boundaries
 from . import registry
 from . import ssm_reach
 from .errors import aws_error
@@ -96,16 +98,23 @@ def has_core_policy(account: str, region: str, instance: Any) -> bool:
     profile = next((p for p in iam.get_instance_profiles() if p.arn == association.iam_instance_profile.arn), None)
     if profile is None:
         return False
-    return any(SSM_CORE_POLICY_ARN in role.managed_policies or _inline_grants_agent(role) for role in profile.roles)
+    return any(_agent_may_run(account, region, role) for role in profile.roles)
 
 
-def _inline_grants_agent(role: Any) -> bool:
-    """Every AGENT_ACTIONS allowed on "*" by the role's inline policies (Allow statements only, no conditions)."""
+def _agent_may_run(account: str, region: str, role: Any) -> bool:
+    """The role's policies grant AGENT_ACTIONS, and so does its permissions boundary if it has one."""
+    granted = SSM_CORE_POLICY_ARN in role.managed_policies or _grants_agent(getattr(role, "policies", {}).values())
+    boundary = iam_boundaries.boundary_document(account, region, role)
+    return granted and (boundary is None or _grants_agent([boundary]))
+
+
+def _grants_agent(documents: Iterable[Any]) -> bool:
+    """Every AGENT_ACTIONS allowed on "*" by these policy documents (Allow statements only, no conditions)."""
     import fnmatch
     import json
 
     granted: list[str] = []
-    for document in getattr(role, "policies", {}).values():
+    for document in documents:
         policy = json.loads(document) if isinstance(document, str) else document
         statements = policy.get("Statement", [])
         for statement in statements if isinstance(statements, list) else [statements]:
