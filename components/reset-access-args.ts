@@ -56,6 +56,13 @@ export interface ResetAccessArgs {
     /** A role the custom steps assume for their AWS calls (the ordinary resources use the aws provider's credentials). */
     assumeRoleArn?: pulumi.Input<string>;
     /**
+     * The ARN of a managed policy set as the permissions boundary of the helper's role (create it
+     * from iam/helper-policy.json). Required by iam/operator-policy.json, which lets its holder
+     * create and change roles only with that boundary. The preflight checks that it exists.
+     * Default: none.
+     */
+    helperPermissionsBoundary?: pulumi.Input<string>;
+    /**
      * Seconds to wait for the helper to be Online in SSM and to answer a probe command, before
      * anything touches the target; past it the `up` fails with the target untouched. Default:
      * 600 for a Linux helper, 1200 for a Windows one (its first boot runs sysprep). 60 to 3600.
@@ -123,6 +130,10 @@ export function checkedArguments(args: ResetAccessArgs, resource: pulumi.Resourc
             args.assumeRoleArn === undefined
                 ? undefined
                 : checked(args.assumeRoleArn, validate.checkAssumeRoleArn),
+        helperPermissionsBoundary:
+            args.helperPermissionsBoundary === undefined
+                ? undefined
+                : checked(args.helperPermissionsBoundary, validate.checkPermissionsBoundary),
         users: pulumi.output(args.users).apply((u) => run(() => validate.normalizeUsers(u))),
         ownKey:
             args.publicKey === undefined

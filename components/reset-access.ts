@@ -81,6 +81,7 @@ export class ResetAccess extends pulumi.ComponentResource {
             assumeRoleArn,
             newKeyName,
             helperReadyTimeout,
+            helperPermissionsBoundary,
             linuxOnlyArguments,
         } = checkedArguments(args, this);
         // The region argument reaches every ordinary resource and invoke (pulumi-aws v7's
@@ -104,6 +105,7 @@ export class ResetAccess extends pulumi.ComponentResource {
                 linuxOnlyArguments,
                 newKeyName,
                 keyParameterName: ownKey ? undefined : keyParameterName,
+                helperPermissionsBoundary,
                 argumentsChecked: pulumi
                     .all([users, keyType, keyParameterName, ownKey])
                     .apply(() => true),
@@ -124,7 +126,11 @@ export class ResetAccess extends pulumi.ComponentResource {
                   },
                   afterPreflight,
               );
-        const helper = this.helper(name, preflight, network, rotation, afterPreflight);
+        const helper = this.helper(
+            name,
+            { preflight, network, rotation, permissionsBoundary: helperPermissionsBoundary },
+            afterPreflight,
+        );
         const document = new aws.ssm.Document(
             `${name}-reset-document`,
             {
@@ -402,9 +408,17 @@ export class ResetAccess extends pulumi.ComponentResource {
 
     private helper(
         name: string,
-        preflight: TargetPreflight,
-        network: { subnetId: pulumi.Input<string>; vpcId?: pulumi.Input<string> },
-        rotation: pulumi.Output<string>,
+        {
+            preflight,
+            network,
+            rotation,
+            permissionsBoundary,
+        }: {
+            preflight: TargetPreflight;
+            network: { subnetId: pulumi.Input<string>; vpcId?: pulumi.Input<string> };
+            rotation: pulumi.Output<string>;
+            permissionsBoundary?: pulumi.Input<string>;
+        },
         opts: pulumi.CustomResourceOptions,
     ) {
         const vpcId =
@@ -431,8 +445,10 @@ export class ResetAccess extends pulumi.ComponentResource {
             {
                 assumeRolePolicy: EC2_TRUST_POLICY,
                 description: "ec2-reset-access helper: SSM Run Command only",
-                // The operator policy lets its holder create roles and profiles under this path only.
+                // The operator policy lets its holder create roles and profiles under this path only,
+                // and only with the boundary, which caps whatever inline policy the role is given.
                 path: HELPER_IAM_PATH,
+                permissionsBoundary,
             },
             opts,
         );

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
+import { permissionsBoundaryRefusal } from "../lib/helper-boundary";
 import { keyParameterRefusal } from "../lib/key-parameter";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
@@ -30,6 +31,8 @@ export interface TargetPreflightArgs {
     newKeyName?: pulumi.Input<string>;
     /** Linux, generated key: where it will be stored; a parameter there that is not this tool's key for the instance is refused. */
     keyParameterName?: pulumi.Input<string>;
+    /** The helper role's permissions boundary: it must exist and let the agent work. */
+    helperPermissionsBoundary?: pulumi.Input<string>;
     /** Resolves once the component's argument checks passed: the preflight waits for them. */
     argumentsChecked?: pulumi.Input<boolean>;
 }
@@ -46,6 +49,7 @@ interface PreflightInputs {
     linuxOnlyArguments?: string[];
     newKeyName?: string;
     keyParameterName?: string;
+    helperPermissionsBoundary?: string;
 }
 
 /** Where a replacement instance goes, and as whom it runs: the target's own settings. */
@@ -98,6 +102,13 @@ async function examineTarget(inputs: PreflightInputs) {
             inputs.instanceId,
         );
         if (taken) refusals.push(taken);
+    }
+    if (inputs.helperPermissionsBoundary) {
+        const unusable = await permissionsBoundaryRefusal(
+            clients.iam,
+            inputs.helperPermissionsBoundary,
+        );
+        if (unusable) refusals.push(unusable);
     }
     return { clients, facts, verdict, refusals };
 }

@@ -16,7 +16,7 @@ _KEY_PARAMS = ("InstanceId", "VolumeId", "Device", "ImageId", "SnapshotId", "Doc
                "InstanceIds", "Resources", "ResourceId", "ResourceType", "Tag", "Tags", "TagSpecification",
                "TagSpecifications", "TagKeys", "IamInstanceProfile", "Path", "PolicyArn", "PolicyName",
                "KeyId", "Overwrite", "Type", "SubnetId", "GroupId", "VpcId", "RouteTableId",
-               "InternetGatewayId", "AssociationId", "SecurityGroupId", "KeyName")
+               "InternetGatewayId", "AssociationId", "SecurityGroupId", "KeyName", "PermissionsBoundary")
 
 _calls: list[dict[str, Any]] = []
 

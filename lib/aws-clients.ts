@@ -3,6 +3,7 @@
  * dynamic providers by source text and cannot capture a live client ("native code function").
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -13,6 +14,7 @@ export interface Clients {
     ec2: EC2Client;
     ssm: SSMClient;
     autoscaling: AutoScalingClient;
+    iam: IAMClient;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function clientsFor(
         ec2: new EC2Client(config),
         ssm: new SSMClient(config),
         autoscaling: new AutoScalingClient(config),
+        iam: new IAMClient(config),
     };
 }
 

@@ -21,6 +21,7 @@ export function argsFromConfig(config: pulumi.Config): ResetAccessArgs {
         deleteKeyParameterOnDestroy: config.getBoolean("deleteKeyParameterOnDestroy"),
         region: config.get("region"),
         assumeRoleArn: config.get("assumeRoleArn"),
+        helperPermissionsBoundary: config.get("helperPermissionsBoundary"),
         helperReadyTimeout: config.getNumber("helperReadyTimeout"),
         allowInstanceStoreLoss: config.getBoolean("allowInstanceStoreLoss"),
         allowAutoScaling: config.getBoolean("allowAutoScaling"),

@@ -8,6 +8,23 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/**
+ * What iam/helper-policy.json allows, as a constant: the preflight (a serialized dynamic
+ * provider) checks a permissions boundary against it without reading the file. A test keeps the
+ * two equal.
+ */
+export const AGENT_ACTIONS = [
+    "ssm:UpdateInstanceInformation",
+    "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage",
+    "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages",
+    "ec2messages:SendReply",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:OpenControlChannel",
+];
+
 /** The IAM path of the helper's role and instance profile; the operator policy scopes IAM writes to it. */
 export const HELPER_IAM_PATH = "/ec2-reset-access/";
 

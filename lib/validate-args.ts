@@ -11,6 +11,8 @@ const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 /** EC2 key pair names: up to 255 ASCII characters. */
 const KEY_PAIR_NAME = /^[\x20-\x7e]{1,255}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/;
+/** A managed policy: the account's own, or AWS's (arn:aws:iam::aws:policy/…). */
+const POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@\-/]{1,512}$/;
 /** What the SSM document's allowedPattern admits in a key comment. */
 const COMMENT_CHAR = /[A-Za-z0-9@._:+-]/;
 
@@ -69,6 +71,14 @@ export function checkAssumeRoleArn(value: string): void {
     if (!ROLE_ARN.test(value)) {
         throw new ArgumentError(
             `assumeRoleArn: "${value}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`,
+        );
+    }
+}
+
+export function checkPermissionsBoundary(value: string): void {
+    if (!POLICY_ARN.test(value)) {
+        throw new ArgumentError(
+            `helperPermissionsBoundary: "${value}" is not an IAM managed policy ARN (arn:aws:iam::<account>:policy/ec2-reset-access/helper-boundary, as README's Permissions section creates it).`,
         );
     }
 }

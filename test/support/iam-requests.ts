@@ -29,6 +29,8 @@ export interface World {
     iamPath(kind: "role" | "instance-profile", name: string): string;
     /** The role of an instance profile, by profile name or ARN. */
     roleOfProfile(profile: string): string;
+    /** The permissions boundary of a role by name, if it has one. */
+    roleBoundary(name: string): string | undefined;
 }
 
 const ALWAYS_ALLOWED = new Set(["sts:GetCallerIdentity"]);
@@ -177,6 +179,23 @@ function ssmArn(w: World, kind: "document" | "parameter", name: string): string 
     return `arn:aws:ssm:${w.region}:${w.account}:${kind}/${name.replace(/^\//, "")}`;
 }
 
+/** iam:PermissionsBoundary, when there is one (IAM sets no key for a role without a boundary). */
+function boundaryKey(arn: unknown): Record<string, string> {
+    return arn ? { "iam:PermissionsBoundary": String(arn) } : {};
+}
+
+/** A call on an existing role: IAM gives it the role's boundary as iam:PermissionsBoundary. */
+function onRole(
+    extra: (p: Record<string, unknown>) => Record<string, string> = () => ({}),
+): Mapper {
+    return (p, w, make) => {
+        const name = String(p.RoleName);
+        return [
+            make(iamArn(w, "role", name), { ...boundaryKey(w.roleBoundary(name)), ...extra(p) }),
+        ];
+    };
+}
+
 const MAPPERS: Record<string, Mapper> = {
     "ec2:RunInstances": (p, w, make) => {
         const requests = ec2Create(w, make, "RunInstances", ["instance"], p);
@@ -259,13 +278,17 @@ const MAPPERS: Record<string, Mapper> = {
     "ec2:RevokeSecurityGroupEgress": byIds("GroupId"),
     "ec2:AuthorizeSecurityGroupEgress": byIds("GroupId"),
     "ec2:DeleteSecurityGroup": byIds("GroupId"),
-    "iam:CreateRole": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
-    "iam:DeleteRole": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
-    "iam:PutRolePolicy": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
-    "iam:DeleteRolePolicy": (p, w, make) => [make(iamArn(w, "role", String(p.RoleName)))],
-    "iam:AttachRolePolicy": (p, w, make) => [
-        make(iamArn(w, "role", String(p.RoleName)), { "iam:PolicyARN": String(p.PolicyArn) }),
+    // The boundary the call sets (CreateRole, PutRolePermissionsBoundary), or the role has.
+    "iam:CreateRole": (p, w, make) => [
+        make(iamArn(w, "role", String(p.RoleName)), boundaryKey(p.PermissionsBoundary)),
     ],
+    "iam:PutRolePermissionsBoundary": (p, w, make) => [
+        make(iamArn(w, "role", String(p.RoleName)), boundaryKey(p.PermissionsBoundary)),
+    ],
+    "iam:DeleteRole": onRole(),
+    "iam:PutRolePolicy": onRole(),
+    "iam:DeleteRolePolicy": onRole(),
+    "iam:AttachRolePolicy": onRole((p) => ({ "iam:PolicyARN": String(p.PolicyArn) })),
     "iam:DetachRolePolicy": (p, w, make) => [
         make(iamArn(w, "role", String(p.RoleName)), { "iam:PolicyARN": String(p.PolicyArn) }),
     ],
