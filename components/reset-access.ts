@@ -104,6 +104,7 @@ export class ResetAccess extends pulumi.ComponentResource {
                 linuxOnlyArguments,
                 newKeyName,
                 keyParameterName: ownKey ? undefined : keyParameterName,
+                keyParameterKmsKeyId: ownKey ? undefined : args.keyParameterKmsKeyId,
                 argumentsChecked: pulumi
                     .all([users, keyType, keyParameterName, ownKey])
                     .apply(() => true),

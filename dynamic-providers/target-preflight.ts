@@ -7,6 +7,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { keyParameterRefusal } from "../lib/key-parameter";
+import { kmsKeyRefusals } from "../lib/kms-key";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
 import { configureStackAws } from "../lib/stack-aws";
@@ -30,6 +31,8 @@ export interface TargetPreflightArgs {
     newKeyName?: pulumi.Input<string>;
     /** Linux, generated key: where it will be stored; a parameter there that is not this tool's key for the instance is refused. */
     keyParameterName?: pulumi.Input<string>;
+    /** Linux, generated key: the KMS key that will encrypt its parameter; refused unless it exists, is Enabled and is a symmetric encryption key. */
+    keyParameterKmsKeyId?: pulumi.Input<string>;
     /** Resolves once the component's argument checks passed: the preflight waits for them. */
     argumentsChecked?: pulumi.Input<boolean>;
 }
@@ -46,6 +49,7 @@ interface PreflightInputs {
     linuxOnlyArguments?: string[];
     newKeyName?: string;
     keyParameterName?: string;
+    keyParameterKmsKeyId?: string;
 }
 
 /** Where a replacement instance goes, and as whom it runs: the target's own settings. */
@@ -98,6 +102,11 @@ async function examineTarget(inputs: PreflightInputs) {
             inputs.instanceId,
         );
         if (taken) refusals.push(taken);
+        // Only a generated key is stored (keyParameterName is given for one only), and only for Linux.
+        if (inputs.keyParameterKmsKeyId)
+            refusals.push(
+                ...(await kmsKeyRefusals(clients.kms, inputs.keyParameterKmsKeyId, inputs.region)),
+            );
     }
     return { clients, facts, verdict, refusals };
 }

@@ -5,6 +5,7 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { durationSeconds, STACK_AWS, StackAssumeRole, StackAws } from "./stack-aws";
 import { AwsAccess } from "./target-context";
@@ -13,6 +14,8 @@ export interface Clients {
     ec2: EC2Client;
     ssm: SSMClient;
     autoscaling: AutoScalingClient;
+    /** Only reads: the preflight's check of keyParameterKmsKeyId. */
+    kms: KMSClient;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function clientsFor(
         ec2: new EC2Client(config),
         ssm: new SSMClient(config),
         autoscaling: new AutoScalingClient(config),
+        kms: new KMSClient(config),
     };
 }
 
