@@ -39,6 +39,7 @@ const toolDocument = `arn:aws:ssm:${R}:${A}:document/reset-reset-document-1a2b3c
 const helperRole = `arn:aws:iam::${A}:role/ec2-reset-access/reset-helper-1a2b3c4`;
 const helperProfile = `arn:aws:iam::${A}:instance-profile/ec2-reset-access/reset-helper-1a2b3c4`;
 const keyParameter = `arn:aws:ssm:${R}:${A}:parameter/ec2rl/openssh/${TARGET}/key`;
+const kmsKey = `arn:aws:kms:${R}:${A}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 const req = (
     from: string,
@@ -218,6 +219,7 @@ const ABUSES: IamRequest[] = [
         `arn:aws:ec2:${R}:${A}:route-table/rtb-0a1b2c3d4e5f60718`,
         {},
     ),
+    req("decrypt with a KMS key directly, not through SSM or EC2", "kms:Decrypt", kmsKey),
     req("create an untagged VPC", "ec2:CreateVpc", `arn:aws:ec2:${R}:${A}:vpc/*`, {
         "aws:RequestTag/Name": "mine",
         "aws:TagKeys": ["Name"],
@@ -298,6 +300,7 @@ const OTHER_ALLOWED: IamRequest[] = [
     req("the provider reads the role", "iam:GetRole", helperRole),
     req("the provider reads the inline policy", "iam:GetRolePolicy", helperRole),
     req("the provider reads the document", "ssm:GetDocument", toolDocument),
+    req("the preflight checks keyParameterKmsKeyId", "kms:DescribeKey", kmsKey),
 ];
 
 /** Targets, for the variant that allows any instance of the account. */

@@ -29,6 +29,8 @@ export interface World {
     iamPath(kind: "role" | "instance-profile", name: string): string;
     /** The role of an instance profile, by profile name or ARN. */
     roleOfProfile(profile: string): string;
+    /** The key ARN a KMS key id, key ARN, alias or alias ARN names (IAM authorizes an alias's use on its key). */
+    kmsKeyArn(keyId: string): string;
 }
 
 const ALWAYS_ALLOWED = new Set(["sts:GetCallerIdentity"]);
@@ -55,8 +57,9 @@ export function requestsOf(call: CallRecord, world: World): IamRequest[] {
         context: Record<string, string | string[]> = {},
         act = action,
     ): IamRequest => ({ action: act, resource, context, from });
-    if (/^(Describe|Get|List)/.test(call.operation) && call.service !== "ssm") return [make("*")];
     const mapper = MAPPERS[action];
+    if (/^(Describe|Get|List)/.test(call.operation) && call.service !== "ssm" && !mapper)
+        return [make("*")];
     if (!mapper)
         throw new Error(`test/support/iam-requests.ts has no IAM mapping for ${action}: add one`);
     return mapper(call.params, world, make);
@@ -347,4 +350,5 @@ const MAPPERS: Record<string, Mapper> = {
     "ssm:GetParameterHistory": (p, w, make) => [make(ssmArn(w, "parameter", String(p.Name)))],
     "ssm:ListDocuments": onAnything,
     "ssm:DescribeParameters": onAnything,
+    "kms:DescribeKey": (p, w, make) => [make(w.kmsKeyArn(String(p.KeyId)))],
 };
