@@ -1,7 +1,8 @@
 /**
  * keyParameterKmsKeyId, checked before anything is touched. SSM encrypts a SecureString with
- * the key at PutParameter, which runs after the target has been stopped and its root volume
- * moved: a key that does not exist or cannot encrypt would fail the reset half-way. Parameter
+ * the key at PutParameter, which runs only once the helper, its network, role and document
+ * exist: a key that does not exist or cannot encrypt would fail the `up` after creating them
+ * (the target is touched only after the key is stored, so it stays whole either way). Parameter
  * Store "only supports symmetric encryption KMS keys" (AWS Systems Manager User Guide, "AWS KMS
  * encryption for AWS Systems Manager Parameter Store SecureString parameters"), and KMS uses a
  * key only while its state is Enabled (AWS KMS Developer Guide, "Key states of AWS KMS keys").
