@@ -35,7 +35,12 @@ export interface ResetAccessArgs {
     users?: pulumi.Input<string[] | "auto">;
     /** Linux: where the generated private key is stored (SecureString). Default: /ec2rl/openssh/<instanceId>/key, as AWS's runbook does. */
     keyParameterName?: pulumi.Input<string>;
-    /** Linux: KMS key for the SecureString parameter. Default: the account's aws/ssm key. */
+    /**
+     * Linux: KMS key for the SecureString parameter: key id, key ARN, alias name (`alias/…`) or alias ARN.
+     * Default: the account's aws/ssm key. The preflight refuses, before anything is touched, a key that does
+     * not exist, is not Enabled, or is not a symmetric encryption key (SSM's SecureString needs one), and one
+     * it may not describe (kms:DescribeKey).
+     */
     keyParameterKmsKeyId?: pulumi.Input<string>;
     /** Linux: type of the generated key: "ed25519" (default) or "rsa" (4096 bits, for sshd older than OpenSSH 6.5). */
     keyType?: pulumi.Input<"ed25519" | "rsa">;

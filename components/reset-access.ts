@@ -106,6 +106,7 @@ export class ResetAccess extends pulumi.ComponentResource {
                 newKeyName,
                 keyParameterName: ownKey ? undefined : keyParameterName,
                 helperPermissionsBoundary,
+                keyParameterKmsKeyId: ownKey ? undefined : args.keyParameterKmsKeyId,
                 argumentsChecked: pulumi
                     .all([users, keyType, keyParameterName, ownKey])
                     .apply(() => true),

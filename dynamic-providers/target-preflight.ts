@@ -8,6 +8,7 @@ import { clientsFor } from "../lib/aws-clients";
 import { gatherTargetFacts } from "../lib/gather-facts";
 import { permissionsBoundaryRefusal } from "../lib/helper-boundary";
 import { keyParameterRefusal } from "../lib/key-parameter";
+import { kmsKeyRefusals } from "../lib/kms-key";
 import { evaluateTarget, refusalMessage } from "../lib/preflight-rules";
 import { repairTarget } from "../lib/repair";
 import { configureStackAws } from "../lib/stack-aws";
@@ -33,6 +34,8 @@ export interface TargetPreflightArgs {
     keyParameterName?: pulumi.Input<string>;
     /** The helper role's permissions boundary: it must exist and let the agent work. */
     helperPermissionsBoundary?: pulumi.Input<string>;
+    /** Linux, generated key: the KMS key that will encrypt its parameter; refused unless it exists, is Enabled and is a symmetric encryption key. */
+    keyParameterKmsKeyId?: pulumi.Input<string>;
     /** Resolves once the component's argument checks passed: the preflight waits for them. */
     argumentsChecked?: pulumi.Input<boolean>;
 }
@@ -50,6 +53,7 @@ interface PreflightInputs {
     newKeyName?: string;
     keyParameterName?: string;
     helperPermissionsBoundary?: string;
+    keyParameterKmsKeyId?: string;
 }
 
 /** Where a replacement instance goes, and as whom it runs: the target's own settings. */
@@ -102,6 +106,11 @@ async function examineTarget(inputs: PreflightInputs) {
             inputs.instanceId,
         );
         if (taken) refusals.push(taken);
+        // Only a generated key is stored (keyParameterName is given for one only), and only for Linux.
+        if (inputs.keyParameterKmsKeyId)
+            refusals.push(
+                ...(await kmsKeyRefusals(clients.kms, inputs.keyParameterKmsKeyId, inputs.region)),
+            );
     }
     if (inputs.helperPermissionsBoundary) {
         const unusable = await permissionsBoundaryRefusal(

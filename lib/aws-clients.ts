@@ -6,6 +6,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { durationSeconds, STACK_AWS, StackAssumeRole, StackAws } from "./stack-aws";
 import { AwsAccess } from "./target-context";
@@ -15,6 +16,8 @@ export interface Clients {
     ssm: SSMClient;
     autoscaling: AutoScalingClient;
     iam: IAMClient;
+    /** Only reads: the preflight's check of keyParameterKmsKeyId. */
+    kms: KMSClient;
 }
 
 /**
@@ -35,6 +38,7 @@ export async function clientsFor(
         ssm: new SSMClient(config),
         autoscaling: new AutoScalingClient(config),
         iam: new IAMClient(config),
+        kms: new KMSClient(config),
     };
 }
 

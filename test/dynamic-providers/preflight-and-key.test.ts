@@ -29,6 +29,7 @@ import {
     waitUntilInstanceRunning,
 } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
+import { KMSClient } from "@aws-sdk/client-kms";
 import {
     GetParameterCommand,
     GetParameterHistoryCommand,
@@ -42,6 +43,7 @@ import { emulator } from "../hooks";
 import { AZ, contextOf, createTarget, createWindowsTarget, REGION } from "../../rehearsal/targets";
 import { createSsmInstanceProfile, uniqueName } from "../../rehearsal/ssm-profile";
 import { hostedProvider } from "../../harness/serialized-provider";
+import { createTestKey } from "../support/kms-keys";
 import { skipWith } from "../support/requirements";
 
 type Provider = pulumi.dynamic.ResourceProvider;
@@ -286,6 +288,7 @@ describe("preflight and generated key (host-loaded providers)", () => {
     });
 
     it("the generated key: a SecureString under KMS, outputs without the private key; kept at delete unless asked", async () => {
+        await createTestKey(new KMSClient({}), "enabled", "reset");
         const args = {
             instanceId: "i-0123456789abcdef0",
             parameterName: "/ec2rl/openssh/i-0123456789abcdef0/key",

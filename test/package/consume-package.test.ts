@@ -45,6 +45,7 @@ const PEERS = [
     "@aws-sdk/client-auto-scaling",
     "@aws-sdk/client-sts",
     "@aws-sdk/client-iam",
+    "@aws-sdk/client-kms",
 ];
 const CONSUMER_PROJECT = "reset-access-consumer";
 /** Realistic AWS durations at 1/200, as in the end-to-end test (the key scripts run in real time). */

@@ -45,6 +45,7 @@ const withBoundary = { "iam:PermissionsBoundary": boundary };
 const adminAsBoundary = {
     "iam:PermissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess",
 };
+const kmsKey = `arn:aws:kms:${R}:${A}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 const req = (
     from: string,
@@ -255,6 +256,7 @@ const ABUSES: IamRequest[] = [
         `arn:aws:ec2:${R}:${A}:route-table/rtb-0a1b2c3d4e5f60718`,
         {},
     ),
+    req("decrypt with a KMS key directly, not through SSM or EC2", "kms:Decrypt", kmsKey),
     req("create an untagged VPC", "ec2:CreateVpc", `arn:aws:ec2:${R}:${A}:vpc/*`, {
         "aws:RequestTag/Name": "mine",
         "aws:TagKeys": ["Name"],
@@ -344,6 +346,7 @@ const OTHER_ALLOWED: IamRequest[] = [
     req("the provider reads the role", "iam:GetRole", helperRole),
     req("the provider reads the inline policy", "iam:GetRolePolicy", helperRole),
     req("the provider reads the document", "ssm:GetDocument", toolDocument),
+    req("the preflight checks keyParameterKmsKeyId", "kms:DescribeKey", kmsKey),
 ];
 
 /** Targets, for the variant that allows any instance of the account. */

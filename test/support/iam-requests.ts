@@ -31,6 +31,8 @@ export interface World {
     roleOfProfile(profile: string): string;
     /** The permissions boundary of a role by name, if it has one. */
     roleBoundary(name: string): string | undefined;
+    /** The key ARN a KMS key id, key ARN, alias or alias ARN names (IAM authorizes an alias's use on its key). */
+    kmsKeyArn(keyId: string): string;
 }
 
 const ALWAYS_ALLOWED = new Set(["sts:GetCallerIdentity"]);
@@ -57,8 +59,9 @@ export function requestsOf(call: CallRecord, world: World): IamRequest[] {
         context: Record<string, string | string[]> = {},
         act = action,
     ): IamRequest => ({ action: act, resource, context, from });
-    if (/^(Describe|Get|List)/.test(call.operation) && call.service !== "ssm") return [make("*")];
     const mapper = MAPPERS[action];
+    if (/^(Describe|Get|List)/.test(call.operation) && call.service !== "ssm" && !mapper)
+        return [make("*")];
     if (!mapper)
         throw new Error(`test/support/iam-requests.ts has no IAM mapping for ${action}: add one`);
     return mapper(call.params, world, make);
@@ -370,4 +373,5 @@ const MAPPERS: Record<string, Mapper> = {
     "ssm:GetParameterHistory": (p, w, make) => [make(ssmArn(w, "parameter", String(p.Name)))],
     "ssm:ListDocuments": onAnything,
     "ssm:DescribeParameters": onAnything,
+    "kms:DescribeKey": (p, w, make) => [make(w.kmsKeyArn(String(p.KeyId)))],
 };
