@@ -1,10 +1,10 @@
 /**
  * The helper proven ready before the target is touched: its SSM agent Online, and a probe (a
- * command that changes nothing, this tool's probe document: lib/probe-document.ts) answered
+ * command that changes nothing: this tool's probe document, lib/probe-document.ts) answered
  * through the same plugin runtime as the reset document (aws:runShellScript on Linux,
- * aws:runPowerShellScript on Windows). On AWS a helper that cannot
- * reach SSM would otherwise leave the target stopped, root volume detached, until the command's
- * delivery deadline. A helper that never gets there fails here, with the likely causes.
+ * aws:runPowerShellScript on Windows). On AWS a helper that cannot reach SSM would otherwise
+ * leave the target stopped, root volume detached, until the command's delivery deadline. A
+ * helper that never gets there fails here, with the likely causes.
  */
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsErrorCode } from "./aws-errors";
