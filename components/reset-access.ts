@@ -4,9 +4,10 @@
  * platform comes from the instance (the preflight reads it), so one set of resources serves
  * both: the helper's AMI, the document and the reset step follow the platform.
  *
- * The helper's network, role, command document and instance are ordinary resources; the steps
- * on the target are custom ones (dynamic-providers/), chained so that nothing touches the target
- * before every check and every helper resource has succeeded, and each step's undo is its `delete`.
+ * The helper's network, role, command documents (components/command-documents.ts) and instance
+ * are ordinary resources; the steps on the target are custom ones (dynamic-providers/), chained
+ * so that nothing touches the target before every check and every helper resource has
+ * succeeded, and each step's undo is its `delete`.
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,14 +23,13 @@ import { TargetPreflight } from "../dynamic-providers/target-preflight";
 import { HELPER_IAM_PATH, helperPolicyDocument } from "../lib/helper-policy";
 import { passwordInstructions } from "../lib/password-instructions";
 import { resetDigest } from "../lib/reset-digest";
-import { resetDocumentContent } from "../lib/linux-document";
 import { toolKeyComment } from "../lib/ssh-keys";
 import { helperEgress } from "../lib/subnet-reach";
 import { TargetContext } from "../lib/target-context";
-import { windowsDocumentContent } from "../lib/windows-document";
 import { EC2_TRUST_POLICY } from "../lib/helper-role";
 import * as validate from "../lib/validate-args";
 import { checkedArguments, ResetAccessArgs } from "./reset-access-args";
+import { commandDocuments } from "./command-documents";
 import { temporaryNetwork } from "./temporary-network";
 
 export { ResetAccessArgs } from "./reset-access-args";
@@ -132,17 +132,9 @@ export class ResetAccess extends pulumi.ComponentResource {
             { preflight, network, rotation, permissionsBoundary: helperPermissionsBoundary },
             afterPreflight,
         );
-        const document = new aws.ssm.Document(
-            `${name}-reset-document`,
-            {
-                documentType: "Command",
-                documentFormat: "JSON",
-                content: platform.apply((p) =>
-                    p === "windows" ? windowsDocumentContent() : resetDocumentContent(),
-                ),
-                tags: { "ec2-reset-access:for": instanceId },
-                region: args.region,
-            },
+        const { reset: document, probe: probeDocument } = commandDocuments(
+            name,
+            { platform, instanceId, region: args.region },
             afterPreflight,
         );
 
@@ -190,6 +182,7 @@ export class ResetAccess extends pulumi.ComponentResource {
                 rotation,
                 resetDigest: digest,
                 helperInstanceId,
+                probeDocumentName: probeDocument.name,
                 helperReadyTimeout,
                 network: pulumi.output(subnetId ?? "temporary").apply((subnet) => ({ subnet })),
             },

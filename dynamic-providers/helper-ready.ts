@@ -23,6 +23,11 @@ export interface HelperReadyArgs {
     /** The digest of the reset's inputs (lib/reset-digest.ts): a change runs the chain on the target, and this first. */
     resetDigest: pulumi.Input<string>;
     helperInstanceId: pulumi.Input<string>;
+    /**
+     * This tool's probe document (lib/probe-document.ts): an input, so the step waits for it. A
+     * new name alone is no change (stepDiff): the helper was proven ready, the target is untouched.
+     */
+    probeDocumentName: pulumi.Input<string>;
     /** Seconds to wait for the agent to be Online; default by platform (DEFAULT_HELPER_READY_SECONDS). */
     helperReadyTimeout?: pulumi.Input<number>;
     network: pulumi.Input<HelperNetwork>;
@@ -33,6 +38,7 @@ interface ReadyInputs {
     rotation: string;
     resetDigest: string;
     helperInstanceId: string;
+    probeDocumentName: string;
     helperReadyTimeout?: number;
     network: HelperNetwork;
 }
@@ -47,6 +53,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const { waitedSeconds } = await waitUntilHelperReady(ssm, {
             helperId: inputs.helperInstanceId,
             platform,
+            probeDocumentName: inputs.probeDocumentName,
             timeoutSeconds: inputs.helperReadyTimeout ?? DEFAULT_HELPER_READY_SECONDS[platform],
             network: inputs.network,
         });

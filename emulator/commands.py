@@ -13,15 +13,17 @@ kills it too: Cancelled, 137.
 
 Command faults: POST /_emulator/command-faults {"documentName"?, "instanceId"?, "exitCode": 1,
 "stdout": "", "stderr": "", "times": 1, "seconds": 0} makes the next matching invocation(s) end
-with that output after `seconds` (real) InProgress, instead of running. A fault without
-documentName stands in for the account's own documents (the scripts under test): AWS's built-in
-documents (AWS-RunShellScript, AWS-RunPowerShellScript) are faulted only when named, so that a
-probe through them does not use up a fault meant for a script. stdout longer than 24,000
-characters is cut there, as GetCommandInvocation cuts it.
+with that output after `seconds` (real) InProgress, instead of running. documentName is a name
+or a glob (`*-reset-document-*`: fnmatch, case-sensitive), so a fault can stand in for one
+Pulumi-autonamed document and leave another (a probe) to run. A fault without documentName
+stands in for the account's own documents: AWS's built-in documents (AWS-RunShellScript,
+AWS-RunPowerShellScript) are faulted only when named. stdout longer than 24,000 characters is
+cut there, as GetCommandInvocation cuts it.
 """
 from __future__ import annotations
 
 import atexit
+import fnmatch
 import os
 import shutil
 import signal
@@ -125,7 +127,9 @@ class CommandFault:
     used: int = 0
 
     def take(self, document_name: str, instance_id: str) -> bool:
-        if self.used >= self.times or self.document_name not in (None, document_name):
+        if self.used >= self.times:
+            return False
+        if self.document_name is not None and not fnmatch.fnmatchcase(document_name, self.document_name):
             return False
         if self.document_name is None and document_name in BUILT_IN:
             return False  # a fault that names no document stands in for the account's own scripts

@@ -9,6 +9,13 @@ import * as zlib from "zlib";
 /** SSM's limit on a document's content (MaxDocumentSizeExceeded). */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
 
+/**
+ * The names the component's reset documents get (`<name>-reset-document-<random>`, Pulumi's
+ * autoname of `${name}-reset-document`), as a glob: the operator policy's ARN pattern, and what
+ * an emulator command fault names to stand in for the reset script.
+ */
+export const RESET_DOCUMENT_NAMES = "*-reset-document-*";
+
 /** The script (text or a zipapp's bytes), gzipped, in base64 lines of 76 characters. */
 export function packScript(script: string | Buffer): string[] {
     const bytes = typeof script === "string" ? Buffer.from(script, "utf8") : script;

@@ -1,12 +1,14 @@
 /**
  * The helper proven ready before the target is touched: its SSM agent Online, and a probe (a
- * command that changes nothing) answered through the same plugin runtime as the reset document
- * (aws:runShellScript on Linux, aws:runPowerShellScript on Windows). On AWS a helper that cannot
- * reach SSM would otherwise leave the target stopped, root volume detached, until the command's
- * delivery deadline. A helper that never gets there fails here, with the likely causes.
+ * command that changes nothing: this tool's probe document, lib/probe-document.ts) answered
+ * through the same plugin runtime as the reset document (aws:runShellScript on Linux,
+ * aws:runPowerShellScript on Windows). On AWS a helper that cannot reach SSM would otherwise
+ * leave the target stopped, root volume detached, until the command's delivery deadline. A
+ * helper that never gets there fails here, with the likely causes.
  */
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { awsErrorCode } from "./aws-errors";
+import { PROBE_MARKER, PROBE_STEP } from "./probe-document";
 import { Platform } from "./target-context";
 import { managedStatus, waitUntilManaged } from "./ssm-command";
 import { waitFor } from "./waits";
@@ -15,12 +17,6 @@ import { waitFor } from "./waits";
 export const DEFAULT_HELPER_READY_SECONDS: Record<Platform, number> = { linux: 600, windows: 1200 };
 /** How long the probe itself may take once the agent is Online (real time: it runs for real in the emulator too). */
 const PROBE_SECONDS = 180;
-export const PROBE_MARKER = "ec2-reset-access: helper ready";
-/** AWS's own documents, in every region: the same plugins as the reset documents. */
-export const PROBE_DOCUMENT: Record<Platform, string> = {
-    linux: "AWS-RunShellScript",
-    windows: "AWS-RunPowerShellScript",
-};
 
 export interface HelperNetwork {
     /** "temporary" (the component's VPC: public subnet, internet gateway, public IP) or the subnetId given. */
@@ -43,6 +39,8 @@ export async function waitUntilHelperReady(
     a: {
         helperId: string;
         platform: Platform;
+        /** This tool's probe document (lib/probe-document.ts), created by the component. */
+        probeDocumentName: string;
         timeoutSeconds: number;
         network: HelperNetwork;
     },
@@ -57,19 +55,21 @@ export async function waitUntilHelperReady(
             (await managedStatus(ssm, a.helperId).catch(() => undefined)) ?? "not registered";
         throw helperNotReady(notReadyMessage(a, status, Math.round((Date.now() - started) / 1000)));
     }
-    await probe(ssm, a.helperId, a.platform);
+    await probe(ssm, a.helperId, a.platform, a.probeDocumentName);
     return { waitedSeconds: Math.round((Date.now() - started) / 1000) };
 }
 
 /** A command that changes nothing, through the helper's runtime; fails unless it answers with the marker. */
-export async function probe(ssm: SSMClient, helperId: string, platform: Platform): Promise<void> {
-    const command =
-        platform === "windows" ? `Write-Output '${PROBE_MARKER}'` : `echo '${PROBE_MARKER}'`;
+export async function probe(
+    ssm: SSMClient,
+    helperId: string,
+    platform: Platform,
+    documentName: string,
+): Promise<void> {
     const sent = await ssm.send(
         new SendCommandCommand({
-            DocumentName: PROBE_DOCUMENT[platform],
+            DocumentName: documentName,
             InstanceIds: [helperId],
-            Parameters: { commands: [command], executionTimeout: ["60"] },
             TimeoutSeconds: 60,
             Comment: "ec2-reset-access: probe that the helper answers commands (changes nothing)",
         }),
@@ -84,7 +84,12 @@ export async function probe(ssm: SSMClient, helperId: string, platform: Platform
     const out = await waitFor(waiting, async () => {
         try {
             const inv = await ssm.send(
-                new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: helperId }),
+                new GetCommandInvocationCommand({
+                    CommandId: commandId,
+                    InstanceId: helperId,
+                    // Two steps (one per platform): AWS wants the step's name.
+                    PluginName: PROBE_STEP[platform],
+                }),
             );
             return ["Pending", "InProgress", "Delayed"].includes(inv.Status ?? "")
                 ? undefined

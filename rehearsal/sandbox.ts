@@ -14,6 +14,7 @@ import { contextOf, createTarget } from "./targets";
 import { TargetVolume } from "./target-volume";
 import { loopUnavailableReason } from "./disk/system";
 import { TargetContext } from "../lib/target-context";
+import { RESET_DOCUMENT_NAMES } from "../lib/command-document";
 
 export const PROFILE_DIR = path.join(__dirname, "..", "emulator", "profiles");
 
@@ -122,11 +123,13 @@ export class Sandbox {
     }
 
     /**
-     * The next Run Command invocation ends Success with CANNED_RESULT instead of running its
-     * script (an emulator command fault): for runs without a real disk. Forgotten by reset().
+     * The next Run Command invocation of the reset document ends Success with CANNED_RESULT
+     * instead of running its script (an emulator command fault): for runs without a real disk.
+     * The helper-ready probe (its own document) still runs. Forgotten by reset().
      */
     async cannedCommand(): Promise<void> {
         await this.emulator.control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
             exitCode: 0,
             stdout: CANNED_RESULT,
             times: 1,

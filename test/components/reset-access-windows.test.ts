@@ -10,6 +10,7 @@ import { HELPER_IMAGES, installMocks, promiseOf, TARGET } from "./mocks";
 import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
 import { SCRIPT_PATH } from "../../lib/windows-document";
+import { probeDocumentContent } from "../../lib/probe-document";
 
 const windows = { platform: "windows" as const };
 
@@ -19,6 +20,11 @@ describe("ResetAccess for a Windows target, under mocks", () => {
         const types = recorded.map((r) => `${r.type}::${r.name}`);
         assert.ok(types.includes(`${STEP("OfflineReset")}::reset-reset`));
         assert.ok(types.includes(`${STEP("ReleaseTarget")}::reset-release`));
+        assert.equal(
+            byName(recorded, "reset-probe-document", "aws:ssm/document:Document").inputs.content,
+            probeDocumentContent(),
+            "one probe document for both platforms (a step each)",
+        );
         assert.equal(
             types.some((t) => t.endsWith("::reset-replacement")),
             false,

@@ -8,9 +8,10 @@ import { build, byName, STEP } from "./build";
 import { ResetAccess } from "../../components/reset-access";
 import { subnetCidrFor } from "../../components/temporary-network";
 import { AGENT_ACTIONS } from "../../lib/helper-policy";
+import { probeDocumentContent } from "../../lib/probe-document";
 
 describe("ResetAccess under mocks", () => {
-    it("creates the temporary network, helper, document and the five steps, all children of the component", async () => {
+    it("creates the temporary network, helper, documents and the five steps, all children of the component", async () => {
         const { recorded, parents, component } = await build();
         const types = recorded.map((r) => `${r.type}::${r.name}`).sort();
         assert.deepEqual(
@@ -27,6 +28,7 @@ describe("ResetAccess under mocks", () => {
                 "aws:iam/instanceProfile:InstanceProfile::reset-helper",
                 "aws:iam/role:Role::reset-helper",
                 "aws:iam/rolePolicy:RolePolicy::reset-helper-agent",
+                "aws:ssm/document:Document::reset-probe-document",
                 "aws:ssm/document:Document::reset-reset-document",
                 "ec2-reset-access:index:ResetAccess::reset",
                 `${STEP("GeneratedSshKey")}::reset-key`,
@@ -285,6 +287,31 @@ describe("ResetAccess under mocks", () => {
             plain.map((e: { protocol: string; fromPort: number }) => [e.protocol, e.fromPort]),
             [["tcp", 443]],
             "Amazon's DNS: HTTPS only",
+        );
+    });
+
+    it("sends the helper-ready probe through its own document (no AWS document), created after the preflight, tagged as the reset document", async () => {
+        const { recorded, resourceOptions } = await build();
+        const probe = byName(recorded, "reset-probe-document", "aws:ssm/document:Document");
+        assert.deepEqual(
+            [probe.inputs.documentType, probe.inputs.documentFormat, probe.inputs.content],
+            ["Command", "JSON", probeDocumentContent()],
+        );
+        assert.deepEqual(probe.inputs.tags, { "ec2-reset-access:for": TARGET.instanceId });
+        assert.deepEqual(
+            byName(recorded, "reset-reset-document", "aws:ssm/document:Document").inputs.tags,
+            probe.inputs.tags,
+        );
+        const after = resourceOptions.get("reset-probe-document")!.dependsOn as pulumi.Resource[];
+        const urns = await Promise.all(after.map((r) => promiseOf(r.urn)));
+        assert.ok(
+            urns.some((urn) => urn.endsWith("::reset-preflight")),
+            `the probe document waits on ${urns.join(", ")}`,
+        );
+        // The mocks name a document `<name>-7654321`, as Pulumi's autoname would.
+        assert.equal(
+            byName(recorded, "reset-helper-ready").inputs.probeDocumentName,
+            "reset-probe-document-7654321",
         );
     });
 

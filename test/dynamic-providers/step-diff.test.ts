@@ -29,6 +29,26 @@ describe("the steps' diff: only the digest of the reset's inputs replaces a step
         );
     });
 
+    it("helper-ready (dynamic-providers/helper-ready.ts): a new probe document alone is no change, a new digest replaces", async () => {
+        const ready = {
+            resetDigest: resetDigest(inputs),
+            helperInstanceId: "i-helper1",
+            probeDocumentName: "reset-probe-document-1a2b3c4",
+            network: { subnet: "temporary" },
+        };
+        const renamed = { ...ready, probeDocumentName: "reset-probe-document-5d6e7f8" };
+        assert.deepEqual(await stepDiff("id", ready, renamed), {
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
+        // State written before the probe document: no name recorded, still no change.
+        const { probeDocumentName: _, ...older } = ready;
+        assert.equal((await stepDiff("id", older, renamed)).changes, false);
+        const rotated = { ...renamed, resetDigest: resetDigest({ ...inputs, rotation: "2" }) };
+        assert.deepEqual((await stepDiff("id", ready, rotated)).replaces, ["resetDigest"]);
+    });
+
     for (const [key, value] of [
         ["publicKey", "ssh-ed25519 BBBB b"],
         ["users", '["root"]'],

@@ -5,7 +5,8 @@
  * is checked here is which AWS calls the engine's steps make, and in what order.
  */
 import * as assert from "node:assert/strict";
-import { PROBE_DOCUMENT } from "../../lib/helper-ready";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
+import { isProbeDocument, isResetDocument } from "../support/documents";
 import {
     DetachVolumeCommand,
     EC2Client,
@@ -38,8 +39,9 @@ describe("engine semantics: refresh, changed inputs, destroy after outside chang
 
     beforeEach(async () => {
         await emulator().reset();
-        // Every Run Command invocation ends Success with the script's canned result line.
+        // Every reset command ends Success with the script's canned result line (the probe runs).
         await emulator().control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
             exitCode: 0,
             stdout: CANNED_RESULT,
             times: 20,
@@ -110,12 +112,12 @@ describe("engine semantics: refresh, changed inputs, destroy after outside chang
             at("StopInstances") < at("CreateImage") && at("CreateImage") < at("DetachVolume"),
             `stop, backup, move: ${ops}`,
         );
-        // The reset's command; the helper-ready probe (AWS-RunShellScript) runs first, before the stop.
+        // The reset's command; the helper-ready probe (the probe document) runs first, before the stop.
         const command = writes.findIndex(
-            (c) => c.operation === "SendCommand" && c.params.DocumentName !== PROBE_DOCUMENT.linux,
+            (c) => c.operation === "SendCommand" && isResetDocument(c.params.DocumentName),
         );
         const probe = writes.findIndex(
-            (c) => c.operation === "SendCommand" && c.params.DocumentName === PROBE_DOCUMENT.linux,
+            (c) => c.operation === "SendCommand" && isProbeDocument(c.params.DocumentName),
         );
         assert.ok(
             probe >= 0 && probe < writes.indexOf(onTarget[at("StopInstances")]),

@@ -17,6 +17,7 @@ import { inventory, Inventory } from "../../harness/inventory";
 import { TargetVolume } from "../../rehearsal/target-volume";
 import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
 import { TargetContext } from "../../lib/target-context";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
 
 /** A Linux case may also make the reset script exit 1 (a command fault: the script does not run). */
 type LinuxFault = Fault & { commandFails?: boolean };
@@ -132,6 +133,7 @@ describe("a fault at every step, then destroy", function () {
                 const { ctx, before } = await prepareTarget();
                 if (fault.commandFails)
                     await emulator().control("POST", "/command-faults", {
+                        documentName: RESET_DOCUMENT_NAMES,
                         exitCode: 1,
                         stdout: "injected failure\n",
                         stderr: "disk on fire\n",

@@ -5,12 +5,15 @@
  */
 import * as assert from "node:assert/strict";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { deploy, destroy } from "../../harness/deployment";
 import { inventory } from "../../harness/inventory";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { emulator } from "../hooks";
 import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
-import { PROBE_DOCUMENT } from "../../lib/helper-ready";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
+import { PROBE_MARKER, PROBE_STEP } from "../../lib/probe-document";
+import { isProbeDocument } from "../support/documents";
 import resetAccessProgram = require("../../index");
 
 describe("the helper is ready before the target is touched", function () {
@@ -65,9 +68,10 @@ describe("the helper is ready before the target is touched", function () {
         assert.deepEqual(await inventory(), before, "nothing temporary left, no backup taken");
     });
 
-    it("a ready helper answers the probe through AWS-RunShellScript before the stop", async () => {
+    it("a ready helper answers the probe through this tool's probe document, never an AWS document, before the stop", async () => {
         const ctx = contextOf(await createTarget(ec2));
         await emulator().control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
             exitCode: 1,
             stdout: "stands in for the reset script\n",
         });
@@ -77,20 +81,39 @@ describe("the helper is ready before the target is touched", function () {
         });
         assert.ok(up.error, "the script's stand-in fails the reset, after the probe");
         const calls = await emulator().calls({ since });
+        const sent = calls.filter((c) => c.operation === "SendCommand");
+        assert.deepEqual(
+            sent.filter((c) => String(c.params.DocumentName).startsWith("AWS-")),
+            [],
+            "no command of AWS's own documents",
+        );
         const probe = calls.findIndex(
-            (c) =>
-                c.operation === "SendCommand" &&
-                JSON.stringify(c.params).includes(PROBE_DOCUMENT.linux),
+            (c) => c.operation === "SendCommand" && isProbeDocument(c.params.DocumentName),
         );
         const stop = calls.findIndex(
             (c) =>
                 c.operation === "StopInstances" &&
                 JSON.stringify(c.params).includes(ctx.instanceId),
         );
-        assert.ok(probe >= 0, "no probe was sent");
+        assert.ok(probe >= 0, `no probe was sent: ${sent.map((c) => c.params.DocumentName)}`);
         assert.ok(
             stop > probe,
             `the target was stopped (call ${stop}) before the probe (call ${probe})`,
+        );
+        // The probe ran for real on the Linux helper: its Linux step printed the marker.
+        const ssm = new SSMClient({});
+        const { Commands } = await ssm.send(new ListCommandsCommand({}));
+        const command = Commands!.find((c) => c.DocumentName === calls[probe].params.DocumentName)!;
+        const answer = await ssm.send(
+            new GetCommandInvocationCommand({
+                CommandId: command.CommandId,
+                InstanceId: (calls[probe].params.InstanceIds as string[])[0],
+                PluginName: PROBE_STEP.linux,
+            }),
+        );
+        assert.deepEqual(
+            [answer.Status, answer.StandardOutputContent],
+            ["Success", `${PROBE_MARKER}\n`],
         );
         await destroy(up.state);
         assert.deepEqual(await targetShape(ec2, ctx), wholeShape(ctx));

@@ -14,6 +14,7 @@ import { CallRecord } from "../../harness/emulator";
 import { emulator } from "../hooks";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { CANNED_RESULT } from "../../rehearsal/sandbox";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
 import resetAccessProgram = require("../../index");
 
 const OTHER_REGION = "eu-west-1";
@@ -29,6 +30,7 @@ describe("the steps act as the stack: its aws region, credentials and the region
     beforeEach(async () => {
         await emulator().reset();
         await emulator().control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
             exitCode: 0,
             stdout: CANNED_RESULT,
             times: 20,

@@ -16,6 +16,7 @@ import { CallRecord } from "../../harness/emulator";
 import { emulator } from "../hooks";
 import { contextOf, createTarget, targetShape, wholeShape } from "../../rehearsal/targets";
 import { CANNED_RESULT } from "../../rehearsal/sandbox";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
 import { subnetCidrFor } from "../../components/temporary-network";
 import resetAccessProgram = require("../../index");
 
@@ -33,6 +34,7 @@ describe("the temporary network: the target's AZ, an AZ change, a refusal", func
     beforeEach(async () => {
         await emulator().reset();
         await emulator().control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
             exitCode: 0,
             stdout: CANNED_RESULT,
             times: 40,

@@ -30,7 +30,7 @@ import { contextOf, createWindowsTarget, targetShape, wholeShape } from "../../r
 import { inventory } from "../../harness/inventory";
 import { scriptOnTarget, SYSTEM_HIVE } from "../support/windows-script";
 import { E2E_TIME_SCALE, useRealisticEmulation } from "../support/realistic-emulation";
-import { PROBE_DOCUMENT } from "../../lib/helper-ready";
+import { isProbeDocument, isResetDocument } from "../support/documents";
 import { SCRIPT_PATH } from "../../lib/windows-document";
 import {
     ACCOUNT,
@@ -124,7 +124,7 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
 
         const calls = await emulator().calls({ since });
         const probe = only(
-            calls.filter((c) => c.params.DocumentName === PROBE_DOCUMENT.windows),
+            calls.filter((c) => isProbeDocument(c.params.DocumentName)),
             "SendCommand",
         );
         const stop = calls.findIndex(
@@ -137,7 +137,7 @@ describe("pulumi up / pulumi destroy for a Windows target, end to end", function
             "the helper answered its probe before the target was stopped",
         );
         const send = only(
-            calls.filter((c) => c.params.DocumentName !== PROBE_DOCUMENT.windows),
+            calls.filter((c) => isResetDocument(c.params.DocumentName)),
             "SendCommand",
         );
         assert.deepEqual(send.params.Parameters, {

@@ -2,7 +2,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CreateDocumentCommand, SendCommandCommand } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
+import { PROBE_MARKER, PROBE_STEP, probeDocumentContent } from "../../lib/probe-document";
 import {
     finished,
     invocation,
@@ -10,8 +13,25 @@ import {
     poll,
     removeTempDirs,
     runShell,
+    ssm,
     tempDir,
 } from "./ssm-support.test";
+
+/** Creates a Command document and sends it, without parameters, to one instance; returns the command id. */
+async function createAndSend(name: string, content: string, instanceId: string): Promise<string> {
+    await ssm().send(
+        new CreateDocumentCommand({
+            Name: name,
+            Content: content,
+            DocumentType: "Command",
+            DocumentFormat: "JSON",
+        }),
+    );
+    const { Command } = await ssm().send(
+        new SendCommandCommand({ DocumentName: name, InstanceIds: [instanceId] }),
+    );
+    return Command!.CommandId!;
+}
 
 describe("SSM command faults", () => {
     beforeEach(() => emulator().reset());
@@ -82,7 +102,7 @@ describe("SSM command faults", () => {
         );
     });
 
-    it("a fault naming no document leaves AWS's built-in documents alone (a probe does not use it up)", async () => {
+    it("a fault naming no document leaves AWS's built-in documents alone (it stands in for the account's own)", async () => {
         const instanceId = await managedInstance();
         await emulator().control("POST", "/command-faults", {
             exitCode: 3,
@@ -96,6 +116,58 @@ describe("SSM command faults", () => {
         assert.deepEqual(
             commandFaults.map((f) => f.used),
             [0],
+        );
+    });
+
+    it("a documentName glob faults the documents it matches and lets the others run (the probe answers, the reset is faulted)", async () => {
+        const instanceId = await managedInstance();
+        await emulator().control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
+            exitCode: 4,
+            stdout: "stands in for the reset script",
+            times: 5,
+        });
+        const probe = await createAndSend(
+            "web-probe-document-1a2b3c4",
+            probeDocumentContent(),
+            instanceId,
+        );
+        await poll("the probe to end", async () => {
+            const out = await invocation(probe, instanceId, PROBE_STEP.linux);
+            return out.Status === "Success" ? out : undefined;
+        });
+        const answered = await invocation(probe, instanceId, PROBE_STEP.linux);
+        assert.equal(answered.StandardOutputContent, `${PROBE_MARKER}\n`, "the probe ran for real");
+        const windowsStep = await invocation(probe, instanceId, PROBE_STEP.windows);
+        assert.match(windowsStep.StandardOutputContent!, /unsatisfied preconditions/);
+
+        const reset = await createAndSend(
+            "web-reset-document-5d6e7f8",
+            JSON.stringify({
+                schemaVersion: "2.2",
+                description: "stands in for the reset document",
+                mainSteps: [
+                    {
+                        action: "aws:runShellScript",
+                        name: "reset",
+                        inputs: { runCommand: ["echo ran"] },
+                    },
+                ],
+            }),
+            instanceId,
+        );
+        const faulted = await finished(reset, instanceId);
+        assert.deepEqual(
+            [faulted.Status, faulted.ResponseCode, faulted.StandardOutputContent],
+            ["Failed", 4, "stands in for the reset script"],
+        );
+        const { commandFaults } = await emulator().control<{
+            commandFaults: Array<{ used: number }>;
+        }>("GET", "/command-faults");
+        assert.deepEqual(
+            commandFaults.map((f) => f.used),
+            [1],
+            "only the reset document used the fault",
         );
     });
 

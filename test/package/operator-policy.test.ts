@@ -18,6 +18,8 @@ import {
     REPO,
 } from "../support/iam-evaluation";
 import { IamRequest } from "../support/iam-requests";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
+import { PROBE_DOCUMENT_NAMES } from "../../lib/probe-document";
 
 const POLICY_FILE = "iam/operator-policy.json";
 const ANY_INSTANCE_FILE = "iam/operator-policy-any-instance.json";
@@ -36,6 +38,15 @@ const HELPER_TAGS = { "aws:ResourceTag/ec2-reset-access:helper-for": TARGET };
 const OTHER_TAGS = { "aws:ResourceTag/Name": "database" };
 const instance = (id: string) => `arn:aws:ec2:${R}:${A}:instance/${id}`;
 const toolDocument = `arn:aws:ssm:${R}:${A}:document/reset-reset-document-1a2b3c4`;
+const probeDocument = `arn:aws:ssm:${R}:${A}:document/reset-probe-document-5d6e7f8`;
+/**
+ * AWS's own shell documents, which run whatever they are given. (AWS names them without the
+ * account too, `arn:aws:ssm:<region>::document/AWS-RunShellScript`, a form iam-data's template
+ * does not take; the policy names neither form, and no statement's pattern matches these names.)
+ */
+const awsShellDocuments = ["AWS-RunShellScript", "AWS-RunPowerShellScript"].map(
+    (name) => `arn:aws:ssm:${R}:${A}:document/${name}`,
+);
 const helperRole = `arn:aws:iam::${A}:role/ec2-reset-access/reset-helper-1a2b3c4`;
 const helperProfile = `arn:aws:iam::${A}:instance-profile/ec2-reset-access/reset-helper-1a2b3c4`;
 const keyParameter = `arn:aws:ssm:${R}:${A}:parameter/ec2rl/openssh/${TARGET}/key`;
@@ -63,7 +74,10 @@ const ssmTags = (tags: Record<string, string>) =>
 
 /** One request per thing a holder of the policy must not be able to do (issue 13, "What must hold" 1). */
 const ABUSES: IamRequest[] = [
-    // AWS-RunShellScript/AWS-RunPowerShellScript are allowed for the readiness probe (ReadinessProbeDocuments), to helpers only.
+    // Not even for the helper-ready probe: it sends this tool's probe document (ThisToolsDocument).
+    ...awsShellDocuments.map((arn) =>
+        req(`SendCommand of ${arn.split("/")[1]} to a helper`, "ssm:SendCommand", arn),
+    ),
     req(
         "a command other than this tool's documents",
         "ssm:SendCommand",
@@ -483,9 +497,31 @@ describe(`${POLICY_FILE}: the operator's IAM policy, evaluated`, function () {
         assert.deepEqual(denied, []);
     });
 
-    it("denies every abuse: other documents, other instances, other roles, other parameters, AssumeRole", async () => {
+    it("denies every abuse: other documents (AWS's shell documents too), other instances, other roles, other parameters, AssumeRole", async () => {
         const allowed = (await decisions([policy], ABUSES)).filter((d) => d.startsWith("Allowed"));
         assert.deepEqual(allowed, [], "a holder of the policy could do these");
+    });
+
+    it("allows this tool's two documents, by the name globs of lib/ (reset and helper-ready probe), and no other", async () => {
+        const documents = policy.Statement.find((s) => s.Sid === "ThisToolsDocument")!;
+        assert.deepEqual(
+            documents.Resource,
+            [RESET_DOCUMENT_NAMES, PROBE_DOCUMENT_NAMES].map(
+                (glob) => `arn:aws:ssm:*:*:document/${glob}`,
+            ),
+        );
+        const sends = [toolDocument, probeDocument].flatMap((arn) => [
+            req("send", "ssm:SendCommand", arn),
+            req("create", "ssm:CreateDocument", arn),
+            req("delete", "ssm:DeleteDocument", arn),
+        ]);
+        const denied = (await decisions([policy], sends)).filter((d) => !d.startsWith("Allowed"));
+        assert.deepEqual(denied, []);
+        assert.equal(
+            policy.Statement.some((s) => JSON.stringify(s.Resource).includes("AWS-Run")),
+            false,
+            "no statement names AWS's shell documents",
+        );
     });
 
     it("allows what no end-to-end run does: an update's calls, backup and key removal, the public AMI parameters", async () => {

@@ -7,7 +7,8 @@
  * pwsh is installed the real script runs instead (test/support/windows-script.ts chooses).
  */
 import { emulator } from "../hooks";
-import { PROBE_DOCUMENT, PROBE_MARKER } from "../../lib/helper-ready";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
+import { PROBE_DOCUMENT_NAMES, PROBE_MARKER } from "../../lib/probe-document";
 import { AgentName, planEdits } from "../../tools/windows-agent-model/agent-edits";
 import { fixture } from "../windows/helpers";
 
@@ -79,18 +80,24 @@ export function errorOutput(volumeId: string, message: string): string {
 
 /**
  * The next Run Command invocation of the reset document ends with this output and exit code
- * instead of running; before it, the helper-ready probe (AWS-RunPowerShellScript, which the
- * emulator cannot run either) is answered as PowerShell would answer it.
+ * instead of running; before it, the helper-ready probe (the probe document's
+ * aws:runPowerShellScript step, which the emulator cannot run either) is answered as PowerShell
+ * would answer it.
  */
 export async function standInForScript(stdout: string, exitCode = 0): Promise<void> {
     await standInForProbe();
-    await emulator().control("POST", "/command-faults", { exitCode, stdout, stderr: "" });
+    await emulator().control("POST", "/command-faults", {
+        documentName: RESET_DOCUMENT_NAMES,
+        exitCode,
+        stdout,
+        stderr: "",
+    });
 }
 
 /** The next helper-ready probe of a Windows helper answers `Write-Output '<marker>'`'s output. */
 export async function standInForProbe(): Promise<void> {
     await emulator().control("POST", "/command-faults", {
-        documentName: PROBE_DOCUMENT.windows,
+        documentName: PROBE_DOCUMENT_NAMES,
         exitCode: 0,
         stdout: `${PROBE_MARKER}\n`,
         stderr: "",
