@@ -26,6 +26,7 @@ import {
     worldAfter,
 } from "../support/iam-evaluation";
 import { createTestKey, KeyKind } from "../support/kms-keys";
+import { RESET_DOCUMENT_NAMES } from "../../lib/command-document";
 import resetAccessProgram = require("../../index");
 
 const ALLOWED_TAG = "ec2-reset-access:allowed"; // what makes an instance a target of the operator policy
@@ -39,7 +40,9 @@ describe("keyParameterKmsKeyId, end to end", function () {
 
     beforeEach(async () => {
         await emulator().reset();
+        // Every reset command ends Success with the script's canned result line (the probe runs).
         await emulator().control("POST", "/command-faults", {
+            documentName: RESET_DOCUMENT_NAMES,
             exitCode: 0,
             stdout: CANNED_RESULT,
             times: 40,
