@@ -25,6 +25,11 @@ export const PROBE_STEP: Record<Platform, string> = {
  */
 export const PROBE_DOCUMENT_NAMES = "*-probe-document-*";
 
+/** Whether a document name is one of the component's probe documents (PROBE_DOCUMENT_NAMES). */
+export function isProbeDocument(name: string): boolean {
+    return /-probe-document-[^/]*$/.test(name);
+}
+
 /** Seconds the probe's script may run on the helper. */
 const PROBE_EXECUTION_SECONDS = 60;
 

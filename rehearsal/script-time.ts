@@ -10,21 +10,34 @@ import {
     SSMClient,
 } from "@aws-sdk/client-ssm";
 
-/** Seconds the scripts of every command the emulator knows ran, summed over their invocations. */
+/**
+ * Seconds the scripts of every command the emulator knows ran, summed over their invocations
+ * and each invocation's steps (the probe document has one per platform: GetCommandInvocation
+ * then needs the step's PluginName; a skipped step ran for no time).
+ */
 export async function scriptSeconds(ssm = new SSMClient({})): Promise<number> {
     let total = 0;
     for (const command of (await ssm.send(new ListCommandsCommand({}))).Commands ?? []) {
         const invocations =
-            (await ssm.send(new ListCommandInvocationsCommand({ CommandId: command.CommandId })))
-                .CommandInvocations ?? [];
+            (
+                await ssm.send(
+                    new ListCommandInvocationsCommand({
+                        CommandId: command.CommandId,
+                        Details: true,
+                    }),
+                )
+            ).CommandInvocations ?? [];
         for (const invocation of invocations) {
-            const out = await ssm.send(
-                new GetCommandInvocationCommand({
-                    CommandId: command.CommandId,
-                    InstanceId: invocation.InstanceId,
-                }),
-            );
-            total += isoSeconds(out.ExecutionElapsedTime ?? "");
+            for (const plugin of invocation.CommandPlugins ?? []) {
+                const out = await ssm.send(
+                    new GetCommandInvocationCommand({
+                        CommandId: command.CommandId,
+                        InstanceId: invocation.InstanceId,
+                        PluginName: plugin.Name,
+                    }),
+                );
+                total += isoSeconds(out.ExecutionElapsedTime ?? "");
+            }
         }
     }
     return total;

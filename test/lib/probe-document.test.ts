@@ -1,7 +1,12 @@
 /** The helper-ready probe's document: one step per platform that prints the marker, nothing else. */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { PROBE_MARKER, PROBE_STEP, probeDocumentContent } from "../../lib/probe-document";
+import {
+    isProbeDocument,
+    PROBE_MARKER,
+    PROBE_STEP,
+    probeDocumentContent,
+} from "../../lib/probe-document";
 
 describe("probe document", () => {
     const document = JSON.parse(probeDocumentContent());
@@ -42,5 +47,11 @@ describe("probe document", () => {
             encoding: "utf8",
         });
         assert.deepEqual([run.status, run.stdout, run.stderr], [0, `${PROBE_MARKER}\n`, ""]);
+    });
+
+    it("isProbeDocument tells the component's probe document from its reset document and AWS's", () => {
+        assert.equal(isProbeDocument("reset-probe-document-1a2b3c4"), true);
+        assert.equal(isProbeDocument("reset-reset-document-1a2b3c4"), false);
+        assert.equal(isProbeDocument("AWS-RunShellScript"), false);
     });
 });
