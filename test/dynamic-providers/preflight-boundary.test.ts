@@ -4,31 +4,13 @@
  * that withholds an agent action, or that cannot be read is refused before anything is created.
  */
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { CreatePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { TargetPreflight } from "../../dynamic-providers/target-preflight";
 import { hostedProvider } from "../../harness/serialized-provider";
 import { createTarget, REGION } from "../../rehearsal/targets";
 import { emulator } from "../hooks";
-
-const HELPER_POLICY = JSON.parse(
-    fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"),
-);
-
-/** A customer managed policy under the tool's path, as README's Permissions section creates it. */
-async function createBoundary(name: string, document: object): Promise<string> {
-    const out = await new IAMClient({}).send(
-        new CreatePolicyCommand({
-            Path: "/ec2-reset-access/",
-            PolicyName: name,
-            PolicyDocument: JSON.stringify(document),
-        }),
-    );
-    return out.Policy!.Arn!;
-}
+import { createHelperBoundary, helperPolicyWithout } from "../support/iam-evaluation";
 
 describe("preflight: the helper's permissions boundary (host-loaded provider)", () => {
     const ec2 = new EC2Client({});
@@ -69,7 +51,7 @@ describe("preflight: the helper's permissions boundary (host-loaded provider)", 
     }
 
     it("passes a boundary made from iam/helper-policy.json", async () => {
-        const arn = await createBoundary("helper-boundary", HELPER_POLICY);
+        const arn = await createHelperBoundary();
         const { outs } = await run(arn);
         assert.equal(outs.context.instanceId, instanceId);
     });
@@ -86,45 +68,48 @@ describe("preflight: the helper's permissions boundary (host-loaded provider)", 
     });
 
     it("refuses a boundary that withholds an agent action, or denies one outright", async () => {
-        const lacking = await createBoundary("lacking", {
-            ...HELPER_POLICY,
-            Statement: HELPER_POLICY.Statement.map((s: { Action: string[] }) => ({
-                ...s,
-                Action: s.Action.filter((a) => a !== "ec2messages:GetMessages"),
-            })),
-        });
+        const lacking = await createHelperBoundary(
+            helperPolicyWithout("ec2messages:GetMessages"),
+            "lacking",
+        );
         await assert.rejects(
             run(lacking),
             /does not allow ec2messages:GetMessages, which the helper's SSM agent needs/,
         );
-        const denying = await createBoundary("denying", {
-            Version: "2012-10-17",
-            Statement: [
-                { Effect: "Allow", Action: "*", Resource: "*" },
-                { Effect: "Deny", Action: "ssm:Update*", Resource: "*" },
-            ],
-        });
+        const denying = await createHelperBoundary(
+            {
+                Version: "2012-10-17",
+                Statement: [
+                    { Effect: "Allow", Action: "*", Resource: "*" },
+                    { Effect: "Deny", Action: "ssm:Update*", Resource: "*" },
+                ],
+            },
+            "denying",
+        );
         await assert.rejects(run(denying), /does not allow ssm:UpdateInstanceInformation,/);
         await onlyRead();
     });
 
     it("takes a wildcard grant, and a conditional one it cannot evaluate, as allowing", async () => {
-        const wildcard = await createBoundary("wildcard", {
-            Version: "2012-10-17",
-            Statement: [
-                {
-                    Effect: "Allow",
-                    Action: ["ssm:UpdateInstanceInformation", "ec2messages:*", "ssmmessages:*"],
-                    Resource: "*",
-                    Condition: { StringEquals: { "aws:SourceVpc": "vpc-0123" } },
-                },
-            ],
-        });
+        const wildcard = await createHelperBoundary(
+            {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Action: ["ssm:UpdateInstanceInformation", "ec2messages:*", "ssmmessages:*"],
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceVpc": "vpc-0123" } },
+                    },
+                ],
+            },
+            "wildcard",
+        );
         await run(wildcard);
     });
 
     it("refuses when reading the boundary is denied, naming the permission", async () => {
-        const arn = await createBoundary("helper-boundary", HELPER_POLICY);
+        const arn = await createHelperBoundary();
         await emulator().control("POST", "/faults", {
             operation: "GetPolicy",
             service: "iam",

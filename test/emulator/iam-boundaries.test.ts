@@ -3,10 +3,7 @@
  * AWS, and a helper whose boundary lacks an agent action is never a managed node.
  */
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import {
-    CreatePolicyCommand,
     CreateRoleCommand,
     GetRoleCommand,
     PutRolePermissionsBoundaryCommand,
@@ -15,18 +12,13 @@ import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { EC2_TRUST_POLICY } from "../../lib/helper-role";
 import { awsErrorCode } from "../../lib/aws-errors";
 import { emulator } from "../hooks";
+import {
+    createHelperBoundary,
+    HELPER_POLICY_FILE,
+    helperPolicyWithout,
+    readPolicy,
+} from "../support/iam-evaluation";
 import { iam, instanceProfile, launchWithProfile, ssm } from "./ssm-support.test";
-
-const HELPER_POLICY = JSON.parse(
-    fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"),
-);
-
-async function boundary(name: string, document: object): Promise<string> {
-    const out = await iam().send(
-        new CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(document) }),
-    );
-    return out.Policy!.Arn!;
-}
 
 /** The role behind `instanceProfile()`'s profile: the profile's name is its role's. */
 const roleOf = (profileArn: string) => profileArn.split("/").pop()!;
@@ -56,7 +48,7 @@ describe("emulator: permissions boundaries", () => {
     });
 
     it("creates the role with a boundary that exists, and shows it", async () => {
-        const arn = await boundary("helper-boundary", HELPER_POLICY);
+        const arn = await createHelperBoundary();
         await iam().send(
             new CreateRoleCommand({
                 RoleName: "bounded",
@@ -69,16 +61,13 @@ describe("emulator: permissions boundaries", () => {
     });
 
     it("lists a helper whose boundary allows the agent's actions, not one whose boundary lacks one", async () => {
-        const whole = await boundary("whole", HELPER_POLICY);
-        const lacking = await boundary("lacking", {
-            ...HELPER_POLICY,
-            Statement: HELPER_POLICY.Statement.map((s: { Action: string[] }) => ({
-                ...s,
-                Action: s.Action.filter((a) => a !== "ec2messages:GetMessages"),
-            })),
-        });
+        const whole = await createHelperBoundary();
+        const lacking = await createHelperBoundary(
+            helperPolicyWithout("ec2messages:GetMessages"),
+            "lacking",
+        );
         const bounded = async (boundaryArn: string) => {
-            const profile = await instanceProfile(HELPER_POLICY);
+            const profile = await instanceProfile(readPolicy(HELPER_POLICY_FILE));
             await iam().send(
                 new PutRolePermissionsBoundaryCommand({
                     RoleName: roleOf(profile),

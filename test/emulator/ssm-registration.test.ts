@@ -1,7 +1,5 @@
 /** SSM agent registration: DescribeInstanceInformation over the emulator's EC2 and IAM state. */
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import {
     DescribeInstancesCommand,
     StartInstancesCommand,
@@ -10,6 +8,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeInstanceInformationCommand } from "@aws-sdk/client-ssm";
 import { emulator } from "../hooks";
+import { HELPER_POLICY_FILE, helperPolicyWithout, readPolicy } from "../support/iam-evaluation";
 import {
     ec2,
     instanceProfile,
@@ -93,16 +92,8 @@ describe("SSM DescribeInstanceInformation", () => {
     });
 
     it("lists an instance whose role has iam/helper-policy.json inline, not one whose inline policy lacks an agent action", async () => {
-        const helperPolicy = JSON.parse(
-            fs.readFileSync(path.join(__dirname, "..", "..", "iam", "helper-policy.json"), "utf8"),
-        );
-        const withoutSendReply = {
-            ...helperPolicy,
-            Statement: helperPolicy.Statement.map((s: { Action: string[] }) => ({
-                ...s,
-                Action: s.Action.filter((a) => a !== "ec2messages:SendReply"),
-            })),
-        };
+        const helperPolicy = readPolicy(HELPER_POLICY_FILE);
+        const withoutSendReply = helperPolicyWithout("ec2messages:SendReply");
         const [helper] = await launchWithProfile(await instanceProfile(helperPolicy));
         const [lacking] = await launchWithProfile(await instanceProfile(withoutSendReply));
         const { InstanceInformationList } = await ssm().send(

@@ -327,20 +327,38 @@ async function kmsKeyArns(calls: CallRecord[], region: string): Promise<Map<stri
 
 export { PRINCIPAL };
 
+export const HELPER_POLICY_FILE = "iam/helper-policy.json";
+
 /**
  * The helper role's permissions boundary, as an administrator creates it (README, Permissions):
  * iam/helper-policy.json at /ec2-reset-access/helper-boundary. Its ARN, for the stack's
- * helperPermissionsBoundary, without which iam/operator-policy.json denies CreateRole.
+ * helperPermissionsBoundary, without which iam/operator-policy.json denies CreateRole. Tests of
+ * bad boundaries give another document and name.
  */
-export async function createHelperBoundary(): Promise<string> {
+export async function createHelperBoundary(
+    document: object = readPolicy(HELPER_POLICY_FILE),
+    name = "helper-boundary",
+): Promise<string> {
     const out = await new IAMClient({}).send(
         new CreatePolicyCommand({
             Path: "/ec2-reset-access/",
-            PolicyName: "helper-boundary",
-            PolicyDocument: fs.readFileSync(path.join(REPO, "iam", "helper-policy.json"), "utf8"),
+            PolicyName: name,
+            PolicyDocument: JSON.stringify(document),
         }),
     );
     return out.Policy!.Arn!;
+}
+
+/** iam/helper-policy.json without one of the agent's actions. */
+export function helperPolicyWithout(action: string): Policy {
+    const policy = readPolicy(HELPER_POLICY_FILE);
+    return {
+        ...policy,
+        Statement: policy.Statement.map((s) => ({
+            ...s,
+            Action: (Array.isArray(s.Action) ? s.Action : [s.Action]).filter((a) => a !== action),
+        })),
+    };
 }
 
 /** Runs `action` and returns it with the emulator's clock window around it (epoch seconds). */
